@@ -1,0 +1,1 @@
+"""Cablebot: the side-effecting half (store, mirror, Discord, terminal)."""
