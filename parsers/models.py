@@ -73,3 +73,7 @@ class CableRequest(BaseModel):
     problem: str | None = Field(
         None, description="Why the paragraph part was rejected (e.g. ¶0), for the user to read."
     )
+
+
+class NotACableError(ValueError):
+    """The text given to a parser is not a cable (page, saved page or telegram)."""
