@@ -1,0 +1,204 @@
+"""Message text -> what the bot sends: the one pipeline behind Discord, `chat` and `resolve`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.cards import MESSAGE_MAX, Card, build_card
+from parsers.models import SITE_URL, Cable, CableRequest
+from parsers.refs import find_requests
+
+log = logging.getLogger(__name__)
+
+FailureKind = Literal["problem", "missing_paragraph", "not_found", "mirror", "not_a_cable"]
+
+
+class CableSource(Protocol):
+    """What the pipeline needs from bot.library.CableLibrary."""
+
+    async def get(self, ref_id: str) -> Cable: ...
+
+    async def cited_by(self, ref_id: str) -> list[str]: ...
+
+
+class Failure(BaseModel):
+    """A request that could not be answered (fully), with a message fit for the user."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ref_id: str
+    paragraphs: tuple[int, ...] = ()
+    error: str
+    kind: FailureKind
+
+
+class Reply(BaseModel):
+    """What to send for one message: cards, failures and a note when references were cut."""
+
+    model_config = ConfigDict(frozen=True)
+
+    cards: tuple[Card, ...] = ()
+    failures: tuple[Failure, ...] = ()
+    note: str | None = None
+
+    @property
+    def mirror_down(self) -> bool:
+        """True when a cable could not be fetched because the mirror is unreachable."""
+        return any(f.kind == "mirror" for f in self.failures)
+
+    def passive(self) -> Reply:
+        """The reply for passive detection: misses are silent, a mirror outage is one line."""
+        outage = next((f for f in self.failures if f.kind == "mirror"), None)
+        return Reply(cards=self.cards, failures=(outage,) if outage else (), note=self.note)
+
+    @property
+    def empty(self) -> bool:
+        """True when there is nothing to send."""
+        return not self.cards and not self.failures and not self.note
+
+    def to_json(self) -> list[dict[str, object]]:
+        """The `resolve --json` list: one object per card or per failure."""
+        out: list[dict[str, object]] = [card.model_dump(mode="json") for card in self.cards]
+        for failure in self.failures:
+            out.append(failure.model_dump(mode="json"))
+        return out
+
+
+def _error_kind(exc: Exception) -> FailureKind:
+    name = type(exc).__name__
+    if name == "MirrorUnavailable":
+        return "mirror"
+    if name == "NotACableResponse":
+        return "not_a_cable"
+    return "not_found"
+
+
+def missing_paragraph_message(cable: Cable, missing: Sequence[int]) -> str:
+    """`08MEXICO2498 has 10 paragraphs (¶1-¶10); there is no ¶12`."""
+    numbers = sorted({p.number for p in cable.paragraphs})
+    which = ", ".join(f"¶{n}" for n in missing)
+    if not numbers:
+        return f"{cable.ref_id} has no numbered paragraphs; there is no {which}"
+    span = f"¶{numbers[0]}-¶{numbers[-1]}" if len(numbers) > 1 else f"¶{numbers[0]}"
+    return f"{cable.ref_id} has {len(numbers)} paragraphs ({span}); there is no {which}"
+
+
+async def _fetch(library: CableSource, request: CableRequest) -> Cable | Failure:
+    if request.problem:
+        return Failure(
+            ref_id=request.ref_id,
+            paragraphs=request.paragraphs,
+            error=request.problem,
+            kind="problem",
+        )
+    try:
+        return await library.get(request.ref_id)
+    except Exception as exc:  # LibraryError and anything unexpected: report, never crash
+        if type(exc).__name__ not in {"CableNotFound", "MirrorUnavailable", "NotACableResponse"}:
+            log.exception("looking up %s failed", request.ref_id)
+            return Failure(
+                ref_id=request.ref_id, error="the cable library failed", kind="not_found"
+            )
+        return Failure(
+            ref_id=request.ref_id,
+            paragraphs=request.paragraphs,
+            error=str(exc) or request.ref_id,
+            kind=_error_kind(exc),
+        )
+
+
+async def _cited_by_count(library: CableSource, ref_id: str) -> int | None:
+    try:
+        return len(await library.cited_by(ref_id))
+    except Exception:  # the count is a nicety: leave it out rather than fail the card
+        log.debug("cited_by(%s) failed", ref_id, exc_info=True)
+        return None
+
+
+async def answer_requests(
+    library: CableSource,
+    requests: Sequence[CableRequest],
+    *,
+    tag_meanings: Mapping[str, str] | None = None,
+    site: str = SITE_URL,
+    note: str | None = None,
+) -> Reply:
+    """The reply for already-parsed requests (slash commands use this directly)."""
+    fetched = await asyncio.gather(*(_fetch(library, r) for r in requests))
+    found: list[tuple[CableRequest, Cable]] = []
+    failures: list[Failure] = []
+    for request, result in zip(requests, fetched, strict=True):
+        if isinstance(result, Failure):
+            failures.append(result)
+            continue
+        missing = [n for n in request.paragraphs if result.paragraph(n) is None]
+        if missing:
+            failures.append(
+                Failure(
+                    ref_id=request.ref_id,
+                    paragraphs=request.paragraphs,
+                    error=missing_paragraph_message(result, missing),
+                    kind="missing_paragraph",
+                )
+            )
+            if len(missing) == len(request.paragraphs):
+                continue
+        found.append((request, result))
+    found = _distinct_urls(found)
+    counts = await asyncio.gather(*(_cited_by_count(library, c.ref_id) for _, c in found))
+    budget = MESSAGE_MAX // max(1, len(found))
+    cards = tuple(
+        build_card(
+            cable,
+            request,
+            tag_meanings=tag_meanings,
+            cites=cable.references,
+            cited_by_count=count,
+            site=site,
+            budget=budget,
+        )
+        for (request, cable), count in zip(found, counts, strict=True)
+    )
+    return Reply(cards=cards, failures=tuple(failures), note=note)
+
+
+def _distinct_urls(found: list[tuple[CableRequest, Cable]]) -> list[tuple[CableRequest, Cable]]:
+    """Drop requests that would repeat a card link: Discord collapses embeds sharing a URL."""
+    seen: set[tuple[str, int | None]] = set()
+    kept = []
+    for request, cable in found:
+        shown = next((n for n in request.paragraphs if cable.paragraph(n)), None)
+        if shown is None and not cable.summary and cable.paragraphs:
+            shown = cable.paragraphs[0].number
+        if (cable.ref_id, shown) not in seen:
+            seen.add((cable.ref_id, shown))
+            kept.append((request, cable))
+    return kept
+
+
+async def answer(
+    library: CableSource,
+    text: str,
+    *,
+    max_requests: int = 5,
+    tag_meanings: Mapping[str, str] | None = None,
+    site: str = SITE_URL,
+) -> Reply:
+    """Everything the bot would send for a chat message `text` (empty Reply when nothing)."""
+    requests = find_requests(text, max_requests=max_requests)
+    if not requests:
+        return _NOTHING
+    note = (
+        f"Only the first {max_requests} references of a message are answered."
+        if requests.truncated
+        else None
+    )
+    return await answer_requests(library, requests, tag_meanings=tag_meanings, site=site, note=note)
+
+
+_NOTHING = Reply()

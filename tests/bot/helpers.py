@@ -1,0 +1,53 @@
+"""Test helpers for the bot: a cable written for these tests, a filled store, Discord wiring."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from parsers.models import Cable, Paragraph
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+PARAGRAPHS = (
+    "(C) Summary: The harbour authority announced a new ferry schedule for the islands. "
+    "Officials expect crowds during the regatta. End summary.",
+    "(SBU) The minister of transport met the ambassador on Tuesday. He said the ferry "
+    "contract would be signed before winter, and that @everyone in the cabinet agreed.",
+    "(C) Contacts describe the tender as rushed. One official said <@&123456789012345678> "
+    "and the port police were not consulted.",
+    "(U) Background: the islands have relied on one ageing vessel since 1994.",
+    "(C/NF) Comment: the contract is likely to go to a local shipyard with ties to the "
+    "governing party. " + "The harbour master repeated the same point at length. " * 40,
+    "(SBU) The embassy will report on the signing ceremony.",
+)
+
+
+def harbour_cable(ref_id: str = "09OSLO777", **changes: object) -> Cable:
+    """A fictional cable written for these tests (six paragraphs, one very long)."""
+    paragraphs = tuple(
+        Paragraph(number=i, marking=text[1 : text.index(")")], text=text[text.index(")") + 2 :])
+        for i, text in enumerate(PARAGRAPHS, 1)
+    )
+    data: dict[str, object] = {
+        "ref_id": ref_id,
+        "created": datetime(2009, 3, 12, 9, 30),
+        "released": datetime(2011, 8, 30, 0, 0),
+        "classification": "CONFIDENTIAL",
+        "origin": "Embassy Oslo",
+        "subject": "FERRY CONTRACT FOR THE ISLANDS SIGNED IN HASTE",
+        "tags": ("PREL", "ECON", "NO"),
+        "references": ("09OSLO12", "09STATE4567"),
+        "summary": paragraphs[0].text,
+        "paragraphs": paragraphs,
+        "body": "\n\n".join(f"{p.number}. ({p.marking}) {p.text}" for p in paragraphs),
+    }
+    data.update(changes)
+    return Cable.model_validate(data)
+
+
+TAG_MEANINGS = {
+    "PREL": "External Political Relations",
+    "ECON": "Economic Conditions",
+    "NO": "Norway",
+}

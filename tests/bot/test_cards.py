@@ -1,0 +1,208 @@
+"""bot.cards: the card builder, on a cable written for the tests, the seed and generated cables."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.cards import (
+    COLOURS,
+    DESCRIPTION_MAX,
+    FIELD_MAX,
+    MESSAGE_MAX,
+    POST_MAX,
+    TITLE_MAX,
+    build_card,
+    colour_for,
+    shorten,
+    title_case,
+)
+from parsers.models import Cable, CableRequest, Paragraph
+from tests.bot.helpers import TAG_MEANINGS, harbour_cable
+
+
+def _request(cable: Cable, *paragraphs: int) -> CableRequest:
+    return CableRequest(ref_id=cable.ref_id, paragraphs=paragraphs)
+
+
+def test_title_url_colour_and_fields() -> None:
+    cable = harbour_cable()
+    card = build_card(cable, _request(cable, 2), tag_meanings=TAG_MEANINGS, cited_by_count=4)
+    assert card.title == "09OSLO777: FERRY CONTRACT FOR THE ISLANDS SIGNED IN HASTE"
+    assert card.url == "https://wikileaks.org/cable/2009/03/09OSLO777.html#par2"
+    assert card.color == COLOURS["CONFIDENTIAL"]
+    fields = {f.name: f.value for f in card.fields}
+    assert fields["Origin"] == "Embassy Oslo"
+    assert fields["Created"] == "2009-03-12 09:30"
+    assert fields["Released"] == "2011-08-30 00:00"
+    assert fields["TAGS"].splitlines() == [
+        "PREL External Political Relations",
+        "ECON Economic Conditions",
+        "NO Norway",
+    ]
+    assert fields["Cites"] == "09OSLO12, 09STATE4567"
+    assert fields["Cited by"] == "4 cables"
+    assert card.hashtags == ("#cablegate", "#09OSLO777")
+    assert "#Oslo" in card.topic_hashtags
+
+
+def test_tags_without_meanings_are_codes_alone() -> None:
+    cable = harbour_cable()
+    card = build_card(cable, _request(cable))
+    assert {f.name: f.value for f in card.fields}["TAGS"] == "PREL\nECON\nNO"
+    assert "Cited by" not in {f.name for f in card.fields}
+
+
+def test_quote_is_the_requested_paragraph_with_its_marking() -> None:
+    cable = harbour_cable()
+    card = build_card(cable, _request(cable, 2))
+    assert card.quote.startswith("**¶2 (SBU)**\n> The minister of transport")
+    assert card.paragraphs == (2,)
+    assert (card.previous_paragraph, card.next_paragraph) == (1, 3)
+
+
+def test_quote_without_paragraphs_is_the_summary_else_paragraph_one() -> None:
+    cable = harbour_cable()
+    assert build_card(cable, _request(cable)).quote.startswith("**Summary**\n> Summary: The")
+    plain = harbour_cable(summary=None)
+    card = build_card(plain, _request(plain))
+    assert card.quote.startswith("**¶1 (C)**")
+    assert card.url.endswith("#par1")
+
+
+def test_long_paragraph_is_cut_with_a_link_to_it() -> None:
+    cable = harbour_cable()
+    card = build_card(cable, _request(cable, 5), budget=1000)
+    assert "…" in card.quote
+    assert card.quote.endswith("(https://wikileaks.org/cable/2009/03/09OSLO777.html#par5)")
+    assert card.size() <= 1000
+
+
+def test_long_subject_is_cut_at_a_word() -> None:
+    cable = harbour_cable(subject="WORD " * 80)
+    card = build_card(cable, _request(cable))
+    assert len(card.title) <= TITLE_MAX
+    assert card.title.endswith("WORD…")
+
+
+def test_colours_by_classification() -> None:
+    assert colour_for("UNCLASSIFIED") == COLOURS["UNCLASSIFIED"]
+    assert colour_for("UNCLASSIFIED//FOR OFFICIAL USE ONLY") == COLOURS["FOUO"]
+    assert colour_for("CONFIDENTIAL") == COLOURS["CONFIDENTIAL"]
+    assert colour_for("CONFIDENTIAL//NOFORN") == COLOURS["NOFORN"]
+    assert colour_for("SECRET//NOFORN") == COLOURS["SECRET"]
+    assert len(set(COLOURS.values())) == len(COLOURS)
+
+
+def test_citations() -> None:
+    cable = harbour_cable()
+    citations = build_card(cable, _request(cable, 3)).citations
+    assert set(citations) == {"plain", "markdown", "chicago", "bibtex", "post"}
+    assert citations["markdown"].startswith("[09OSLO777 ¶3: FERRY CONTRACT")
+    assert '"Ferry Contract for the Islands Signed in Haste,"' in citations["chicago"]
+    assert citations["bibtex"].startswith("@misc{cable:09OSLO777,")
+    assert "month = mar," in citations["bibtex"]
+    assert "#cablegate #09OSLO777" in citations["post"]
+    assert "09OSLO777.html#par3" in citations["post"]
+
+
+def test_title_case_keeps_apostrophes_and_numbers() -> None:
+    assert title_case("SPECTER'S VISIT TO MEXICO AUGUST 17-19") == (
+        "Specter's Visit to Mexico August 17-19"
+    )
+
+
+@given(st.text(max_size=400), st.integers(min_value=0, max_value=300))
+def test_shorten_never_exceeds_the_limit(text: str, limit: int) -> None:
+    out = shorten(text, limit, sentences=True)
+    assert len(out) <= limit
+    if len(text.strip()) <= limit:
+        assert out == text.strip()
+
+
+def test_seed_card(seed_page: object) -> None:
+    from pathlib import Path
+
+    from parsers.page import parse_page
+
+    assert isinstance(seed_page, Path)
+    cable = parse_page(seed_page.read_text(encoding="utf-8"))
+    card = build_card(cable, _request(cable, 5))
+    assert card.title == (
+        "08MEXICO2498: SCENESETTER FOR SENATOR SPECTER'S VISIT TO MEXICO AUGUST 17-19"
+    )
+    assert card.quote.startswith("**¶5 (SBU)**\n> The human price Mexico is paying")
+    assert card.url == "https://wikileaks.org/cable/2008/08/08MEXICO2498.html#par5"
+    assert card.color == COLOURS["FOUO"]
+    assert "#Mexico" in card.topic_hashtags
+
+
+_words = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60)
+_paragraph_texts = st.lists(st.text(max_size=3000), min_size=0, max_size=25)
+
+
+@st.composite
+def cables(draw: st.DrawFn) -> Cable:
+    """Cables with arbitrary lengths everywhere: subject, origin, tags, references, paragraphs."""
+    texts = draw(_paragraph_texts)
+    numbers = draw(st.lists(st.integers(0, 400), min_size=len(texts), max_size=len(texts)))
+    ref_id = draw(st.from_regex(r"\A(0[0-9]|[6-9][0-9])[A-Z]{2,20}[1-9][0-9]{0,5}\Z"))
+    return Cable(
+        ref_id=ref_id,
+        created=draw(st.none() | st.datetimes(datetime(1966, 1, 1), datetime(2010, 12, 31))),
+        released=draw(st.none() | st.datetimes(datetime(2010, 1, 1), datetime(2011, 12, 31))),
+        classification=draw(st.text(max_size=80)),
+        origin=draw(st.text(max_size=300)),
+        subject=draw(st.text(max_size=700)),
+        tags=tuple(draw(st.lists(st.from_regex(r"\A[A-Z]{2,30}\Z"), max_size=40))),
+        references=tuple(
+            draw(st.lists(st.from_regex(r"\A[0-9]{2}[A-Z]{3,12}[0-9]{1,6}\Z"), max_size=80))
+        ),
+        summary=draw(st.none() | st.text(max_size=3000)),
+        paragraphs=tuple(
+            Paragraph(number=n, marking=draw(st.none() | st.text(max_size=12)), text=t)
+            for n, t in zip(numbers, texts, strict=True)
+        ),
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    cables(),
+    st.integers(1, 10),
+    st.dictionaries(st.from_regex(r"\A[A-Z]{2,30}\Z"), st.text(max_size=300), max_size=20),
+    st.none() | st.integers(0, 10**6),
+    st.data(),
+)
+def test_every_message_fits_discord_limits(
+    cable: Cable,
+    count: int,
+    meanings: dict[str, str],
+    cited_by: int | None,
+    data: st.DataObject,
+) -> None:
+    numbers = sorted({p.number for p in cable.paragraphs})
+    cards = []
+    for _ in range(count):
+        wanted = data.draw(st.lists(st.sampled_from(numbers), max_size=10)) if numbers else []
+        cards.append(
+            build_card(
+                cable,
+                CableRequest(ref_id=cable.ref_id, paragraphs=tuple(wanted)),
+                tag_meanings={**meanings, **dict.fromkeys(cable.tags[:3], "x" * 300)},
+                cites=cable.references,
+                cited_by_count=cited_by,
+                budget=MESSAGE_MAX // count,
+            )
+        )
+    assert sum(card.size() for card in cards) <= MESSAGE_MAX
+    for card in cards:
+        assert 0 < len(card.title) <= TITLE_MAX
+        assert len(card.description) <= DESCRIPTION_MAX
+        assert len(card.fields) <= 25
+        assert all(len(f.name) <= 256 and 0 < len(f.value) <= FIELD_MAX for f in card.fields)
+        assert len(card.footer) <= 2048
+        assert len(card.citations["post"]) <= POST_MAX
+        assert "#cablegate" in card.hashtags
