@@ -1,0 +1,188 @@
+"""The chat grammar: find the cable references and paragraph requests in a chat message.
+
+A reference is a published reference ID (`08MEXICO2498`, any letter case, bare, as a hashtag or
+inside a cable-site link) optionally followed by a paragraph request (`¶5`, `paras 5-7`, `:5`,
+`#par5`, ...) or preceded by one (`¶5 of 08MEXICO2498`). Code spans and `<...>` spans are
+skipped: in chat they mean "do not expand".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from parsers.models import CableRequest
+from parsers.vocab import KNOWN_ORIGINS, KNOWN_YEARS, MALFORMED_REF_IDS
+
+MAX_PARAGRAPH = 999
+"""The highest paragraph number a request may name; cables stay far below it."""
+
+# Written so that `re` can skip to the first digit at C speed: most messages leave here.
+_HINT = re.compile(r"[0-9][0-9][A-Za-z]")
+_WELL_FORMED = re.compile(r"([0-9]{2})([A-Z]+)[1-9][0-9]{0,5}")
+# A maximal ASCII letter/digit run that starts with two digits and holds a letter, and is not
+# part of a longer word (an underscore may touch it: `_08MEXICO2498_`, `08MEXICO2498_a.html`).
+_TOKEN = re.compile(r"[0-9](?<![^\W_][0-9])[0-9]+[A-Za-z][0-9A-Za-z]*(?![^\W_])")
+_HIDDEN = re.compile(r"```.*?```|``(?:[^`]|`(?!`))+?``|`[^`]+`|<[^\s<>][^<>\n]*>", re.DOTALL)
+
+_WS = r"[^\S\n]"  # whitespace within a line; quantified possessively so nothing backtracks
+_NUM = r"[0-9]+(?![0-9A-Za-z])"
+_RANGE = rf"{_WS}*+(?:[-–—]|(?i:to|through|thru)(?={_WS}|[0-9])){_WS}*+"
+_ITEM = rf"{_NUM}(?:{_RANGE}{_NUM})?"
+_SEP = rf"{_WS}*+(?:,{_WS}*+(?i:and\b)?|&|(?i:and\b)){_WS}*+(?:¶+{_WS}*+)?"
+_LIST = rf"(?>{_ITEM}(?:{_SEP}{_ITEM})*)"
+_MARKER = r"(?:[¶§]+|(?i:paragraphs?|paras?|pars?|pp?)\.?)"
+_OF = rf"{_WS}++(?i:of|in|from){_WS}++(?:(?i:the){_WS}++)?(?:(?i:cable){_WS}++)?#?"
+
+_AFTER = re.compile(
+    r"(?:_[A-Za-z])?(?:\.html?)?(?:"
+    rf"#(?i:par|p)(?P<anchor>{_NUM})"
+    rf"|[:/](?P<attached>{_LIST})"
+    rf"|[*_~|]{{0,4}}{_WS}*+(?:,{_WS}*+)?(?:\({_WS}*+)?{_MARKER}{_WS}*+(?P<listed>{_LIST})\)?"
+    rf")(?!{_OF}[0-9])"
+)
+_BEFORE = re.compile(rf"(?<![^\W_]){_MARKER}{_WS}*+(?P<listed>{_LIST}){_OF}\Z")
+_LIST_ITEM = re.compile(rf"({_NUM})(?:{_RANGE}({_NUM}))?")
+_REVERSE_REACH = 80
+"""How far before an ID the reverse form `paragraphs 5 and 7 of` may start."""
+
+
+class FoundRequests(list[CableRequest]):
+    """The requests found in one message, in order; `truncated` when more were cut."""
+
+    truncated: bool = False
+
+
+def is_reference_id(text: str) -> bool:
+    """True when `text` is exactly a published-style reference ID (upper case, no padding)."""
+    if text in MALFORMED_REF_IDS:
+        return True
+    match = _WELL_FORMED.fullmatch(text)
+    return match is not None and match[1] in KNOWN_YEARS and match[2] in KNOWN_ORIGINS
+
+
+def normalise_ref_id(text: str) -> str | None:
+    """The canonical upper-case ID for `text` (`#08mexico2498 ` -> `08MEXICO2498`), or None."""
+    candidate = text.strip().removeprefix("#")
+    if not (candidate.isascii() and candidate.isalnum()):
+        return None
+    upper = candidate.upper()
+    return upper if is_reference_id(upper) else None
+
+
+@dataclass
+class _Ask:
+    """What one message asks of one cable so far."""
+
+    ref_id: str
+    start: int
+    end: int
+    paragraphs: set[int] = field(default_factory=set)
+    problem: str | None = None
+
+
+def find_requests(text: str, *, max_requests: int = 5, max_paragraphs: int = 10) -> FoundRequests:
+    """Every cable reference in a chat message, in order of appearance, one per cable.
+
+    Paragraphs asked for one cable in several places are merged; a paragraph part that cannot
+    be served (¶0, a reversed range, too many paragraphs) comes back as a request with
+    `problem` set and no paragraphs. At most `max_requests` come back (`truncated` says so).
+    """
+    if not _HINT.search(text):
+        return FoundRequests()
+    scan = _HIDDEN.sub(lambda m: "\0" * (m.end() - m.start()), text) if _hides(text) else text
+    asks: dict[tuple[str, str | None], _Ask] = {}
+    done = 0
+    for token in _TOKEN.finditer(scan):
+        start, end = token.span()
+        if start < done:
+            continue
+        ref_id = _canonical(token[0])
+        if ref_id is None:
+            continue
+        numbers: list[tuple[str, str]] = []
+        before = _BEFORE.search(scan, max(done, start - _REVERSE_REACH), start)
+        if before:
+            start = before.start()
+            numbers += _LIST_ITEM.findall(before["listed"])
+        after = _AFTER.match(scan, end)
+        if after:
+            end = after.end()
+            listed = after["anchor"] or after["attached"] or after["listed"]
+            numbers += _LIST_ITEM.findall(listed)
+        done = end
+        paragraphs, problem = _paragraphs(numbers, max_paragraphs)
+        ask = asks.setdefault((ref_id, problem), _Ask(ref_id, start, end, problem=problem))
+        ask.paragraphs |= paragraphs
+    return _finish(asks.values(), max_requests, max_paragraphs)
+
+
+def _hides(text: str) -> bool:
+    return "`" in text or "<" in text
+
+
+def _canonical(token: str) -> str | None:
+    upper = token.upper()
+    return upper if is_reference_id(upper) else None
+
+
+def _paragraphs(numbers: list[tuple[str, str]], cap: int) -> tuple[set[int], str | None]:
+    """The paragraphs a list of (first, last) numbers names, or the reason it cannot be served."""
+    ranges: list[tuple[int, int]] = []
+    for first_text, last_text in numbers:
+        for digits in (first_text, last_text):
+            if digits and _paragraph_number(digits) is None:
+                return set(), f"¶{_shorten(digits)} is not a paragraph number"
+        first = int(first_text)
+        last = int(last_text) if last_text else first
+        if last < first:
+            return set(), f"¶{first}-{last} is a reversed range"
+        ranges.append((first, last))
+    count = _count(ranges)
+    if count > cap:
+        spelled = ",".join(f"{a}-{b}" if a != b else str(a) for a, b in ranges)
+        return set(), f"¶{_shorten(spelled, 24)} asks for {count} paragraphs; the limit is {cap}"
+    return {number for first, last in ranges for number in range(first, last + 1)}, None
+
+
+def _count(ranges: list[tuple[int, int]]) -> int:
+    """How many distinct numbers the inclusive ranges cover."""
+    count = reach = 0
+    for first, last in sorted(ranges):
+        count += max(0, last - max(first, reach + 1) + 1)
+        reach = max(reach, last)
+    return count
+
+
+def _paragraph_number(digits: str) -> int | None:
+    significant = digits.lstrip("0")
+    if not significant or len(significant) > len(str(MAX_PARAGRAPH)):
+        return None
+    number = int(significant)
+    return number if number <= MAX_PARAGRAPH else None
+
+
+def _shorten(text: str, limit: int = 8) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _finish(asks: Iterable[_Ask], max_requests: int, cap: int) -> FoundRequests:
+    requests: list[CableRequest] = []
+    for ask in asks:
+        paragraphs, problem = tuple(sorted(ask.paragraphs)), ask.problem
+        if len(paragraphs) > cap:
+            problem = f"{ask.ref_id} is asked for {len(paragraphs)} paragraphs; the limit is {cap}"
+            paragraphs = ()
+        requests.append(
+            CableRequest(
+                ref_id=ask.ref_id,
+                paragraphs=paragraphs,
+                start=ask.start,
+                end=ask.end,
+                problem=problem,
+            )
+        )
+    found = FoundRequests(requests[:max_requests])
+    found.truncated = len(requests) > max_requests
+    return found
