@@ -78,6 +78,86 @@ def _run_resolve(args: argparse.Namespace) -> int:
 _COMMANDS.append(_add_resolve)
 
 
+def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "import",
+        help="import a cables.csv dump or a folder of cable pages into the store",
+        description="Import cables into the store (CABLEBOT_STORE_PATH). Resumable: after an "
+        "interruption, run the same command again; re-imports only update what changed.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="a cables.csv file or a folder")
+    p.add_argument("--batch", type=int, default=None, help="cables per transaction")
+    p.set_defaults(handler=_run_import)
+
+
+def _run_import(args: argparse.Namespace) -> int:
+    import asyncio
+    from pathlib import Path
+
+    from bot.config import Settings
+    from bot.importer import ImportError_, run_import
+    from bot.store import CableStore, StoreError
+
+    settings = Settings()
+    paths = [Path(p) for p in args.paths]
+    for path in paths:
+        if not path.exists():
+            raise CliError(f"{path}: no such file or folder")
+
+    async def go() -> int:
+        async with await CableStore.open(settings.store_file) as store:
+            summaries = await run_import(
+                store, paths, batch_size=args.batch or settings.import_batch
+            )
+        return 1 if any(s.errors for s in summaries) else 0
+
+    try:
+        return asyncio.run(go())
+    except (ImportError_, StoreError, OSError) as exc:
+        raise CliError(str(exc)) from exc
+    except KeyboardInterrupt:
+        print("interrupted: run the same command again to resume", file=sys.stderr)
+        return 130
+
+
+_COMMANDS.append(_add_import)
+
+
+def _add_setup(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "setup",
+        help="create the store and download the month index once",
+        description="Create the store and fetch the month index (CABLEBOT_MONTH_INDEX_URL) into "
+        "the data directory, so cable pages can be fetched without probing months.",
+    )
+    p.set_defaults(handler=_run_setup)
+
+
+def _run_setup(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.config import Settings
+    from bot.month_index import MonthIndexError, ensure_month_index
+    from bot.store import CableStore, StoreError
+
+    settings = Settings()
+
+    async def go() -> str:
+        async with await CableStore.open(settings.store_file) as store:
+            return await ensure_month_index(settings, store, download=True)
+
+    try:
+        status = asyncio.run(go())
+    except (MonthIndexError, StoreError, OSError) as exc:
+        raise CliError(f"{exc}; cables can still be fetched (months will be probed)") from exc
+    print(f"store: {settings.store_file}")
+    print(status)
+    return 0
+
+
+_COMMANDS.append(_add_setup)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `cablebot` console script."""
     args = build_parser().parse_args(argv)

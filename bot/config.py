@@ -46,7 +46,14 @@ class Settings(BaseSettings):
     per_host_concurrency: int = Field(4, gt=0)
     retries: int = Field(3, ge=0)
     not_found_ttl: float = Field(3600.0, ge=0, description="Seconds a 404 is remembered.")
+    retry_backoff: float = Field(0.5, ge=0, description="First retry delay; doubles each retry.")
+    max_retry_after: float = Field(30.0, ge=0, description="Longest Retry-After honoured.")
+    max_redirects: int = Field(5, ge=0)
+    import_batch: int = Field(500, ge=1, le=10_000, description="Cables per import transaction.")
     max_requests: int = Field(5, ge=1, le=10, description="References answered per message.")
+    message_content: bool = Field(
+        True, description="Ask for the Message Content intent (passive detection in channels)."
+    )
 
     @field_validator("mirrors", mode="before")
     @classmethod

@@ -1,0 +1,328 @@
+"""`cablebot import`: load a cables.csv dump or a folder of cable-site pages into the store.
+
+Streaming with constant memory, one transaction per batch carrying a checkpoint (byte offset
+and row number, or file position), so a killed import resumes where its last batch committed,
+and re-imports only count what changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO, Protocol, TextIO
+
+from bot.store import CableStore, Checkpoint, PutResult
+from parsers.models import Cable, NotACableError
+
+if TYPE_CHECKING:
+    import rich.progress
+
+PAGE_SUFFIXES = frozenset({".html", ".htm", ".txt"})
+MAX_SHOWN_ERRORS = 100
+
+
+class ImportError_(Exception):
+    """The path cannot be imported (missing, unreadable, neither a dump nor a folder)."""
+
+
+@dataclass
+class ImportSummary:
+    """Counts for one source (cumulative over resumed runs)."""
+
+    source: str
+    imported: int = 0
+    updated: int = 0
+    skipped: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    resumed_at_row: int | None = None
+
+    def line(self) -> str:
+        """One line for people."""
+        resumed = f" (resumed at row {self.resumed_at_row:,})" if self.resumed_at_row else ""
+        return (
+            f"{self.source}: imported {self.imported:,}, updated {self.updated:,}, "
+            f"skipped {self.skipped:,}, errors {self.errors:,} in {self.seconds:.1f} s{resumed}"
+        )
+
+
+class Progress(Protocol):
+    """Receives progress as work units done out of a total (bytes or files) and rows."""
+
+    def __call__(self, done: int, total: int, rows: int) -> None: ...
+
+
+def _no_progress(done: int, total: int, rows: int) -> None:
+    return None
+
+
+@dataclass
+class _Run:
+    store: CableStore
+    checkpoint: Checkpoint
+    batch_size: int
+    on_error: Callable[[str], None]
+    pending: asyncio.Task[PutResult] | None = None
+    batch: list[Cable] = field(default_factory=list)
+
+    async def add(self, cable: Cable, position: int, row: int) -> None:
+        self.batch.append(cable)
+        if len(self.batch) >= self.batch_size:
+            await self.flush(position, row)
+
+    def error(self, message: str) -> None:
+        self.checkpoint = _replace(self.checkpoint, errors=self.checkpoint.errors + 1)
+        self.on_error(message)
+
+    async def flush(self, position: int, row: int) -> None:
+        """Write the batch (while the next one is parsed) with the position after it."""
+        await self.wait()
+        checkpoint = _replace(self.checkpoint, position=position, row=row)
+        self.pending = asyncio.ensure_future(self.store.put(self.batch, checkpoint))
+        self.batch = []
+
+    async def wait(self) -> None:
+        if self.pending is not None:
+            result, self.pending = await self.pending, None
+            self.checkpoint = _replace(
+                self.checkpoint,
+                imported=self.checkpoint.imported + result.imported,
+                updated=self.checkpoint.updated + result.updated,
+                skipped=self.checkpoint.skipped + result.skipped,
+            )
+
+
+def _replace(checkpoint: Checkpoint, **changes: int) -> Checkpoint:
+    values = {**checkpoint.__dict__, **changes}
+    return Checkpoint(**values)
+
+
+def _fingerprint(path: Path) -> str:
+    with path.open("rb") as fh:
+        head = fh.read(1 << 16)
+    return f"{path.stat().st_size}:{hashlib.blake2b(head, digest_size=12).hexdigest()}"
+
+
+def _lines(fh: BinaryIO, counter: list[int]) -> Iterator[str]:
+    """Decoded lines of `fh`; counter[0] is the byte offset just past the last line handed out."""
+    for raw in fh:
+        counter[0] += len(raw)
+        yield raw.decode("utf-8", "replace")
+
+
+async def import_dump(
+    store: CableStore,
+    path: Path,
+    *,
+    batch_size: int = 500,
+    on_error: Callable[[str], None] = lambda _: None,
+    progress: Progress = _no_progress,
+) -> ImportSummary:
+    """Import a cables.csv dump, resuming an interrupted import of the same file."""
+    from parsers.dump import iter_dump
+
+    started = time.perf_counter()
+    source = str(path.resolve())
+    fingerprint = _fingerprint(path)
+    total = path.stat().st_size
+    saved = await store.checkpoint(source)
+    if saved is None or saved.fingerprint != fingerprint:
+        saved = Checkpoint(source, fingerprint, position=0, row=1)
+    run = _Run(store, saved, batch_size, on_error)
+    resumed_at = saved.row if saved.position else None
+    counter = [saved.position]
+    row = saved.row
+    with path.open("rb") as fh:
+        fh.seek(saved.position)
+        for item in iter_dump(_lines(fh, counter), first_row=saved.row):
+            row += 1
+            if isinstance(item, Cable):
+                await run.add(item, counter[0], row)
+            else:
+                run.error(f"{path.name}: {item}")
+            if row % 1000 == 0:
+                progress(counter[0], total, row - 1)
+        await run.flush(counter[0], row)
+        await run.wait()
+    progress(total, total, row - 1)
+    await store.clear_checkpoint(source)
+    return _summary(source, run.checkpoint, started, resumed_at)
+
+
+async def import_pages(
+    store: CableStore,
+    folder: Path,
+    *,
+    batch_size: int = 500,
+    on_error: Callable[[str], None] = lambda _: None,
+    progress: Progress = _no_progress,
+) -> ImportSummary:
+    """Import every cable page (.html, .htm, saved .txt) of a folder, in name order."""
+    from parsers.page import parse_page
+
+    started = time.perf_counter()
+    source = str(folder.resolve())
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in PAGE_SUFFIXES and p.is_file())
+    names = "\n".join(p.name for p in files).encode()
+    fingerprint = f"{len(files)}:{hashlib.blake2b(names, digest_size=12).hexdigest()}"
+    saved = await store.checkpoint(source)
+    if saved is None or saved.fingerprint != fingerprint:
+        saved = Checkpoint(source, fingerprint, position=0, row=1)
+    run = _Run(store, saved, batch_size, on_error)
+    resumed_at = saved.row if saved.position else None
+    for index in range(saved.position, len(files)):
+        page = files[index]
+        try:
+            text = page.read_bytes().decode("utf-8", "replace")
+            cable = await asyncio.to_thread(parse_page, text)
+        except (OSError, NotACableError) as exc:
+            run.error(f"{page.name}: {exc}")
+        else:
+            await run.add(cable, index + 1, index + 2)
+        progress(index + 1, len(files), index + 1)
+    await run.flush(len(files), len(files) + 1)
+    await run.wait()
+    await store.clear_checkpoint(source)
+    return _summary(source, run.checkpoint, started, resumed_at)
+
+
+def _summary(
+    source: str, checkpoint: Checkpoint, started: float, resumed_at: int | None
+) -> ImportSummary:
+    return ImportSummary(
+        source=source,
+        imported=checkpoint.imported,
+        updated=checkpoint.updated,
+        skipped=checkpoint.skipped,
+        errors=checkpoint.errors,
+        seconds=time.perf_counter() - started,
+        resumed_at_row=resumed_at,
+    )
+
+
+async def import_path(
+    store: CableStore,
+    path: Path,
+    *,
+    batch_size: int = 500,
+    on_error: Callable[[str], None] = lambda _: None,
+    progress: Progress = _no_progress,
+) -> ImportSummary:
+    """Import a dump file or a folder of pages, whichever `path` is."""
+    if path.is_dir():
+        return await import_pages(
+            store, path, batch_size=batch_size, on_error=on_error, progress=progress
+        )
+    if path.is_file():
+        return await import_dump(
+            store, path, batch_size=batch_size, on_error=on_error, progress=progress
+        )
+    raise ImportError_(f"{path}: no such file or folder")
+
+
+class ErrorPrinter:
+    """Prints the first errors to `stream`, then only counts them."""
+
+    def __init__(self, stream: TextIO = sys.stderr, limit: int = MAX_SHOWN_ERRORS) -> None:
+        self.stream = stream
+        self.limit = limit
+        self.count = 0
+
+    def __call__(self, message: str) -> None:
+        self.count += 1
+        if self.count <= self.limit:
+            print(f"error: {message}", file=self.stream)
+        elif self.count == self.limit + 1:
+            print(f"error: more than {self.limit} errors; counting the rest", file=self.stream)
+
+
+class LineProgress:
+    """Quiet progress for logs: one line at most every `every` seconds."""
+
+    def __init__(self, label: str, stream: TextIO = sys.stderr, every: float = 5.0) -> None:
+        self.label = label
+        self.stream = stream
+        self.every = every
+        self.started = time.perf_counter()
+        self.last = self.started
+
+    def __call__(self, done: int, total: int, rows: int) -> None:
+        now = time.perf_counter()
+        if now - self.last < self.every and done < total:
+            return
+        self.last = now
+        elapsed = max(now - self.started, 1e-9)
+        share = done / total if total else 1.0
+        eta = elapsed * (1 - share) / share if share else 0.0
+        print(
+            f"{self.label}: {share:6.1%}, {rows:,} rows, {rows / elapsed:,.0f} rows/s, "
+            f"ETA {eta:,.0f} s",
+            file=self.stream,
+        )
+
+
+class RichProgress:
+    """A rich progress bar (rate, rows, ETA) for terminals."""
+
+    def __init__(self, label: str, progress: rich.progress.Progress) -> None:
+        self.started = time.perf_counter()
+        self.progress = progress
+        self.task = progress.add_task(label, total=None, rows=0, rate="")
+
+    def __call__(self, done: int, total: int, rows: int) -> None:
+        rate = rows / max(time.perf_counter() - self.started, 1e-9)
+        self.progress.update(
+            self.task, completed=done, total=total, rows=rows, rate=f"{rate:,.0f} rows/s"
+        )
+
+
+def _rich_progress() -> rich.progress.Progress:
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rows]:,} rows"),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        transient=False,
+    )
+
+
+async def run_import(
+    store: CableStore, paths: list[Path], *, batch_size: int, tty: bool | None = None
+) -> list[ImportSummary]:
+    """Import each path with progress (a bar on a terminal, lines otherwise) and summaries."""
+    tty = sys.stderr.isatty() if tty is None else tty
+    summaries = []
+    for path in paths:
+        errors = ErrorPrinter()
+        if tty:
+            with _rich_progress() as bar:
+                progress: Progress = RichProgress(path.name, bar)
+                summary = await import_path(
+                    store, path, batch_size=batch_size, on_error=errors, progress=progress
+                )
+        else:
+            summary = await import_path(
+                store,
+                path,
+                batch_size=batch_size,
+                on_error=errors,
+                progress=LineProgress(path.name),
+            )
+        print(summary.line())
+        summaries.append(summary)
+    return summaries

@@ -1,0 +1,153 @@
+"""The cable library the bot talks to: the local store first, a mirror on a miss, then stored."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from types import TracebackType
+from typing import Self
+
+from bot.config import Settings
+from bot.mirror import CableMirror, MirrorBadResponse, MirrorNotFound, MirrorUnreachable
+from bot.month_index import MonthIndexError, ensure_month_index
+from bot.store import CableStore, LibraryStats, SearchHit
+from parsers.models import Cable
+
+__all__ = [
+    "CableLibrary",
+    "CableNotFound",
+    "LibraryError",
+    "LibraryStats",
+    "MirrorUnavailable",
+    "NotACableResponse",
+    "SearchHit",
+]
+
+_REF_ID = re.compile(r"[0-9]{2}[0-9A-Z]{1,38}")
+
+
+class LibraryError(Exception):
+    """A cable could not be served; the message is fit to show a user."""
+
+
+class CableNotFound(LibraryError):
+    """The cable is not published (or not in the library when no mirror is configured)."""
+
+
+class MirrorUnavailable(LibraryError):
+    """The mirror did not answer usefully in time."""
+
+
+class NotACableResponse(LibraryError):
+    """The mirror answered with something that is not the cable asked for."""
+
+
+class CableLibrary:
+    """Cables by reference ID, search and the reference graph, over a store and a mirror."""
+
+    def __init__(self, store: CableStore, mirror: CableMirror | None = None) -> None:
+        self.store = store
+        self.mirror = mirror
+        self._inflight: dict[str, asyncio.Future[Cable]] = {}
+        self._index_loaded: bool | None = None
+
+    @classmethod
+    async def open(cls, settings: Settings, *, fetch_month_index: bool = False) -> CableLibrary:
+        """Open the store (migrating it) and the mirror client described by `settings`.
+
+        The month index is loaded from its file when present (downloaded first when
+        `fetch_month_index`); without it the mirror probes months.
+        """
+        store = await CableStore.open(settings.store_file)
+        with contextlib.suppress(MonthIndexError):  # months are probed instead
+            await ensure_month_index(settings, store, download=fetch_month_index)
+        mirror = None
+        if settings.mirrors:
+            mirror = CableMirror.from_settings(settings, store.month_of)
+        return cls(store, mirror)
+
+    async def close(self) -> None:
+        """Close the mirror client and the store."""
+        if self.mirror is not None:
+            await self.mirror.close()
+        await self.store.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def get(self, ref_id: str) -> Cable:
+        """The cable `ref_id`: from the store, else fetched from the mirror and stored."""
+        ref_id = ref_id.strip().upper()
+        if not _REF_ID.fullmatch(ref_id):
+            raise CableNotFound(f"{ref_id[:40]!r} is not a cable reference ID")
+        pending = self._inflight.get(ref_id)
+        if pending is None:
+            cable = await self.store.get(ref_id)
+            if cable is not None:
+                return cable
+            pending = self._inflight.get(ref_id)
+        if pending is None:
+            pending = asyncio.ensure_future(self._fetch(ref_id))
+            self._inflight[ref_id] = pending
+            pending.add_done_callback(lambda _: self._inflight.pop(ref_id, None))
+        return await asyncio.shield(pending)
+
+    async def _fetch(self, ref_id: str) -> Cable:
+        if self.mirror is None:
+            raise CableNotFound(f"{ref_id} is not in the cable library")
+        if await self._has_index() and not await self.store.has_month(ref_id):
+            raise CableNotFound(f"{ref_id} is not a published cable")
+        try:
+            cable = await self.mirror.fetch(ref_id)
+        except MirrorNotFound as exc:
+            raise CableNotFound(f"{ref_id} is not a published cable") from exc
+        except MirrorUnreachable as exc:
+            raise MirrorUnavailable("the cable mirror is unreachable; try again later") from exc
+        except MirrorBadResponse as exc:
+            raise NotACableResponse(
+                f"the cable mirror did not return {ref_id} as a cable page"
+            ) from exc
+        await self.store.put([cable])
+        return cable
+
+    async def _has_index(self) -> bool:
+        if not self._index_loaded:
+            self._index_loaded = await self.store.months_known() > 0
+        return self._index_loaded
+
+    async def search(self, query: str, limit: int = 10, offset: int = 0) -> list[SearchHit]:
+        """Full-text search of stored cables; any typed text is safe."""
+        return await self.store.search(query, limit, offset)
+
+    async def cites(self, ref_id: str) -> list[str]:
+        """IDs the cable cites (from its REF lines), in order."""
+        return await self.store.cites(ref_id.strip().upper())
+
+    async def cited_by(self, ref_id: str) -> list[str]:
+        """Stored cables that cite `ref_id`."""
+        return await self.store.cited_by(ref_id.strip().upper())
+
+    async def complete_ids(self, prefix: str, limit: int = 25) -> list[str]:
+        """Reference IDs starting with `prefix`, shortest first (for autocomplete)."""
+        return await self.store.complete_ids(prefix, limit)
+
+    async def stats(self) -> LibraryStats:
+        """What the store holds."""
+        return await self.store.stats()
+
+    async def get_guild_settings(self, guild_id: int) -> dict[str, object]:
+        """A guild's saved settings ({} when none)."""
+        return await self.store.get_guild_settings(guild_id)
+
+    async def set_guild_settings(self, guild_id: int, data: dict[str, object]) -> None:
+        """Replace a guild's saved settings."""
+        await self.store.set_guild_settings(guild_id, data)

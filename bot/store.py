@@ -1,0 +1,577 @@
+"""The embedded cable store: one SQLite file (WAL), versioned schema, async access via threads.
+
+Every query runs on a dedicated thread (one writer, one reader), so the event loop never waits
+on SQLite. Writes are batched: one transaction per `put`, carrying an optional import checkpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import json
+import re
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+from pydantic import BaseModel
+
+from parsers.models import Cable, Paragraph
+
+T = TypeVar("T")
+
+_SCHEMA_V1 = """
+CREATE TABLE cables (
+    id INTEGER PRIMARY KEY,
+    ref_id TEXT NOT NULL UNIQUE,
+    created TEXT,
+    released TEXT,
+    classification TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    meta TEXT NOT NULL,
+    header TEXT NOT NULL,
+    body TEXT NOT NULL,
+    hash BLOB NOT NULL
+);
+CREATE TABLE paragraphs (
+    ref_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    number INTEGER NOT NULL,
+    marking TEXT,
+    text TEXT NOT NULL,
+    PRIMARY KEY (ref_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE tags (
+    tag TEXT NOT NULL,
+    ref_id TEXT NOT NULL,
+    PRIMARY KEY (tag, ref_id)
+) WITHOUT ROWID;
+CREATE INDEX tags_ref ON tags (ref_id);
+CREATE TABLE refs (
+    src TEXT NOT NULL,
+    pos INTEGER NOT NULL,
+    dst TEXT NOT NULL,
+    PRIMARY KEY (src, pos)
+) WITHOUT ROWID;
+CREATE INDEX refs_dst ON refs (dst, src);
+CREATE TABLE months (
+    ref_id TEXT PRIMARY KEY,
+    month INTEGER NOT NULL CHECK (month BETWEEN 1 AND 12)
+) WITHOUT ROWID;
+CREATE TABLE guild_settings (
+    guild_id INTEGER PRIMARY KEY,
+    data TEXT NOT NULL
+);
+CREATE TABLE imports (
+    source TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    row INTEGER NOT NULL,
+    imported INTEGER NOT NULL,
+    updated INTEGER NOT NULL,
+    skipped INTEGER NOT NULL,
+    errors INTEGER NOT NULL
+);
+CREATE VIRTUAL TABLE cables_fts USING fts5 (
+    subject, body, content='cables', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER cables_ai AFTER INSERT ON cables BEGIN
+    INSERT INTO cables_fts (rowid, subject, body) VALUES (new.id, new.subject, new.body);
+END;
+CREATE TRIGGER cables_ad AFTER DELETE ON cables BEGIN
+    INSERT INTO cables_fts (cables_fts, rowid, subject, body)
+    VALUES ('delete', old.id, old.subject, old.body);
+END;
+CREATE TRIGGER cables_au AFTER UPDATE OF subject, body ON cables BEGIN
+    INSERT INTO cables_fts (cables_fts, rowid, subject, body)
+    VALUES ('delete', old.id, old.subject, old.body);
+    INSERT INTO cables_fts (rowid, subject, body) VALUES (new.id, new.subject, new.body);
+END;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1,)
+"""Migration scripts; MIGRATIONS[i] moves the schema from version i to i + 1."""
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_CABLE_COLUMNS = "ref_id, created, released, classification, origin, subject, meta, header, body"
+_META_FIELDS = (
+    "tags",
+    "references",
+    "precedence",
+    "date_time_group",
+    "sender",
+    "to",
+    "info",
+    "caveats",
+    "summary",
+)
+
+
+class StoreError(Exception):
+    """The store file cannot be used (unreadable, newer schema, not a SQLite database)."""
+
+
+class SearchHit(BaseModel):
+    """One full-text search result."""
+
+    ref_id: str
+    subject: str
+    created: datetime | None
+    snippet: str
+
+
+class LibraryStats(BaseModel):
+    """Counts describing what the store holds."""
+
+    cables: int
+    paragraphs: int
+    references: int
+    tags: int
+    months_known: int
+    first_created: datetime | None
+    last_created: datetime | None
+    size_bytes: int
+    schema_version: int
+
+
+@dataclass(frozen=True)
+class PutResult:
+    """What one `put` did: new cables, changed cables, unchanged cables."""
+
+    imported: int = 0
+    updated: int = 0
+    skipped: int = 0
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """Where an import of `source` stands; committed with the batch it follows."""
+
+    source: str
+    fingerprint: str
+    position: int
+    row: int
+    imported: int = 0
+    updated: int = 0
+    skipped: int = 0
+    errors: int = 0
+
+
+def cable_hash(cable: Cable) -> bytes:
+    """A digest of everything stored about a cable; equal digests mean nothing changed."""
+    return hashlib.blake2b(cable.model_dump_json().encode(), digest_size=16).digest()
+
+
+def fts_query(text: str, max_terms: int = 32) -> str | None:
+    """Turn what a user typed into a safe FTS5 query (words ANDed, "phrases" kept, word*)."""
+    terms: list[str] = []
+    for match in re.finditer(r'"([^"]*)"?|(\w+)(\*?)', text):
+        phrase, word, star = match.groups()
+        if word:
+            terms.append(f'"{word}"{star}')
+        elif phrase is not None:
+            words = re.findall(r"\w+", phrase)
+            if words:
+                terms.append('"' + " ".join(words) + '"')
+    return " ".join(terms[:max_terms]) or None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _date(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _cable_row(cable: Cable) -> tuple[Any, ...]:
+    meta = {name: getattr(cable, name) for name in _META_FIELDS}
+    return (
+        cable.ref_id,
+        _iso(cable.created),
+        _iso(cable.released),
+        cable.classification,
+        cable.origin,
+        cable.subject,
+        json.dumps(meta, separators=(",", ":")),
+        cable.header,
+        cable.body,
+    )
+
+
+def _build_cable(row: Sequence[Any], paragraphs: list[Any]) -> Cable:
+    ref_id, created, released, classification, origin, subject, meta, header, body = row
+    extra = json.loads(meta)
+    for name in ("tags", "references", "to", "info", "caveats"):
+        extra[name] = tuple(extra.get(name) or ())
+    return Cable.model_construct(
+        ref_id=ref_id,
+        created=_date(created),
+        released=_date(released),
+        classification=classification,
+        origin=origin,
+        subject=subject,
+        header=header,
+        body=body,
+        paragraphs=tuple(
+            Paragraph.model_construct(number=n, marking=m, text=t) for n, m, t in paragraphs
+        ),
+        **extra,
+    )
+
+
+def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout = 10000")
+    if not readonly:
+        conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA cache_size = -32000")
+    return conn
+
+
+def _migrate(conn: sqlite3.Connection) -> int:
+    version: int = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"the store has schema version {version}, newer than this cablebot ({SCHEMA_VERSION})"
+        )
+    for target in range(version + 1, SCHEMA_VERSION + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(MIGRATIONS[target - 1]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {target}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return SCHEMA_VERSION
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into complete statements (triggers contain ';')."""
+    out: list[str] = []
+    current = ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            out.append(current.strip())
+            current = ""
+    if current.strip():
+        out.append(current.strip())
+    return out
+
+
+class _Worker:
+    """One SQLite connection living on its own thread."""
+
+    def __init__(self, path: Path, *, readonly: bool) -> None:
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="cablestore")
+        self.conn = self._executor.submit(_connect, path, readonly).result()
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, fn, self.conn, *args)
+
+    def close(self) -> None:
+        self._executor.submit(self.conn.close).result()
+        self._executor.shutdown()
+
+
+class CableStore:
+    """Async access to the SQLite cable store; open with `await CableStore.open(path)`."""
+
+    def __init__(self, path: Path, writer: _Worker, reader: _Worker) -> None:
+        self.path = path
+        self._writer = writer
+        self._reader = reader
+
+    @classmethod
+    async def open(cls, path: Path) -> CableStore:
+        """Open (creating it and its folder if needed) the store at `path`, migrating it."""
+        path = Path(path).expanduser()
+
+        def prepare() -> tuple[_Worker, _Worker]:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            writer = _Worker(path, readonly=False)
+            try:
+                writer._executor.submit(_migrate, writer.conn).result()
+            except sqlite3.DatabaseError as exc:
+                writer.close()
+                raise StoreError(f"{path}: not a usable cable store ({exc})") from exc
+            except BaseException:
+                writer.close()
+                raise
+            return writer, _Worker(path, readonly=True)
+
+        writer, reader = await asyncio.to_thread(prepare)
+        return cls(path, writer, reader)
+
+    async def close(self) -> None:
+        """Close both connections (idempotent)."""
+        for worker in (self._writer, self._reader):
+            await asyncio.to_thread(worker.close)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # reads -------------------------------------------------------------------------------
+
+    async def get(self, ref_id: str) -> Cable | None:
+        """The stored cable `ref_id`, or None."""
+        return await self._reader.run(_get, ref_id)
+
+    async def search(self, query: str, limit: int = 10, offset: int = 0) -> list[SearchHit]:
+        """Full-text search over subjects and bodies, best matches first."""
+        match = fts_query(query)
+        if match is None or limit <= 0:
+            return []
+        return await self._reader.run(_search, match, limit, max(offset, 0))
+
+    async def cites(self, ref_id: str) -> list[str]:
+        """Reference IDs that `ref_id` cites, in the cable's order."""
+        rows = await self._reader.run(
+            _all, "SELECT dst FROM refs WHERE src = ? ORDER BY pos", ref_id
+        )
+        return [r[0] for r in rows]
+
+    async def cited_by(self, ref_id: str) -> list[str]:
+        """Stored cables that cite `ref_id`, sorted."""
+        rows = await self._reader.run(
+            _all, "SELECT DISTINCT src FROM refs WHERE dst = ? ORDER BY src", ref_id
+        )
+        return [r[0] for r in rows]
+
+    async def complete_ids(self, prefix: str, limit: int = 25) -> list[str]:
+        """Known reference IDs (stored or in the month index) starting with `prefix`."""
+        prefix = prefix.strip().upper()
+        if limit <= 0:
+            return []
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1) if prefix else "\U0010ffff"
+        sql = (
+            "SELECT ref_id FROM (SELECT ref_id FROM cables WHERE ref_id >= ?1 AND ref_id < ?2"
+            " UNION SELECT ref_id FROM months WHERE ref_id >= ?1 AND ref_id < ?2)"
+            " ORDER BY length(ref_id), ref_id LIMIT ?3"
+        )
+        rows = await self._reader.run(_all, sql, prefix, upper, limit)
+        return [r[0] for r in rows]
+
+    async def month_of(self, ref_id: str) -> int | None:
+        """The month (1-12) `ref_id` was created in, from stored cables or the month index."""
+        return await self._reader.run(_month_of, ref_id)
+
+    async def months_known(self) -> int:
+        """How many IDs the month table holds (0 until the month index is loaded)."""
+        rows = await self._reader.run(_all, "SELECT count(*) FROM months")
+        return int(rows[0][0])
+
+    async def has_month(self, ref_id: str) -> bool:
+        """True when `ref_id` is in the month table (i.e. a published ID, once it is loaded)."""
+        rows = await self._reader.run(_all, "SELECT 1 FROM months WHERE ref_id = ?", ref_id)
+        return bool(rows)
+
+    async def stats(self) -> LibraryStats:
+        """Counts, dates and size of the store."""
+        return await self._reader.run(_stats, self.path)
+
+    async def checkpoint(self, source: str) -> Checkpoint | None:
+        """The saved position of an unfinished import of `source`."""
+        rows = await self._reader.run(_all, "SELECT * FROM imports WHERE source = ?", source)
+        return Checkpoint(*rows[0]) if rows else None
+
+    async def get_guild_settings(self, guild_id: int) -> dict[str, object]:
+        """The settings saved for a guild ({} when none)."""
+        rows = await self._reader.run(
+            _all, "SELECT data FROM guild_settings WHERE guild_id = ?", guild_id
+        )
+        data: dict[str, object] = json.loads(rows[0][0]) if rows else {}
+        return data
+
+    # writes ------------------------------------------------------------------------------
+
+    async def put(self, cables: Iterable[Cable], checkpoint: Checkpoint | None = None) -> PutResult:
+        """Insert or update cables in one transaction (the last copy of a repeated ID wins).
+
+        `checkpoint`, when given, is saved in the same transaction with this batch's counts
+        added to the counts it carries.
+        """
+        return await self._writer.run(_put, list(cables), checkpoint)
+
+    async def clear_checkpoint(self, source: str) -> None:
+        """Forget the import position of `source` (the import finished)."""
+        await self._writer.run(_write, "DELETE FROM imports WHERE source = ?", [(source,)])
+
+    async def put_months(self, pairs: Iterable[tuple[str, int]]) -> int:
+        """Add (ref_id, month) pairs to the month table; returns how many it holds now."""
+        return await self._writer.run(_put_months, pairs)
+
+    async def set_guild_settings(self, guild_id: int, data: dict[str, object]) -> None:
+        """Replace the settings saved for a guild (must be JSON-serialisable)."""
+        text = json.dumps(data, sort_keys=True)
+        await self._writer.run(
+            _write,
+            "INSERT INTO guild_settings (guild_id, data) VALUES (?, ?)"
+            " ON CONFLICT (guild_id) DO UPDATE SET data = excluded.data",
+            [(guild_id, text)],
+        )
+
+
+# functions run on the store threads --------------------------------------------------------
+
+
+def _all(conn: sqlite3.Connection, sql: str, *params: Any) -> list[Any]:
+    return conn.execute(sql, params).fetchall()
+
+
+def _write(conn: sqlite3.Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    with _transaction(conn):
+        conn.executemany(sql, rows)
+
+
+class _transaction:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
+        self.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+
+
+def _get(conn: sqlite3.Connection, ref_id: str) -> Cable | None:
+    row = conn.execute(
+        f"SELECT {_CABLE_COLUMNS} FROM cables WHERE ref_id = ?", (ref_id,)
+    ).fetchone()
+    if row is None:
+        return None
+    paragraphs = conn.execute(
+        "SELECT number, marking, text FROM paragraphs WHERE ref_id = ? ORDER BY seq", (ref_id,)
+    ).fetchall()
+    return _build_cable(row, paragraphs)
+
+
+def _search(conn: sqlite3.Connection, match: str, limit: int, offset: int) -> list[SearchHit]:
+    rows = conn.execute(
+        "SELECT c.ref_id, c.subject, c.created,"
+        " snippet(cables_fts, -1, '**', '**', '…', 16)"
+        " FROM cables_fts JOIN cables AS c ON c.id = cables_fts.rowid"
+        " WHERE cables_fts MATCH ? ORDER BY rank LIMIT ? OFFSET ?",
+        (match, limit, offset),
+    ).fetchall()
+    return [
+        SearchHit(ref_id=r, subject=s, created=_date(c), snippet=" ".join(snip.split()))
+        for r, s, c, snip in rows
+    ]
+
+
+def _month_of(conn: sqlite3.Connection, ref_id: str) -> int | None:
+    row = conn.execute("SELECT month FROM months WHERE ref_id = ?", (ref_id,)).fetchone()
+    if row is None:
+        row = conn.execute(
+            "SELECT CAST(substr(created, 6, 2) AS INTEGER) FROM cables"
+            " WHERE ref_id = ? AND created IS NOT NULL",
+            (ref_id,),
+        ).fetchone()
+    return int(row[0]) if row else None
+
+
+def _stats(conn: sqlite3.Connection, path: Path) -> LibraryStats:
+    def one(sql: str) -> Any:
+        return conn.execute(sql).fetchone()[0]
+
+    size = sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+    return LibraryStats(
+        cables=one("SELECT count(*) FROM cables"),
+        paragraphs=one("SELECT count(*) FROM paragraphs"),
+        references=one("SELECT count(*) FROM refs"),
+        tags=one("SELECT count(DISTINCT tag) FROM tags"),
+        months_known=one("SELECT count(*) FROM months"),
+        first_created=_date(one("SELECT min(created) FROM cables")),
+        last_created=_date(one("SELECT max(created) FROM cables")),
+        size_bytes=size,
+        schema_version=one("PRAGMA user_version"),
+    )
+
+
+def _put(conn: sqlite3.Connection, cables: list[Cable], checkpoint: Checkpoint | None) -> PutResult:
+    latest = {c.ref_id: c for c in cables}  # the last copy of a repeated ID wins
+    hashes = {ref_id: cable_hash(c) for ref_id, c in latest.items()}
+    with _transaction(conn):
+        existing: dict[str, bytes] = {}
+        ids = list(latest)
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            marks = ",".join("?" * len(chunk))
+            existing.update(
+                conn.execute(f"SELECT ref_id, hash FROM cables WHERE ref_id IN ({marks})", chunk)
+            )
+        new = [c for r, c in latest.items() if r not in existing]
+        changed = [c for r, c in latest.items() if r in existing and existing[r] != hashes[r]]
+        if changed:
+            gone = [(c.ref_id,) for c in changed]
+            for table, column in (("paragraphs", "ref_id"), ("tags", "ref_id"), ("refs", "src")):
+                conn.executemany(f"DELETE FROM {table} WHERE {column} = ?", gone)
+            conn.executemany(
+                "UPDATE cables SET created = ?2, released = ?3, classification = ?4, origin = ?5,"
+                " subject = ?6, meta = ?7, header = ?8, body = ?9, hash = ?10 WHERE ref_id = ?1",
+                [(*_cable_row(c), hashes[c.ref_id]) for c in changed],
+            )
+        conn.executemany(
+            f"INSERT INTO cables ({_CABLE_COLUMNS}, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(*_cable_row(c), hashes[c.ref_id]) for c in new],
+        )
+        touched = new + changed
+        conn.executemany(
+            "INSERT INTO paragraphs (ref_id, seq, number, marking, text) VALUES (?, ?, ?, ?, ?)",
+            [
+                (c.ref_id, seq, p.number, p.marking, p.text)
+                for c in touched
+                for seq, p in enumerate(c.paragraphs)
+            ],
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO tags (tag, ref_id) VALUES (?, ?)",
+            [(tag, c.ref_id) for c in touched for tag in c.tags],
+        )
+        conn.executemany(
+            "INSERT INTO refs (src, pos, dst) VALUES (?, ?, ?)",
+            [(c.ref_id, pos, dst) for c in touched for pos, dst in enumerate(c.references)],
+        )
+        result = PutResult(len(new), len(changed), len(latest) - len(new) - len(changed))
+        if checkpoint is not None:
+            saved = dataclasses.replace(
+                checkpoint,
+                imported=checkpoint.imported + result.imported,
+                updated=checkpoint.updated + result.updated,
+                skipped=checkpoint.skipped + result.skipped,
+            )
+            conn.execute(
+                "INSERT OR REPLACE INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                dataclasses.astuple(saved),
+            )
+    return result
+
+
+def _put_months(conn: sqlite3.Connection, pairs: Iterable[tuple[str, int]]) -> int:
+    with _transaction(conn):
+        conn.executemany("INSERT OR REPLACE INTO months (ref_id, month) VALUES (?, ?)", pairs)
+    return int(conn.execute("SELECT count(*) FROM months").fetchone()[0])
