@@ -10,6 +10,7 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict
 
 from bot.cards import MESSAGE_MAX, Card, build_card
+from bot.library import LibraryError, MirrorUnavailable, NotACableResponse
 from parsers.models import SITE_URL, Cable, CableRequest
 from parsers.refs import find_requests
 
@@ -35,6 +36,11 @@ class Failure(BaseModel):
     paragraphs: tuple[int, ...] = ()
     error: str
     kind: FailureKind
+
+    @property
+    def line(self) -> str:
+        """The error as one line naming the cable."""
+        return self.error if self.ref_id in self.error else f"{self.ref_id}: {self.error}"
 
 
 class Reply(BaseModel):
@@ -69,11 +75,10 @@ class Reply(BaseModel):
         return out
 
 
-def _error_kind(exc: Exception) -> FailureKind:
-    name = type(exc).__name__
-    if name == "MirrorUnavailable":
+def _error_kind(exc: LibraryError) -> FailureKind:
+    if isinstance(exc, MirrorUnavailable):
         return "mirror"
-    if name == "NotACableResponse":
+    if isinstance(exc, NotACableResponse):
         return "not_a_cable"
     return "not_found"
 
@@ -98,17 +103,17 @@ async def _fetch(library: CableSource, request: CableRequest) -> Cable | Failure
         )
     try:
         return await library.get(request.ref_id)
-    except Exception as exc:  # LibraryError and anything unexpected: report, never crash
-        if type(exc).__name__ not in {"CableNotFound", "MirrorUnavailable", "NotACableResponse"}:
-            log.exception("looking up %s failed", request.ref_id)
-            return Failure(
-                ref_id=request.ref_id, error="the cable library failed", kind="not_found"
-            )
+    except LibraryError as exc:
         return Failure(
             ref_id=request.ref_id,
             paragraphs=request.paragraphs,
-            error=str(exc) or request.ref_id,
+            error=str(exc) or f"{request.ref_id} could not be found",
             kind=_error_kind(exc),
+        )
+    except Exception:  # anything unexpected: report it to the log, never crash the caller
+        log.exception("looking up %s failed", request.ref_id)
+        return Failure(
+            ref_id=request.ref_id, error="the cable library failed; see the log", kind="mirror"
         )
 
 
@@ -127,8 +132,12 @@ async def answer_requests(
     tag_meanings: Mapping[str, str] | None = None,
     site: str = SITE_URL,
     note: str | None = None,
+    slots: int | None = None,
 ) -> Reply:
-    """The reply for already-parsed requests (slash commands use this directly)."""
+    """The reply for already-parsed requests (slash commands use this directly).
+
+    `slots`: how many cards share the message (default: the cards found), for the budget.
+    """
     fetched = await asyncio.gather(*(_fetch(library, r) for r in requests))
     found: list[tuple[CableRequest, Cable]] = []
     failures: list[Failure] = []
@@ -151,7 +160,7 @@ async def answer_requests(
         found.append((request, result))
     found = _distinct_urls(found)
     counts = await asyncio.gather(*(_cited_by_count(library, c.ref_id) for _, c in found))
-    budget = MESSAGE_MAX // max(1, len(found))
+    budget = MESSAGE_MAX // max(1, slots or len(found))
     cards = tuple(
         build_card(
             cable,

@@ -1,0 +1,110 @@
+"""Passive detection: answer cable references typed in ordinary messages, threads and DMs."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import discord
+from discord.ext import commands
+
+from bot.answer import Reply
+from bot.client import Cablebot
+from bot.embeds import payload
+
+log = logging.getLogger(__name__)
+
+OUTAGE_QUIET_SECONDS = 600.0
+"""A mirror outage is announced once per channel in this many seconds."""
+
+
+def embed_links_allowed(channel: discord.abc.Messageable, me: discord.abc.User | None) -> bool:
+    """True when the bot may embed links in `channel` (always in DMs)."""
+    if isinstance(channel, discord.abc.GuildChannel | discord.Thread) and isinstance(
+        me, discord.Member
+    ):
+        return channel.permissions_for(me).embed_links
+    return True
+
+
+def home_channel_id(channel: discord.abc.Messageable) -> int:
+    """The channel whose settings apply: a thread's parent, else the channel itself."""
+    if isinstance(channel, discord.Thread) and channel.parent_id:
+        return channel.parent_id
+    return int(getattr(channel, "id", 0))
+
+
+class Passive(commands.Cog):
+    """Replies to messages that mention cables; silent when nothing resolves."""
+
+    def __init__(self, bot: Cablebot) -> None:
+        self.bot = bot
+        self._outage_told: dict[int, float] = {}
+
+    def _addressed(self, message: discord.Message) -> bool:
+        """True for DMs, mentions of the bot and replies to it (seen without the intent)."""
+        me = self.bot.user
+        if message.guild is None or (me is not None and me in message.mentions):
+            return True
+        resolved = message.reference.resolved if message.reference else None
+        return isinstance(resolved, discord.Message) and me is not None and resolved.author == me
+
+    async def reply_for(self, message: discord.Message, *, addressed: bool) -> Reply:
+        """The reply to `message`: misses are silent unless the bot was addressed."""
+        reply = await self.bot.answer(message.content)
+        if addressed:
+            return reply
+        reply = reply.passive()
+        if reply.mirror_down:
+            channel = message.channel.id
+            now = time.monotonic()
+            if now - self._outage_told.get(channel, -OUTAGE_QUIET_SECONDS) < OUTAGE_QUIET_SECONDS:
+                reply = Reply(cards=reply.cards, note=reply.note)
+            else:
+                self._outage_told[channel] = now
+        return reply
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        """Answer the references in `message`, within the guild's settings and cooldowns."""
+        if message.author.bot or not message.content:
+            return
+        try:
+            await self._handle(message)
+        except Exception:  # a single message must never take the bot down
+            log.exception("failed to answer message %s", message.id)
+
+    async def _handle(self, message: discord.Message) -> None:
+        addressed = self._addressed(message)
+        cooldown = 5.0
+        if message.guild is not None:
+            settings = await self.bot.guild_settings.get(message.guild.id)
+            if not addressed and not settings.allows(home_channel_id(message.channel)):
+                return
+            cooldown = settings.cooldown
+        user, channel = message.author.id, message.channel.id
+        if not self.bot.user_limit.ready(user, per=cooldown) or not (
+            self.bot.channel_limit.ready(channel)
+        ):
+            return
+        reply = await self.reply_for(message, addressed=addressed)
+        if reply.empty:
+            return
+        self.bot.user_limit.hit(user)
+        self.bot.channel_limit.hit(channel)
+        me = message.guild.me if message.guild else self.bot.user
+        sent = await message.reply(
+            **payload(
+                reply,
+                owner_id=user,
+                embed_links=embed_links_allowed(message.channel, me),
+            ),
+            mention_author=False,
+        )
+        self.bot.remember_reply(message, sent)
+
+
+async def setup(bot: commands.Bot) -> None:
+    """Extension entry point."""
+    assert isinstance(bot, Cablebot)
+    await bot.add_cog(Passive(bot))

@@ -1,0 +1,198 @@
+"""Slash commands (/cable, /cite, /search, /hashtags) and the "Resolve cables" menu command."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.answer import Reply
+from bot.cards import shorten
+from bot.client import Cablebot
+from bot.embeds import CITATION_NAMES, NO_MENTIONS, citation_embed, payload
+from parsers.models import CableRequest
+from parsers.refs import find_requests
+
+log = logging.getLogger(__name__)
+
+SEARCH_PAGE = 5
+Style = Literal["all", "plain", "markdown", "chicago", "bibtex", "post"]
+
+
+def parse_request(ref: str, paragraphs: str | None = None) -> CableRequest | None:
+    """The request typed into slash-command options, read with the chat grammar."""
+    text = ref.strip()
+    if paragraphs and paragraphs.strip():
+        part = paragraphs.strip()
+        text += " " + (part if part[:1] in "¶§" or part[:1].isalpha() else f"¶{part}")
+    found = find_requests(text, max_requests=1)
+    return found[0] if found else None
+
+
+async def _private(interaction: discord.Interaction[Any], text: str) -> None:
+    """A private message to the user, whether or not the interaction was answered yet."""
+    if interaction.response.is_done():
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+    else:
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+
+def _errors(reply: Reply) -> str:
+    return "\n".join(f.line for f in reply.failures)
+
+
+class Slash(commands.Cog):
+    """Explicit commands: they answer errors privately, never silently."""
+
+    def __init__(self, bot: Cablebot) -> None:
+        self.bot = bot
+        self.menu = app_commands.ContextMenu(name="Resolve cables", callback=self.resolve_menu)
+
+    async def cog_load(self) -> None:
+        self.bot.tree.add_command(self.menu)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
+
+    async def _reply_for(
+        self, interaction: discord.Interaction[Any], ref: str, paragraphs: str | None
+    ) -> Reply | None:
+        """Resolve the options; tell the user privately what was wrong and return None."""
+        request = parse_request(ref, paragraphs)
+        if request is None:
+            await _private(interaction, f"{shorten(ref, 60)!r} is not a cable reference ID.")
+            return None
+        reply = await self.bot.answer_requests([request])
+        if reply.failures and not reply.cards:
+            await _private(interaction, _errors(reply))
+            return None
+        return reply
+
+    async def autocomplete_ref(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Reference IDs starting with what was typed so far."""
+        prefix = "".join(current.split()).upper()
+        if len(prefix) < 2:
+            return []
+        try:
+            ids = await self.bot.library.complete_ids(prefix, limit=25)
+        except Exception:
+            log.exception("autocomplete for %r failed", prefix)
+            return []
+        return [app_commands.Choice(name=ref_id, value=ref_id) for ref_id in ids]
+
+    @app_commands.command(name="cable", description="Show a cable, or some of its paragraphs")
+    @app_commands.describe(ref="Reference ID, e.g. 08MEXICO2498", paragraphs="e.g. 5 or 5-7")
+    async def cable(
+        self, interaction: discord.Interaction[Any], ref: str, paragraphs: str | None = None
+    ) -> None:
+        """/cable <ref> [paragraphs]: public card, private errors."""
+        await interaction.response.defer(thinking=True)
+        request = parse_request(ref, paragraphs)
+        reply = await self.bot.answer_requests([request]) if request else None
+        if reply is None or not reply.cards:
+            await interaction.delete_original_response()
+            error = _errors(reply) if reply else f"{shorten(ref, 60)!r} is not a reference ID."
+            await _private(interaction, error)
+            return
+        await interaction.followup.send(**payload(reply, owner_id=interaction.user.id))
+
+    cable.autocomplete("ref")(autocomplete_ref)
+
+    @app_commands.command(name="cite", description="Citations of a cable (private)")
+    @app_commands.describe(ref="Reference ID", paragraphs="e.g. 5", style="Citation style")
+    async def cite(
+        self,
+        interaction: discord.Interaction[Any],
+        ref: str,
+        paragraphs: str | None = None,
+        style: Style = "all",
+    ) -> None:
+        """/cite <ref> [paragraphs] [style]."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        reply = await self._reply_for(interaction, ref, paragraphs)
+        if reply is None:
+            return
+        styles: list[str] = list(CITATION_NAMES) if style == "all" else [style]
+        await interaction.followup.send(
+            embed=citation_embed(reply.cards[0], styles),
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+    cite.autocomplete("ref")(autocomplete_ref)
+
+    @app_commands.command(name="hashtags", description="Hashtags to share a cable with")
+    @app_commands.describe(ref="Reference ID")
+    async def hashtags(self, interaction: discord.Interaction[Any], ref: str) -> None:
+        """/hashtags <ref>."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        reply = await self._reply_for(interaction, ref, None)
+        if reply is None:
+            return
+        card = reply.cards[0]
+        lines = [f"`{' '.join(card.hashtags)}`"]
+        if card.topic_hashtags:
+            lines.append(f"Topics (optional): `{' '.join(card.topic_hashtags)}`")
+        await interaction.followup.send(
+            "\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+    hashtags.autocomplete("ref")(autocomplete_ref)
+
+    @app_commands.command(name="search", description="Full-text search of the cables")
+    @app_commands.describe(query="Words to look for", page="Result page (5 a page)")
+    async def search(
+        self,
+        interaction: discord.Interaction[Any],
+        query: str,
+        page: app_commands.Range[int, 1, 100] = 1,
+    ) -> None:
+        """/search <query> [page]."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        hits = await self.bot.library.search(
+            query, limit=SEARCH_PAGE + 1, offset=(page - 1) * SEARCH_PAGE
+        )
+        if not hits:
+            await _private(interaction, f"No cables match {shorten(query, 80)!r} on page {page}.")
+            return
+        embed = discord.Embed(title=shorten(f"Search: {query}", 256), colour=0x95A5A6)
+        for hit in hits[:SEARCH_PAGE]:
+            created = f"{hit.created:%Y-%m-%d}" if hit.created else "undated"
+            embed.add_field(
+                name=shorten(f"{hit.ref_id} · {created}", 256),
+                value=shorten(f"{hit.subject}\n{hit.snippet}", 1000),
+                inline=False,
+            )
+        more = f" · more: /search page:{page + 1}" if len(hits) > SEARCH_PAGE else ""
+        embed.set_footer(text=f"Page {page}{more}")
+        await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    async def resolve_menu(
+        self, interaction: discord.Interaction[Any], message: discord.Message
+    ) -> None:
+        """Message menu "Resolve cables": works without the Message Content intent."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        reply = await self.bot.answer(message.content)
+        if not reply.cards:
+            text = _errors(reply) or "No cable references found in that message."
+            await _private(interaction, text)
+            return
+        if reply.failures:
+            await _private(interaction, _errors(reply))
+        else:
+            await interaction.followup.send("Posted.", ephemeral=True)
+        sent = await message.reply(
+            **payload(reply, owner_id=interaction.user.id), mention_author=False
+        )
+        self.bot.remember_reply(message, sent)
+
+
+async def setup(bot: commands.Bot) -> None:
+    """Extension entry point."""
+    assert isinstance(bot, Cablebot)
+    await bot.add_cog(Slash(bot))
