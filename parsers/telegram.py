@@ -1,0 +1,601 @@
+"""Cable telegram text → header fields and numbered paragraphs (no ¶ anchors needed).
+
+The input is the body of a telegram as the public dump holds it: a classification banner,
+caveats, TAGS, SUBJECT, REF, `Classified By:`, then numbered paragraphs that may be hard-wrapped,
+broken by page-break lines, separated by headings and followed by trailers and a signature.
+`parse_routing_header` reads the separate routing header (VZCZC..., FM, TO, INFO).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from parsers.models import Cable, Paragraph
+
+__all__ = [
+    "is_page_break",
+    "normalise_reference",
+    "parse_references",
+    "parse_routing_header",
+    "parse_telegram",
+]
+
+# --- lines that are not text -------------------------------------------------------------
+
+_PAGE_BREAK = re.compile(
+    r"^\s*(?:[A-Za-z][A-Za-z .'-]{0,40}?\s+\d{4,8}\s+\d{3}(?:\.\d)?\s+OF\s+\d{3}"
+    r"|PAGE\s+\d{2,3}\s+[A-Z]+\s*\d+\b.*)\s*$",
+    re.IGNORECASE,
+)
+_RULE = re.compile(r"^\s*[-=_*]{3,}[-=_* ]*$")
+_SLASH_HEADING = re.compile(r"^\s*//[^/].*//\s*$")
+_DASHED_HEADING = re.compile(r"^\s*(?:-{3,}\s*\S.*?\s*-{3,}|[^-\s][^-]{0,80}?\s+-{3,})\s*$")
+_TRAILER_START = re.compile(
+    r"^\s*\"?(?:please\s+)?visit\b.*(?:classified|web\s*site|sipr)"
+    r"|^\s*\S*(?:sgov\.gov|intelink\.)"
+    r"|^\s*\*{5,}",
+    re.IGNORECASE,
+)
+_TRAILER_LINE = re.compile(
+    r"^\s*(?:BT|NNNN|EXEMPT|GP-\d|best regards,?|sincerely,?|SELECT \* FROM .*|#\d+|\.)\s*$",
+    re.IGNORECASE,
+)
+_SIGNATURE = re.compile(r"^\s*[A-Z][A-Za-z'-]+(?:\s+[A-Z][A-Za-z'.-]*){0,2}(?:\s+\.)?\s*$")
+_NOT_SIGNATURE = re.compile(r"\b(?:END|COMMENT|SUMMARY|NOTE|TEXT)\b", re.IGNORECASE)
+
+# --- paragraph starts, markings, sub-items -----------------------------------------------
+
+_MARK = (
+    r"(?:(?:U|SBU|C|S|TS|LOU|FOUO|CUI|NF|UNCLASSIFIED|CONFIDENTIAL|SECRET)"
+    r"(?:\s*/{1,2}\s*[A-Z][A-Z0-9 ,/-]{0,30}?)?|/{1,2}\s*[A-Z][A-Z0-9 ,/-]{0,30}?)"
+)
+_PARA_START = re.compile(
+    rf"^\s{{0,6}}¶?\s*(?P<num>\d{{1,3}})\s*\.{{1,2}}(?=\s|\(|$|[A-Z][a-z])\s*"
+    rf"(?:\(\s*(?P<mark>{_MARK})\s*\)\s*)?",
+    re.IGNORECASE,
+)
+_ITEM = re.compile(
+    r"^\s*(?:-{1,3}|[*•–—·])\s*(?=\S)(?!-)|^\s*o\s+\S"
+    r"|^\s*(?:[A-Za-z]|\d{1,2}|[ivxIVX]{1,4})[.)]\s+\S"
+    r"|^\s*\((?:[A-Za-z]|\d{1,2}|[ivxIVX]{1,4})\)\s+\S"
+)
+_SENTENCE_END = re.compile(r"""[.?!:;"')\]]\s*$""")
+
+# --- header fields of the body -----------------------------------------------------------
+
+_BANNER_WORDS = {
+    "UNCLAS": "UNCLASSIFIED",
+    "UNCLASSIFIED": "UNCLASSIFIED",
+    "CONFIDENTIAL": "CONFIDENTIAL",
+    "SECRET": "SECRET",
+    "LIMITEDOFFICIALUSE": "LIMITED OFFICIAL USE",
+    "TOPSECRET": "TOP SECRET",
+}
+_BANNER = re.compile(
+    r"^\s*(?P<cls>U\s?N\s?C\s?L\s?A\s?S(?:\s?S\s?I\s?F\s?I\s?E\s?D)?"
+    r"|C\s?O\s?N\s?F\s?I\s?D\s?E\s?N\s?T\s?I\s?A\s?L"
+    r"|(?:T\s?O\s?P\s+)?S?\s?E\s?C\s?R\s?E\s?T|LIMITED\s+OFFICIAL\s+USE)\b",
+    re.IGNORECASE,
+)
+_CAVEATS = (
+    "SIPDIS",
+    "NOFORN",
+    "NODIS",
+    "EXDIS",
+    "LIMDIS",
+    "STADIS",
+    "ORCON",
+    "NOCONTRACT",
+    "PROPIN",
+    "SENSITIVE",
+    "FOR OFFICIAL USE ONLY",
+    "NOTAL",
+)
+_CAVEAT_LINE = re.compile(
+    r"^\s*(?:(?:" + "|".join(_CAVEATS) + r")\b[\s,;/]*)+$",
+    re.IGNORECASE,
+)
+_CAVEAT_WORD = re.compile(r"\b(?:" + "|".join(_CAVEATS) + r")\b", re.IGNORECASE)
+_TAGS = re.compile(r"(?:^|\s)TAGS\b\s*:?\s*(?P<rest>.*)$")
+_TAG_TOKEN = re.compile(r"^[A-Z][A-Z0-9]{1,}$")
+_SUBJECT = re.compile(r"^\s*(?:SUBJECT|SUBJ)\s*:\s*(?P<rest>.*)$|^\s*SUBJECT\s+(?P<up>[A-Z(].*)$")
+_SUBJECT_CI = re.compile(r"^\s*(?:SUBJECT|SUBJ)\s*:\s*(?P<rest>.*)$", re.IGNORECASE)
+_SUBJECT_MARK = re.compile(rf"^\(\s*{_MARK}\s*\)\s*", re.IGNORECASE)
+_REF = re.compile(r"^\s*(?:REF|REFS|REFTEL|REFERENCES?)\b\s*[:.]?\s*(?P<rest>.*)$", re.IGNORECASE)
+_STOPS_BLOCK = re.compile(
+    r"^\s*(?:REF|REFS|REFTEL|REFERENCES?|CLASSIFIED\s+BY|E\.\s?O\.|EO\s+\d|TAGS|SUBJ|SUBJECT"
+    r"|DERIVED\s+FROM|REASONS?\b)",
+    re.IGNORECASE,
+)
+_CLASSIFIED_BY = re.compile(r"^\s*(?:CLASSIFIED|DECLASSIFIED)\s+BY\b", re.IGNORECASE)
+_SUMMARY_START = re.compile(
+    r"^\s*(?:\(\w+\)\s*)?(?:BEGIN\s+)?SUMMARY(?:\s+AND\s+(?:COMMENT|ACTION\s+REQUEST))?\s*[:.\-]*\s*",
+    re.IGNORECASE,
+)
+_SUMMARY_HEADING = re.compile(r"^(?:BEGIN\s+)?SUMMARY(?:\s+AND\s+COMMENT)?\s*[:.]?$", re.I)
+_SUMMARY_END = re.compile(r"\bEND\s+(?:OF\s+)?SUMMARY\b[^\n]*$", re.IGNORECASE)
+
+
+@dataclass
+class _Block:
+    """A paragraph being collected: its number, marking and raw lines."""
+
+    number: int
+    marking: str | None
+    lines: list[str] = field(default_factory=list)
+    heading_before: str = ""
+
+
+def is_page_break(line: str) -> bool:
+    """True for a telegram page-break line such as `MEXICO 00002498  002 OF 003`."""
+    return bool(_PAGE_BREAK.match(line))
+
+
+# --- references ---------------------------------------------------------------------------
+
+_REF_STOPWORDS = frozenset(
+    [
+        "REF",
+        "REFS",
+        "REFTEL",
+        "REFTELS",
+        "PARA",
+        "PARAS",
+        "PARAGRAPH",
+        "NO",
+        "NR",
+        "NUMBER",
+        "SECTION",
+        "OF",
+        "AND",
+        "OR",
+        "THE",
+        "SEE",
+        "IIR",
+        "TD",
+        "MAIL",
+        "EMAIL",
+        "CIRCULAR",
+        "TO",
+        "FROM",
+        "IN",
+        "ON",
+        "AT",
+        "BY",
+        "FOR",
+        "ALSO",
+        "NOTAL",
+        "EXDIS",
+        "NODIS",
+        "LIMDIS",
+        "SEPTEL",
+        "MSG",
+        "MESSAGE",
+        "CABLE",
+        "PREVIOUS",
+        "NOTE",
+        "DATED",
+        "UNCLAS",
+        "CONFIDENTIAL",
+        "SECRET",
+        "SBU",
+        "FOUO",
+        "NOFORN",
+        "SIPDIS",
+        "JAN",
+        "FEB",
+        "MAR",
+        "APR",
+        "MAY",
+        "JUN",
+        "JUL",
+        "AUG",
+        "SEP",
+        "SEPT",
+        "OCT",
+        "NOV",
+        "DEC",
+        "JANUARY",
+        "FEBRUARY",
+        "MARCH",
+        "APRIL",
+        "JUNE",
+        "JULY",
+        "AUGUST",
+        "SEPTEMBER",
+        "OCTOBER",
+        "NOVEMBER",
+        "DECEMBER",
+        "DTG",
+        "PAGE",
+        "PAGES",
+        "TABLE",
+        "ITEM",
+        "ITEMS",
+        "LINE",
+        "RES",
+        "RESOLUTION",
+        "UNSCR",
+        "ARTICLE",
+        "CHAPTER",
+        "SEC",
+        "PL",
+        "LAW",
+        "ANNEX",
+        "TAB",
+        "AS",
+        "WITH",
+        "MIN",
+        "FY",
+        "CY",
+        "NSPD",
+        "EO",
+    ]
+)
+_REF_NUMBER = re.compile(r"(?<=[A-Z ])0*(\d{1,7})(?![\d/:])(?![.-]\d)")
+_REF_WORDS = re.compile(r"(?:^|[^A-Z\-/])([A-Z]+(?:[ \-]+[A-Z]+){0,4})[ \-]*$")
+_REF_YEAR = re.compile(r"(?:^|[^\d/.-])(\d{2}|19[6-9]\d|200\d|2010)[ ]*$")
+_REF_ID = re.compile(r"^\d{2}[A-Z]{2,20}[1-9]\d{0,5}$")
+_ORIGIN_ALIASES = {
+    "SECSTATE": "STATE",
+    "USUN": "USUNNEWYORK",
+    "RIO": "RIODEJANEIRO",
+    "UNVIE": "UNVIEVIENNA",
+    "USEU": "USEUBRUSSELS",
+    "USNATO": "USNATO",
+}
+_SENDER_WORDS = frozenset(["AMEMBASSY", "EMBASSY", "AMCONSUL", "CONSULATE", "USMISSION", "MISSION"])
+
+
+def normalise_reference(year: str, origin: str, serial: str) -> str | None:
+    """`("08", "LA PAZ", "02974")` → `"08LAPAZ2974"`; None when it cannot be a reference ID."""
+    words = [w for w in re.split(r"[\s\-]+", origin.upper()) if w]
+    if words and words[-1] == "WASHDC":
+        words = words[:-1]
+    while words and words[0] in _SENDER_WORDS:
+        words = words[1:]
+    if any(set(w) == {"X"} for w in words):
+        return None  # a redacted origin
+    name = "".join(words)
+    name = _ORIGIN_ALIASES.get(name, name)
+    number = serial.lstrip("0")
+    year = year[-2:]
+    ref = f"{year}{name}{number}"
+    return ref if _REF_ID.match(ref) else None
+
+
+def _origin_words(before: str) -> tuple[str, int] | None:
+    """The origin name ending `before` (trailing capitalised words minus stop words) and
+    where it starts; None when there is none."""
+    m = _REF_WORDS.search(before)
+    if not m:
+        return None
+    spans = [(w.group(), w.start() + m.start(1)) for w in re.finditer(r"[A-Z]+", m.group(1))]
+    words = [w for w, _ in spans]
+    if len(words) >= 3 and words[-3:-1] == ["PORT", "OF"]:
+        return ("PORTOFSPAIN", spans[-3][1]) if words[-1] == "SPAIN" else None
+    first = len(words)
+    while first > 0 and words[first - 1] not in _REF_STOPWORDS:
+        if len(words[first - 1]) == 1 and first < len(words):
+            break
+        first -= 1
+    while first < len(words) and len(words[first]) == 1:
+        first += 1
+    kept = words[first:]
+    if not kept or len(kept) > 4 or (len(kept) == 4 and kept[:3] != ["HO", "CHI", "MINH"]):
+        return None
+    return " ".join(kept), spans[first][1]
+
+
+def parse_references(text: str, year: str) -> tuple[str, ...]:
+    """Reference IDs cited in a REF block, e.g. `A. 08 STATE 1234 B. LA PAZ 2974`.
+
+    `year` (two digits, may be empty) is the citing cable's year, used when a reference
+    gives none; references without any year are dropped. Duplicates are removed.
+    """
+    text = text.upper()
+    found: list[str] = []
+    for m in _REF_NUMBER.finditer(text):
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        before = text[max(line_start, m.start() - 60) : m.start()]
+        origin = _origin_words(before)
+        if origin is None:
+            continue
+        head = before[: origin[1]]
+        ym = _REF_YEAR.search(head)
+        if not ym and head[-1:].isdigit():
+            continue  # glued to other digits, e.g. a DTG such as 261447ZNOV08
+        ref_year = ym.group(1) if ym else year
+        ref = normalise_reference(ref_year, origin[0], m.group(1)) if ref_year else None
+        if ref and ref not in found:
+            found.append(ref)
+    return tuple(found)
+
+
+# --- the routing header -------------------------------------------------------------------
+
+_DTG = re.compile(r"^\s*(?P<prec>[ZOPRM])[ZOPRM]?\s+(?P<dtg>\d{6}Z\s+[A-Z]{3}\s+\d{2})\b")
+_PRECEDENCE = {"Z": "FLASH", "O": "IMMEDIATE", "P": "PRIORITY", "R": "ROUTINE"}
+_ADDRESSEE_TAIL = re.compile(
+    r"\s+(?:NIACT\s+)?(?:IMMEDIATE|PRIORITY|ROUTINE|FLASH)(?:\s+\d+)?\s*$|\s+\d+\s*$"
+)
+_ROUTING = re.compile(r"^[A-Z]{4,7}/")
+
+
+def _addressee(line: str) -> str:
+    line = _ROUTING.sub("", line.strip())
+    return _ADDRESSEE_TAIL.sub("", line).strip()
+
+
+def parse_routing_header(text: str) -> dict[str, object]:
+    """Precedence, date-time group, sender, TO and INFO addressees of a routing header."""
+    result: dict[str, object] = {"precedence": None, "date_time_group": None, "sender": None}
+    to: list[str] = []
+    info: list[str] = []
+    current: list[str] | None = None
+    for raw in text.replace("\r", "").split("\n"):
+        line = raw.strip()
+        if not line:
+            continue
+        dtg = _DTG.match(line)
+        if dtg and result["date_time_group"] is None:
+            result["precedence"] = _PRECEDENCE.get(dtg.group("prec"))
+            result["date_time_group"] = " ".join(dtg.group("dtg").split())
+            current = None
+        elif line.startswith("FM "):
+            result["sender"] = line[3:].strip()
+            current = None
+        elif line.startswith("TO "):
+            current = to
+            current.append(_addressee(line[3:]))
+        elif line.startswith("INFO "):
+            current = info
+            current.append(_addressee(line[5:]))
+        elif line in ("BT", "NNNN") or line.startswith(("ZEN", "ZFR")):
+            current = None
+        elif current is not None:
+            current.append(_addressee(line))
+    result["to"] = tuple(a for a in to if a)
+    result["info"] = tuple(a for a in info if a)
+    return result
+
+
+# --- the body -----------------------------------------------------------------------------
+
+
+def _classification(banner: str, caveats: tuple[str, ...]) -> str:
+    m = _BANNER.match(banner)
+    if not m:
+        return ""
+    word = re.sub(r"\s+", "", m.group("cls")).upper()
+    base = _BANNER_WORDS.get(word, "SECRET" if word.endswith("SECRET") else word)
+    if word.startswith("TOP"):
+        base = "TOP SECRET"
+    if "NOFORN" in caveats and base in ("CONFIDENTIAL", "SECRET"):
+        return f"{base}//NOFORN"
+    if base == "UNCLASSIFIED" and ("SENSITIVE" in caveats or "FOR OFFICIAL USE ONLY" in caveats):
+        return "UNCLASSIFIED//FOR OFFICIAL USE ONLY"
+    return base
+
+
+def _accept(number: int, last: int | None, marked: bool, after_blank: bool) -> bool:
+    """Whether a candidate number continues the paragraph sequence.
+
+    Small steps forward and restarts at 1 are paragraphs; bigger jumps (an extract of a
+    cable, skipped numbers) only with a marking such as `(C)` or after a blank line.
+    """
+    if last is None:
+        return 1 <= number <= (200 if marked else 20)
+    return number == 1 or last < number <= last + (30 if marked or after_blank else 5)
+
+
+def _join(lines: list[str]) -> str:
+    """Hard-wrapped lines → prose; bullets and sub-items stay on their own lines."""
+    out: list[str] = []
+    for raw in lines:
+        line = " ".join(raw.split())
+        if not line:
+            continue
+        if not out or _ITEM.match(raw):
+            out.append(line)
+        elif re.search(r"[A-Za-z]-$", out[-1]) and not out[-1].endswith("--"):
+            out[-1] += line
+        else:
+            out[-1] += " " + line
+    return "\n".join(out)
+
+
+def _drop_headings(lines: list[str]) -> list[str]:
+    """Remove dash-underlined, `//HEADING//` and free-standing heading lines at a block's end."""
+    kept = [
+        line
+        for i, line in enumerate(lines)
+        if not (
+            _RULE.match(line)
+            or _SLASH_HEADING.match(line)
+            or _DASHED_HEADING.match(line)
+            or (i + 1 < len(lines) and _RULE.match(lines[i + 1]) and line.strip())
+        )
+        or i == 0
+    ]
+    while kept and not kept[-1].strip():
+        kept.pop()
+    if len(kept) >= 2:
+        last = kept[-1].strip()
+        prev = next((x for x in reversed(kept[:-1]) if x.strip()), "")
+        blank_before = not kept[-2].strip()
+        if (
+            len(last) <= 60
+            and last[:1].isupper()
+            and not _SENTENCE_END.search(last)
+            and not _ITEM.match(last)
+            and (blank_before or _SENTENCE_END.search(prev))
+            and not last.endswith(",")
+        ):
+            kept.pop()
+    return kept
+
+
+def _drop_trailer(lines: list[str]) -> list[str]:
+    """Cut the trailers and signature that follow the last paragraph."""
+    for i, line in enumerate(lines[1:], start=1):
+        if _TRAILER_START.match(line):
+            lines = lines[:i]
+            break
+    while len(lines) > 1:
+        last = lines[-1]
+        prev = next((x for x in reversed(lines[:-1]) if x.strip()), "")
+        if (
+            not last.strip()
+            or _TRAILER_LINE.match(last)
+            or (
+                _SIGNATURE.match(last)
+                and not _NOT_SIGNATURE.search(last)
+                and len(last.strip()) <= 30
+                and (_SENTENCE_END.search(prev) or not lines[-2].strip())
+            )
+        ):
+            lines = lines[:-1]
+        else:
+            break
+    return lines
+
+
+def _subject(lines: list[str], start: int) -> str:
+    first = _SUBJECT.match(lines[start]) or _SUBJECT_CI.match(lines[start])
+    parts = [(first.group("rest") or first.groupdict().get("up") or "") if first else ""]
+    for line in lines[start + 1 :]:
+        if (
+            not line.strip()
+            or _STOPS_BLOCK.match(line)
+            or _PARA_START.match(line)
+            or _CAVEAT_LINE.match(line)
+            or _RULE.match(line)
+        ):
+            break
+        parts.append(line)
+    subject = " ".join(" ".join(parts).split())
+    return _SUBJECT_MARK.sub("", subject).strip()
+
+
+def _block_after(lines: list[str], start: int, rest: str) -> str:
+    """A header item's text: its first line's rest plus continuation lines up to a blank."""
+    parts = [rest]
+    for line in lines[start + 1 :]:
+        if not line.strip() or _PARA_START.match(line) or _STOPS_BLOCK.match(line):
+            break
+        parts.append(line)
+    return "\n".join(parts)
+
+
+def _tags(lines: list[str], start: int, rest: str) -> tuple[str, ...]:
+    def tokens(text: str) -> list[str]:
+        return [t for t in re.split(r"[\s,;/]+", text.strip()) if t]
+
+    found = [t for t in tokens(rest) if _TAG_TOKEN.match(t)]
+    for line in lines[start + 1 :]:
+        words = tokens(line)
+        if not words or _STOPS_BLOCK.match(line) or not all(_TAG_TOKEN.match(w) for w in words):
+            break
+        found.extend(words)
+    return tuple(dict.fromkeys(found))
+
+
+def _summary(preamble: list[str], blocks: list[_Block], texts: list[str]) -> str | None:
+    joined = "\n".join(preamble)
+    m = re.search(r"^\s*(?:BEGIN\s+)?SUMMARY\s*[:.\-]*\s*", joined, re.IGNORECASE | re.MULTILINE)
+    if m:
+        rest = joined[m.end() :]
+        end = _SUMMARY_END.search(rest) or re.search(r"\bEND\s+SUMMARY\b", rest, re.IGNORECASE)
+        found = rest[: end.start()] if end else rest
+        text = _join(found.split("\n"))
+        if text:
+            return text
+    for i, (block, text) in enumerate(zip(blocks, texts, strict=True)):
+        starts = _SUMMARY_START.match(text)
+        by_heading = bool(_SUMMARY_HEADING.match(block.heading_before))
+        if not starts and not by_heading:
+            continue
+        body = text[starts.end() :] if starts else text
+        parts = [body]
+        for later in texts[i + 1 : i + 6]:
+            if _SUMMARY_END.search(parts[-1]) or re.search(r"END\s+SUMMARY", parts[-1], re.I):
+                break
+            if not by_heading:
+                break
+            parts.append(later)
+        summary = "\n".join(parts)
+        cut = re.search(r"\s*\bEND\s+(?:OF\s+)?SUMMARY\b.*$", summary, re.IGNORECASE | re.DOTALL)
+        summary = summary[: cut.start()] if cut else summary
+        return summary.strip() or None
+    return None
+
+
+def parse_telegram(text: str, *, ref_id: str = "") -> Cable:
+    """Parse a telegram body (plain text, no anchors) into a Cable; never raises on any text."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = [line for line in text.split("\n") if not is_page_break(line)]
+    year = ref_id[:2] if ref_id[:2].isdigit() else ""
+
+    blocks: list[_Block] = []
+    preamble: list[str] = []
+    last: int | None = None
+    pending_heading = ""
+    previous = ""
+    for line in lines:
+        m = _PARA_START.match(line)
+        after_blank = not previous.strip()
+        previous = line
+        if m and _accept(int(m.group("num")), last, m.group("mark") is not None, after_blank):
+            number = int(m.group("num"))
+            marking = " ".join(m.group("mark").upper().split()) if m.group("mark") else None
+            heading = pending_heading
+            blocks.append(_Block(number, marking, [line[m.end() :]], heading))
+            last = number
+            pending_heading = ""
+            continue
+        stripped = line.strip()
+        if stripped and not _RULE.match(line):
+            pending_heading = stripped.strip("/ -")
+        (blocks[-1].lines if blocks else preamble).append(line)
+
+    # header fields from the preamble
+    banner = next((x for x in preamble if x.strip()), "")
+    if re.match(r"^\s*\w+day, \d", banner):
+        banner = next((x for x in preamble[preamble.index(banner) + 1 :] if x.strip()), "")
+    caveats: list[str] = [c.upper() for c in _CAVEAT_WORD.findall(banner)]
+    subject = ""
+    tags: tuple[str, ...] = ()
+    refs: tuple[str, ...] = ()
+    for i, line in enumerate(preamble):
+        if _CAVEAT_LINE.match(line):
+            caveats.extend(c.upper() for c in _CAVEAT_WORD.findall(line))
+        elif not tags and (t := _TAGS.search(line)):
+            tags = _tags(preamble, i, t.group("rest"))
+        elif not subject and (_SUBJECT.match(line) or _SUBJECT_CI.match(line)):
+            subject = _subject(preamble, i)
+        elif not refs and (r := _REF.match(line)):
+            refs = parse_references(_block_after(preamble, i, r.group("rest")), year)
+    caveat_tuple = tuple(dict.fromkeys(caveats))
+
+    paragraphs: list[Paragraph] = []
+    texts: list[str] = []
+    for i, block in enumerate(blocks):
+        body = _drop_headings(block.lines)
+        if i == len(blocks) - 1:
+            body = _drop_trailer(body)
+        texts.append(_join(body))
+        paragraphs.append(Paragraph(number=block.number, marking=block.marking, text=texts[-1]))
+
+    return Cable(
+        ref_id=ref_id,
+        classification=_classification(banner, caveat_tuple),
+        subject=subject,
+        tags=tags,
+        references=refs,
+        caveats=caveat_tuple,
+        summary=_summary(preamble, blocks, texts),
+        paragraphs=tuple(paragraphs),
+        body=text,
+    )
