@@ -158,6 +158,62 @@ def _run_setup(args: argparse.Namespace) -> int:
 _COMMANDS.append(_add_setup)
 
 
+def _add_parse(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "parse",
+        help="parse a cable page, saved page text or telegram file and print it",
+        description="Parse PATH (a cable-site HTML page, a page saved as text, or a plain "
+        "telegram; detected from the content) and print the cable as text or JSON.",
+    )
+    p.add_argument("path", metavar="PATH", help="the file to parse")
+    p.add_argument("--json", action="store_true", help="print JSON (dates in ISO 8601)")
+    p.set_defaults(handler=_run_parse)
+
+
+def _run_parse(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from parsers.models import NotACableError
+    from parsers.page import parse_any
+
+    path = Path(args.path)
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        cable = parse_any(text)
+    except NotACableError as exc:
+        raise CliError(f"{path}: {exc}") from exc
+    if args.json:
+        print(json.dumps(cable.model_dump(mode="json"), ensure_ascii=False, indent=2))
+        return 0
+    fields = {
+        "Reference ID": cable.ref_id,
+        "Created": cable.created.isoformat(sep=" ") if cable.created else "",
+        "Released": cable.released.isoformat(sep=" ") if cable.released else "",
+        "Classification": cable.classification,
+        "Origin": cable.origin,
+        "From": cable.sender or "",
+        "Subject": cable.subject,
+        "Tags": " ".join(cable.tags),
+        "References": " ".join(cable.references),
+        "Caveats": " ".join(cable.caveats),
+        "Summary": cable.summary or "",
+    }
+    for name, value in fields.items():
+        if value:
+            print(f"{name}: {value}")
+    for paragraph in cable.paragraphs:
+        marking = f" ({paragraph.marking})" if paragraph.marking else ""
+        print(f"\n¶{paragraph.number}.{marking} {paragraph.text}")
+    return 0
+
+
+_COMMANDS.append(_add_parse)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `cablebot` console script."""
     args = build_parser().parse_args(argv)
