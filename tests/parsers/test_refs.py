@@ -1,0 +1,340 @@
+"""The chat grammar: what find_requests finds in real chat phrasing, and what it must not."""
+
+from __future__ import annotations
+
+import gzip
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from parsers.refs import MAX_PARAGRAPH, find_requests, is_reference_id, normalise_ref_id
+from parsers.vocab import KNOWN_ORIGINS, KNOWN_YEARS, MALFORMED_REF_IDS
+
+M = "08MEXICO2498"
+S = "09STATE120288"
+URL = "https://wikileaks.org/cable/2008/08/08MEXICO2498.html"
+Want = tuple[str, tuple[int, ...], str | None]
+
+
+def r(ref_id: str, *paragraphs: int, problem: str | None = None) -> Want:
+    """One expected request."""
+    return (ref_id, paragraphs, problem)
+
+
+TABLE: list[tuple[str, list[Want]]] = [
+    # bare IDs, any case, in punctuation and Markdown
+    ("08MEXICO2498", [r(M)]),
+    ("have you read 08MEXICO2498?", [r(M)]),
+    ("08mexico2498", [r(M)]),
+    ("08Mexico2498 is wild", [r(M)]),
+    ("(08MEXICO2498)", [r(M)]),
+    ("08MEXICO2498, 09STATE120288", [r(M), r(S)]),
+    ("08MEXICO2498's summary is odd", [r(M)]),
+    ("#08MEXICO2498 #cablegate", [r(M)]),
+    (
+        "06USUNNEWYORK1234 and 10BANDARSERIBEGAWAN12",
+        [r("06USUNNEWYORK1234"), r("10BANDARSERIBEGAWAN12")],
+    ),
+    ("**08MEXICO2498**", [r(M)]),
+    ("||08MEXICO2498||", [r(M)]),
+    ("> 08MEXICO2498 says so\nno it doesn't", [r(M)]),
+    ("_08MEXICO2498_", [r(M)]),
+    ("~~08MEXICO2498~~", [r(M)]),
+    ('"08MEXICO2498"', [r(M)]),
+    ("it's in 08MEXICO2498.", [r(M)]),
+    ("08MEXICO2498!!!", [r(M)]),
+    ("cable 08MEXICO2498:", [r(M)]),
+    ("08MEXICO2498: this is the one", [r(M)]),
+    ("08MEXICO2498: 5 people were arrested", [r(M)]),
+    (f"[08MEXICO2498]({URL})", [r(M)]),
+    # links on the site's hosts, PlusD and cablegatesearch
+    (URL, [r(M)]),
+    ("https://www.wikileaks.org/cable/2008/08/08MEXICO2498.html#par5", [r(M, 5)]),
+    ("http://wikileaks.ch/cable/2008/08/08MEXICO2498.html", [r(M)]),
+    ("https://cablegate.wikileaks.org/cable/2008/08/08MEXICO2498.html", [r(M)]),
+    ("http://213.251.145.96/cable/2008/08/08MEXICO2498.html#par12", [r(M, 12)]),
+    ("https://wikileaks.org/cable/2008/08/08MEXICO2498", [r(M)]),
+    ("https://wikileaks.org/plusd/cables/08MEXICO2498_a.html", [r(M)]),
+    ("http://www.cablegatesearch.net/cable.php?id=08MEXICO2498", [r(M)]),
+    (f"see {URL}.", [r(M)]),
+    (f"({URL}#par7)", [r(M, 7)]),
+    (f"<{URL}>", []),
+    (f"<{URL}#par7> but also 09STATE120288", [r(S)]),
+    # paragraph requests after the ID
+    ("08MEXICO2498 ¶5", [r(M, 5)]),
+    ("08MEXICO2498 ¶ 5", [r(M, 5)]),
+    ("08MEXICO2498 ¶¶5-7", [r(M, 5, 6, 7)]),
+    ("08MEXICO2498 ¶5,7", [r(M, 5, 7)]),
+    ("08MEXICO2498 ¶5, 7 and 9", [r(M, 5, 7, 9)]),
+    ("08MEXICO2498 para 5", [r(M, 5)]),
+    ("08MEXICO2498 paras 5-7", [r(M, 5, 6, 7)]),
+    ("08MEXICO2498 paragraph 5", [r(M, 5)]),
+    ("08MEXICO2498 par5", [r(M, 5)]),
+    ("08MEXICO2498 p5", [r(M, 5)]),
+    ("08MEXICO2498#par5", [r(M, 5)]),
+    ("08MEXICO2498:5", [r(M, 5)]),
+    ("08MEXICO2498/5", [r(M, 5)]),
+    ("08MEXICO2498 ¶5–7", [r(M, 5, 6, 7)]),
+    ("08MEXICO2498 ¶5—7", [r(M, 5, 6, 7)]),
+    ("08MEXICO2498 paras 5 to 7", [r(M, 5, 6, 7)]),
+    ("08MEXICO2498 paras 5 and 7", [r(M, 5, 7)]),
+    ("08MEXICO2498 Para. 3 is the key", [r(M, 3)]),
+    ("08MEXICO2498 PARAGRAPHS 2-3", [r(M, 2, 3)]),
+    ("08MEXICO2498 (¶5)", [r(M, 5)]),
+    ("08MEXICO2498, ¶5", [r(M, 5)]),
+    ("**08MEXICO2498** ¶5", [r(M, 5)]),
+    ("08MEXICO2498 ¶5 and ¶7", [r(M, 5, 7)]),
+    ("08MEXICO2498 ¶7, 5", [r(M, 5, 7)]),
+    ("08MEXICO2498 ¶5-5", [r(M, 5)]),
+    ("08MEXICO2498 pp. 4-6", [r(M, 4, 5, 6)]),
+    ("08mexico2498:3-4", [r(M, 3, 4)]),
+    ("08MEXICO2498 ¶05", [r(M, 5)]),
+    ("08MEXICO2498 ¶", [r(M)]),
+    ("08MEXICO2498 para 5pm works", [r(M)]),
+    ("08MEXICO2498\n¶5", [r(M)]),
+    # the reverse form
+    ("¶5 of 08MEXICO2498", [r(M, 5)]),
+    ("paragraph 5 in 08MEXICO2498", [r(M, 5)]),
+    ("paras 5 and 7 of 08MEXICO2498", [r(M, 5, 7)]),
+    ("read ¶3 from 09STATE120288 carefully", [r(S, 3)]),
+    ("¶5 of the cable 08MEXICO2498", [r(M, 5)]),
+    ("08MEXICO2498 says ¶5 of 09STATE120288 is wrong", [r(M), r(S, 5)]),
+    ("08MEXICO2498 ¶2 agrees with ¶5 of 09STATE120288", [r(M, 2), r(S, 5)]),
+    # several references: order, dedupe, merge
+    ("08MEXICO2498 ¶5 and 09STATE120288 ¶3", [r(M, 5), r(S, 3)]),
+    ("08MEXICO2498 08MEXICO2498", [r(M)]),
+    ("08MEXICO2498 ¶5 ... and later 08MEXICO2498 ¶7", [r(M, 5, 7)]),
+    ("08MEXICO2498 vs 08mexico2498 ¶5", [r(M, 5)]),
+    ("09STATE120288 ¶2, 08MEXICO2498 ¶4", [r(S, 2), r(M, 4)]),
+    ("08MEXICO2498 ¶5 08MEXICO2498 ¶5", [r(M, 5)]),
+    # published malformed IDs, typed exactly
+    ("7575LIBREVILLE1895", [r("7575LIBREVILLE1895")]),
+    ("see 09EFTOLONDON2468", [r("09EFTOLONDON2468")]),
+    ("08SECTION01OF03CAIRO1416 ¶2", [r("08SECTION01OF03CAIRO1416", 2)]),
+    # paragraph parts that cannot be served
+    ("08MEXICO2498 ¶0", [r(M, problem="¶0 is not a paragraph number")]),
+    ("08MEXICO2498 ¶999999", [r(M, problem="¶999999 is not a paragraph number")]),
+    ("08MEXICO2498 ¶9-5", [r(M, problem="¶9-5 is a reversed range")]),
+    ("08MEXICO2498 ¶1-40", [r(M, problem="¶1-40 asks for 40 paragraphs; the limit is 10")]),
+    (
+        "08MEXICO2498 paras 1-6, 8-12",
+        [r(M, problem="¶1-6,8-12 asks for 11 paragraphs; the limit is 10")],
+    ),
+    (
+        "08MEXICO2498 ¶0 and 09STATE120288 ¶2",
+        [r(M, problem="¶0 is not a paragraph number"), r(S, 2)],
+    ),
+    ("¶0 of 08MEXICO2498", [r(M, problem="¶0 is not a paragraph number")]),
+    # code, <...> spans and look-alikes
+    ("`08MEXICO2498`", []),
+    ("``08MEXICO2498``", []),
+    ("```\n08MEXICO2498\n```", []),
+    ("```py\nx = '08MEXICO2498'\n``` but 09STATE120288", [r(S)]),
+    ("<08MEXICO2498>", []),
+    ("<@123456789012345678> 08MEXICO2498", [r(M)]),
+    ("<@08MEXICO2498> <#09STATE120288> <:e:10ROME5>", []),
+    ("X08MEXICO24981Y", []),
+    ("2008MEXICO2498", []),
+    ("108MEXICO2498", []),
+    ("08MEXICO2498X", []),
+    ("08MEXICO2498é", []),
+    ("10AM5 3D2 19ABC1", []),
+    ("meet at 10am, bring 2 cables", []),
+    ("the 90s were 3x better, v2 of win10 on 5G", []),
+    ("08MEXICO02498", []),
+    ("08MEXICO1234567", []),
+    ("08NOTAPOST1234", []),
+    ("25STATE1234", []),
+    ("08 MEXICO 2498", []),
+    ("０８ＭＥＸＩＣＯ２４９８", []),
+]
+
+
+def _got(text: str) -> list[Want]:
+    return [(q.ref_id, q.paragraphs, q.problem) for q in find_requests(text)]
+
+
+@pytest.mark.parametrize(("text", "expected"), TABLE, ids=[t[:40] for t, _ in TABLE])
+def test_table(text: str, expected: list[Want]) -> None:
+    assert _got(text) == expected
+
+
+def test_table_is_big_enough() -> None:
+    assert len(TABLE) >= 80
+    assert sum(1 for _, want in TABLE if not want) >= 15
+
+
+def test_span_covers_the_reference_and_its_paragraphs() -> None:
+    text = "see 08MEXICO2498 ¶5 now, and ¶2 of 09STATE120288."
+    first, second = find_requests(text)
+    assert text[first.start : first.end] == "08MEXICO2498 ¶5"
+    assert text[second.start : second.end] == "¶2 of 09STATE120288"
+
+
+def test_merged_request_keeps_the_first_span() -> None:
+    text = "08MEXICO2498 ¶5 then 08MEXICO2498 ¶7"
+    (request,) = find_requests(text)
+    assert (request.start, request.end) == (0, len("08MEXICO2498 ¶5"))
+
+
+def test_merging_past_the_cap_is_a_problem() -> None:
+    (request,) = find_requests("08MEXICO2498 ¶1-6 and then 08MEXICO2498 ¶7-12")
+    assert request.paragraphs == ()
+    assert request.problem is not None and "12 paragraphs" in request.problem
+
+
+def test_truncated_when_more_than_max_requests() -> None:
+    ids = [f"09STATE{n}" for n in range(1, 8)]
+    found = find_requests(" ".join(ids))
+    assert [q.ref_id for q in found] == ids[:5]
+    assert found.truncated
+    exact = find_requests(" ".join(ids[:5]))
+    assert len(exact) == 5 and not exact.truncated
+    two = find_requests(" ".join(ids), max_requests=2)
+    assert [q.ref_id for q in two] == ids[:2] and two.truncated
+
+
+def test_max_paragraphs_is_a_parameter() -> None:
+    assert _got("08MEXICO2498 ¶1-12") == [
+        r(M, problem="¶1-12 asks for 12 paragraphs; the limit is 10")
+    ]
+    (request,) = find_requests("08MEXICO2498 ¶1-12", max_paragraphs=12)
+    assert request.paragraphs == tuple(range(1, 13))
+
+
+def test_huge_numbers_are_reported_shortened() -> None:
+    (request,) = find_requests("08MEXICO2498 ¶" + "9" * 6000)
+    assert request.problem == "¶99999999… is not a paragraph number"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("08MEXICO2498", True),
+        ("7575LIBREVILLE1895", True),
+        ("09EFTOLONDON2468", True),
+        ("08mexico2498", False),
+        (" 08MEXICO2498", False),
+        ("08MEXICO2498\n", False),
+        ("#08MEXICO2498", False),
+        ("08MEXICO02498", False),
+        ("08MEXICO1234567", False),
+        ("10AM5", False),
+        ("", False),
+    ],
+)
+def test_is_reference_id(text: str, expected: bool) -> None:
+    assert is_reference_id(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("08MEXICO2498", M),
+        (" #08mexico2498 ", M),
+        ("7575libreville1895", "7575LIBREVILLE1895"),
+        ("08MEXICO02498", None),
+        ("08MEXICO2498 ¶5", None),
+        ("０８ＭＥＸＩＣＯ２４９８", None),
+        ("", None),
+    ],
+)
+def test_normalise_ref_id(text: str, expected: str | None) -> None:
+    assert normalise_ref_id(text) == expected
+
+
+def test_every_published_id_is_found_when_typed_alone(month_index: Path) -> None:
+    with gzip.open(month_index, "rt", encoding="utf-8") as handle:
+        ids = [line.partition(",")[0] for line in handle if line.strip()]
+    assert len(ids) == 251_287
+    missed = [ref_id for ref_id in ids if _got(ref_id) != [r(ref_id)]]
+    assert missed == []
+    assert all(normalise_ref_id(ref_id.lower()) == ref_id for ref_id in ids[::97])
+
+
+# -- properties ---------------------------------------------------------------------------------
+
+_ORIGINS = sorted(KNOWN_ORIGINS)
+_YEARS = sorted(KNOWN_YEARS)
+_GRAMMAR_BITS = st.sampled_from(
+    ["08MEXICO2498", "09state120288", "¶", "¶¶", " ", "5", "-", "–", ",", " and ", " of ", ":",
+     "/", "#par", "para", "p", "`", "```", "<", ">", "<@1>", "\n", "0", "999999", "to", "é", "_"]
+)  # fmt: skip
+_CHAT = st.one_of(st.text(max_size=300), st.lists(_GRAMMAR_BITS, max_size=60).map("".join))
+_SAFE_TEXT = st.text(
+    alphabet=st.characters(blacklist_characters="`<>", blacklist_categories=("Cs",)),
+    max_size=120,
+)
+_IDS = st.one_of(
+    st.builds(
+        lambda year, origin, serial: f"{year}{origin}{serial}",
+        st.sampled_from(_YEARS),
+        st.sampled_from(_ORIGINS),
+        st.integers(1, 999_999),
+    ),
+    st.sampled_from(sorted(MALFORMED_REF_IDS)),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_CHAT, st.integers(1, 10), st.integers(1, 20))
+def test_any_text_gives_well_formed_requests(text: str, max_requests: int, cap: int) -> None:
+    found = find_requests(text, max_requests=max_requests, max_paragraphs=cap)
+    assert len(found) <= max_requests
+    assert len({(q.ref_id, q.problem) for q in found}) == len(found)
+    for request in found:
+        assert is_reference_id(request.ref_id)
+        assert 0 <= request.start < request.end <= len(text)
+        assert request.ref_id.lower() in text[request.start : request.end].lower()
+        assert list(request.paragraphs) == sorted(set(request.paragraphs))
+        assert len(request.paragraphs) <= cap
+        assert all(1 <= n <= MAX_PARAGRAPH for n in request.paragraphs)
+        assert request.problem is None or request.paragraphs == ()
+
+
+@settings(max_examples=300, deadline=None)
+@given(_SAFE_TEXT, _SAFE_TEXT, _IDS, st.booleans())
+def test_an_id_inserted_at_a_word_boundary_is_found(
+    before: str, after: str, ref_id: str, lower: bool
+) -> None:
+    typed = ref_id.lower() if lower else ref_id
+    text = f"{before} {typed} {after}"
+    found = find_requests(text, max_requests=10)
+    at = len(before) + 1
+    assert any(q.ref_id == ref_id and q.start <= at < q.end for q in found)
+
+
+def _quick(text: str) -> float:
+    began = time.perf_counter()
+    find_requests(text)
+    return time.perf_counter() - began
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.text(alphabet="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefz ¶:-,", min_size=2000))
+def test_junk_of_2000_characters_returns_quickly(text: str) -> None:
+    assert _quick(text[:2000]) < 0.2
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        " ".join(f"09STATE{n} ¶{n % 40 + 1}" for n in range(1, 501)),
+        " ".join([M] * 500),
+        "`" * 4000 + M,
+        "<" * 4000 + M,
+        "¶" * 4000 + M,
+        M + " " * 4000 + "x",
+        M + " ¶" + "1-999," * 600,
+        M + " ¶5" + " and" * 1000,
+        ("¶5 of " * 600) + M,
+        "08" + "A1" * 2000 + "é",
+    ],
+    ids=["500 IDs", "500 same", "backticks", "angles", "pilcrows", "spaces", "ranges", "ands",
+         "reverse", "one token"],
+)  # fmt: skip
+def test_adversarial_messages_return_quickly(text: str) -> None:
+    assert _quick(text) < 0.2
