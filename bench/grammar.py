@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Throughput of parsers.refs.find_requests on a generated chat stream, against a naive regex.
+
+The stream is realistic chat (times, dates, versions, emoji, mentions, links, code) with about
+1% of messages citing a cable. The baseline runs `re.finditer(r"\\d{2}[A-Z]+\\d+", message)` over
+the same messages in the same process; the target is a ratio >= 1.
+
+    .venv/bin/python bench/grammar.py [--messages N] [--repeat R] [--seed S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import sys
+import time
+from collections.abc import Callable
+
+from parsers.refs import find_requests
+
+_WORDS = str.split(
+    "the a an and or but so if then is was were be been it this that these those i you we they "
+    "cable embassy ambassador minister report said says read thread link meeting talks deal "
+    "government president election protest border security oil gas trade visa press leak "
+    "interesting wow lol yeah nope agreed source original quote page section why how what when "
+    "tomorrow today yesterday week month year morning evening server channel bot thanks please"
+)
+_CHATTER = (
+    "at 10am",
+    "around 3pm",
+    "on the 2nd",
+    "version 3.11.4",
+    "in 2010",
+    "like 50 people",
+    "room 4B",
+    "<@123456789012345678>",
+    "<#987654321098765432>",
+    "<:kekw:123456789012345678>",
+    ":thumbsup:",
+    "https://example.com/news/2010/11/28/story-12345",
+    "`code 42x`",
+    "1st",
+    "24/7",
+    "covid19",
+    "mp3",
+    "A4 paper",
+    "x86",
+    "5G",
+    "B2B",
+    "the 90s",
+)
+_REFERENCES = (
+    "08MEXICO2498",
+    "see 09STATE120288 ¶5",
+    "¶3 of 06USUNNEWYORK1234",
+    "https://wikileaks.org/cable/2008/08/08MEXICO2498.html#par5",
+    "10BANDARSERIBEGAWAN12 paras 2-4",
+    "#07LONDON1234",
+    "05paris99:7",
+)
+
+
+def generate(count: int, seed: int = 1) -> list[str]:
+    """`count` chat messages, about 1% of them citing a cable."""
+    rng = random.Random(seed)
+    messages = []
+    for _ in range(count):
+        words = rng.choices(_WORDS, k=rng.randint(3, 25))
+        for _ in range(rng.randint(0, 2)):
+            words.insert(rng.randrange(len(words) + 1), rng.choice(_CHATTER))
+        if rng.random() < 0.01:
+            words.insert(rng.randrange(len(words) + 1), rng.choice(_REFERENCES))
+        messages.append(" ".join(words))
+    return messages
+
+
+def _naive(messages: list[str]) -> int:
+    pattern = re.compile(r"\d{2}[A-Z]+\d+")
+    return sum(1 for message in messages for _ in pattern.finditer(message))
+
+
+def _grammar(messages: list[str]) -> int:
+    return sum(len(find_requests(message)) for message in messages)
+
+
+def _best_seconds(work: Callable[[list[str]], int], messages: list[str], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        began = time.perf_counter()
+        work(messages)
+        best = min(best, time.perf_counter() - began)
+    return best
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=50_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    messages = generate(args.messages, args.seed)
+    megabytes = sum(len(m.encode("utf-8")) for m in messages) / 1e6
+    with_refs = sum(1 for m in messages if find_requests(m))
+    rows = [("naive re.finditer (baseline)", _naive), ("find_requests", _grammar)]
+    baseline = 0.0
+    print(f"{len(messages)} messages, {megabytes:.2f} MB, {with_refs} with a reference")
+    print(f"{'run':<30} {'found':>7} {'seconds':>9} {'MB/s':>8} {'ratio':>6}")
+    for name, work in rows:
+        seconds = _best_seconds(work, messages, args.repeat)
+        rate = megabytes / seconds
+        baseline = baseline or rate
+        print(
+            f"{name:<30} {work(messages):>7} {seconds:>9.4f} {rate:>8.1f} {rate / baseline:>6.2f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
