@@ -1,0 +1,167 @@
+"""The whole message path on simulated Discord (dpytest): detection, reply, mentions, limits."""
+
+from __future__ import annotations
+
+import discord
+import discord.ext.test as dpytest
+
+from bot.client import Cablebot
+from bot.guilds import GuildSettings
+from tests.bot.cogs.conftest import Sent, set_member_overwrite
+
+
+def _replies() -> list[discord.Message]:
+    out = []
+    while not dpytest.sent_queue.empty():
+        out.append(dpytest.sent_queue.get_nowait())
+    return out
+
+
+def _check_no_pings(sent: Sent) -> None:
+    assert sent.calls, "the bot sent nothing"
+    for _, _, payload in sent.calls:
+        mentions = payload.get("allowed_mentions")
+        assert mentions is not None and mentions["parse"] == [], payload
+        assert not mentions.get("users") and not mentions.get("roles")
+        assert not mentions.get("replied_user")
+
+
+async def test_two_references_get_one_reply_with_two_embeds(bot: Cablebot, sent: Sent) -> None:
+    trigger = await dpytest.message("compare 09OSLO777 ¶2 with 09OSLO12 please")
+    [reply] = _replies()
+    assert [e.title for e in reply.embeds] == [
+        "09OSLO777: FERRY CONTRACT FOR THE ISLANDS SIGNED IN HASTE",
+        "09OSLO12: FISHERIES TALKS @EVERYONE SHOULD READ",
+    ]
+    first, second = reply.embeds
+    assert first.url == "https://wikileaks.org/cable/2009/03/09OSLO777.html#par2"
+    assert second.url != first.url
+    fields = {f.name: f.value for f in first.fields}
+    assert fields["Origin"] == "Embassy Oslo"
+    assert fields["Classification"] == "CONFIDENTIAL"
+    assert "PREL External Political Relations" in str(fields["TAGS"])
+    assert first.description is not None and second.description is not None
+    assert first.description.startswith("**¶2 (SBU)**\n> The minister of transport")
+    assert "#cablegate #09OSLO777" in first.description
+    assert "#cablegate #09OSLO12" in second.description
+    assert second.colour != first.colour
+    [(route, _, payload)] = sent.calls
+    assert route == "send_message"
+    assert payload["message_reference"]["message_id"] == trigger.id
+    _check_no_pings(sent)
+
+
+async def test_nothing_is_sent_for_misses_and_code_blocks(bot: Cablebot, sent: Sent) -> None:
+    await dpytest.message("no cables here, just 2 cats")
+    await dpytest.message("```\nsee 09OSLO777 ¶2\n```")
+    await dpytest.message("`09OSLO777` and <09OSLO12>")
+    await dpytest.message("09OSLO999999 does not exist")
+    assert _replies() == []
+    assert sent.calls == []
+
+
+async def test_everyone_in_cable_or_user_text_never_pings(bot: Cablebot, sent: Sent) -> None:
+    await dpytest.message("@everyone @here look at 09OSLO777 ¶2 <@&123456789012345678>")
+    [reply] = _replies()
+    assert reply.embeds[0].description and "@everyone" in reply.embeds[0].description
+    assert not reply.mention_everyone
+    _check_no_pings(sent)
+
+
+def test_the_bot_itself_never_pings(bot: Cablebot) -> None:
+    fresh = Cablebot(bot.library, bot.settings, sync_commands=False)
+    assert fresh.allowed_mentions is not None
+    assert fresh.allowed_mentions.to_dict() == {"parse": []}
+
+
+async def test_edit_updates_the_reply_and_delete_removes_it(bot: Cablebot, sent: Sent) -> None:
+    trigger = await dpytest.message("see 09OSLO777 ¶2")
+    [reply] = _replies()
+    data = dpytest.backend.facts.dict_from_message(trigger)
+    data.update(content="actually 09OSLO777 ¶3", channel_id=str(trigger.channel.id))
+    bot._connection.parse_message_update(data)
+    await dpytest.run_all_events()
+    [_, (route, _, edit)] = sent.calls
+    assert route == "edit_message"
+    assert edit["embeds"][0]["url"].endswith("#par3")
+    assert edit["embeds"][0]["description"].startswith("**¶3 (C)**")
+    assert edit["allowed_mentions"]["parse"] == []
+
+    await trigger.delete()
+    await dpytest.run_all_events()
+    channel = trigger.channel
+    assert isinstance(channel, discord.TextChannel)
+    history = [m.id async for m in channel.history(limit=10)]
+    assert reply.id not in history
+    assert bot.followed(trigger.id) is None
+
+
+async def test_edit_to_nothing_deletes_the_reply(bot: Cablebot, sent: Sent) -> None:
+    trigger = await dpytest.message("see 09OSLO777 ¶2")
+    [reply] = _replies()
+    data = dpytest.backend.facts.dict_from_message(trigger)
+    data.update(content="never mind", channel_id=str(trigger.channel.id))
+    bot._connection.parse_message_update(data)
+    await dpytest.run_all_events()
+    channel = trigger.channel
+    assert isinstance(channel, discord.TextChannel)
+    assert reply.id not in [m.id async for m in channel.history(limit=10)]
+
+
+async def test_guild_with_detection_off_gets_nothing(bot: Cablebot, sent: Sent) -> None:
+    guild = dpytest.get_config().guilds[0]
+    await bot.guild_settings.set(guild.id, GuildSettings(passive=False))
+    await dpytest.message("see 09OSLO777 ¶2")
+    assert _replies() == []
+    stored = await bot.library.get_guild_settings(guild.id)
+    assert stored["passive"] is False
+
+
+async def test_denied_channel_gets_nothing(bot: Cablebot, sent: Sent) -> None:
+    config = dpytest.get_config()
+    guild, channel = config.guilds[0], config.channels[0]
+    await bot.guild_settings.set(guild.id, GuildSettings(deny_channels=[channel.id]))
+    await dpytest.message("see 09OSLO777 ¶2")
+    assert _replies() == []
+
+
+async def test_cooldown_holds_under_a_burst_of_100_messages(bot: Cablebot, sent: Sent) -> None:
+    config = dpytest.get_config()
+    for i in range(100):
+        await dpytest.message(f"see 09OSLO777 ¶{i % 6 + 1}", member=i % 3)
+    replies = _replies()
+    # One reply per user per cooldown (5 s), three users, and at most 5 a channel per 30 s.
+    assert len(replies) == len(config.members) == 3
+    _check_no_pings(sent)
+
+
+async def test_missing_embed_links_falls_back_to_text(bot: Cablebot, sent: Sent) -> None:
+    config = dpytest.get_config()
+    me = config.guilds[0].me
+    set_member_overwrite(bot, config.channels[0], me, embed_links=False)
+    assert not config.channels[0].permissions_for(me).embed_links
+    await dpytest.message("see 09OSLO777 ¶2")
+    [reply] = _replies()
+    assert reply.embeds == []
+    assert reply.content.startswith("**09OSLO777: FERRY CONTRACT FOR THE ISLANDS SIGNED IN HASTE**")
+    assert "<https://wikileaks.org/cable/2009/03/09OSLO777.html#par2>" in reply.content
+    assert "> The minister of transport" in reply.content
+    assert "#cablegate #09OSLO777" in reply.content
+    assert len(reply.content) <= 2000
+    _check_no_pings(sent)
+
+
+async def test_mirror_trouble_and_bad_paragraph_are_silent(bot: Cablebot, sent: Sent) -> None:
+    await dpytest.message("see 09OSLO777 ¶40")
+    assert _replies() == []
+
+
+async def test_cut_note_when_too_many_references(bot: Cablebot, sent: Sent) -> None:
+    refs = " ".join(f"09OSLO{n} ¶{n}" for n in range(1, 7))
+    await dpytest.message(refs)
+    [reply] = _replies()
+    assert len(reply.embeds) == bot.settings.max_requests == 5
+    assert "Only the first 5 references" in reply.content
+    assert len({e.url for e in reply.embeds}) == 5
+    total = sum(len(e) for e in reply.embeds)
+    assert total <= 6000
