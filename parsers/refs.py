@@ -9,8 +9,9 @@ skipped: in chat they mean "do not expand".
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection
 from dataclasses import dataclass, field
+from itertools import islice
 
 from parsers.models import CableRequest
 from parsers.vocab import KNOWN_ORIGINS, KNOWN_YEARS, MALFORMED_REF_IDS
@@ -131,11 +132,11 @@ def _paragraphs(numbers: list[tuple[str, str]], cap: int) -> tuple[set[int], str
     """The paragraphs a list of (first, last) numbers names, or the reason it cannot be served."""
     ranges: list[tuple[int, int]] = []
     for first_text, last_text in numbers:
-        for digits in (first_text, last_text):
-            if digits and _paragraph_number(digits) is None:
-                return set(), f"¶{_shorten(digits)} is not a paragraph number"
-        first = int(first_text)
-        last = int(last_text) if last_text else first
+        first = _paragraph_number(first_text)
+        last = _paragraph_number(last_text) if last_text else first
+        if first is None or last is None:
+            bad = first_text if first is None else last_text
+            return set(), f"¶{_shorten(bad)} is not a paragraph number"
         if last < first:
             return set(), f"¶{first}-{last} is a reversed range"
         ranges.append((first, last))
@@ -167,14 +168,17 @@ def _shorten(text: str, limit: int = 8) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def _finish(asks: Iterable[_Ask], max_requests: int, cap: int) -> FoundRequests:
-    requests: list[CableRequest] = []
-    for ask in asks:
+def _finish(asks: Collection[_Ask], max_requests: int, cap: int) -> FoundRequests:
+    found = FoundRequests()
+    found.truncated = len(asks) > max_requests
+    for ask in islice(asks, max_requests):
         paragraphs, problem = tuple(sorted(ask.paragraphs)), ask.problem
         if len(paragraphs) > cap:
-            problem = f"{ask.ref_id} is asked for {len(paragraphs)} paragraphs; the limit is {cap}"
+            problem = (
+                f"{len(paragraphs)} paragraphs asked of {ask.ref_id} in all; the limit is {cap}"
+            )
             paragraphs = ()
-        requests.append(
+        found.append(
             CableRequest(
                 ref_id=ask.ref_id,
                 paragraphs=paragraphs,
@@ -183,6 +187,4 @@ def _finish(asks: Iterable[_Ask], max_requests: int, cap: int) -> FoundRequests:
                 problem=problem,
             )
         )
-    found = FoundRequests(requests[:max_requests])
-    found.truncated = len(requests) > max_requests
     return found

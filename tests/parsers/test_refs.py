@@ -210,6 +210,14 @@ def test_huge_numbers_are_reported_shortened() -> None:
     assert request.problem == "¶99999999… is not a paragraph number"
 
 
+def test_leading_zeros_of_any_length_are_read_or_rejected() -> None:
+    zeros = "0" * 6000
+    assert _got(f"08MEXICO2498 ¶{zeros}5-{zeros}7") == [r(M, 5, 6, 7)]
+    assert _got(f"08MEXICO2498 ¶2-{zeros}") == [
+        r(M, problem=f"¶{zeros[:8]}… is not a paragraph number")
+    ]
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
