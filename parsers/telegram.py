@@ -56,7 +56,7 @@ _PARA_START = re.compile(
     re.IGNORECASE,
 )
 _ITEM = re.compile(
-    r"^\s*(?:-{1,3}|[*•–—·])\s*(?=\S)(?!-)|^\s*o\s+\S"
+    r"^\s*(?:-{1,3}|[*•–—·])\s*(?=\S)(?!-)"
     r"|^\s*(?:[A-Za-z]|\d{1,2}|[ivxIVX]{1,4})[.)]\s+\S"
     r"|^\s*\((?:[A-Za-z]|\d{1,2}|[ivxIVX]{1,4})\)\s+\S"
 )
@@ -233,7 +233,7 @@ _REF_STOPWORDS = frozenset(
         "EO",
     ]
 )
-_REF_NUMBER = re.compile(r"(?<=[A-Z ])0*(\d{1,7})(?![\d/:])(?![.-]\d)")
+_REF_NUMBER = re.compile(r"(?<=[A-Z ])0*(\d{1,7})(?![\d/])(?![.:-]\d)")
 _REF_WORDS = re.compile(r"(?:^|[^A-Z\-/])([A-Z]+(?:[ \-]+[A-Z]+){0,4})[ \-]*$")
 _REF_YEAR = re.compile(r"(?:^|[^\d/.-])(\d{2}|19[6-9]\d|200\d|2010)[ ]*$")
 _REF_ID = re.compile(r"^\d{2}[A-Z]{2,20}[1-9]\d{0,5}$")
@@ -453,7 +453,9 @@ def _drop_trailer(lines: list[str]) -> list[str]:
                 _SIGNATURE.match(last)
                 and not _NOT_SIGNATURE.search(last)
                 and len(last.strip()) <= 30
-                and (_SENTENCE_END.search(prev) or not lines[-2].strip())
+                and (
+                    _SENTENCE_END.search(prev) or _TRAILER_LINE.match(prev) or not lines[-2].strip()
+                )
             )
         ):
             lines = lines[:-1]

@@ -1,0 +1,260 @@
+"""parsers.telegram: header fields, paragraphs, references, on telegrams the project wrote."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from parsers.models import Cable
+from parsers.telegram import (
+    is_page_break,
+    normalise_reference,
+    parse_references,
+    parse_routing_header,
+    parse_telegram,
+)
+
+TELEGRAMS = Path(__file__).resolve().parents[1] / "fixtures" / "telegrams"
+
+
+def _load(name: str) -> Cable:
+    return parse_telegram((TELEGRAMS / f"{name}.txt").read_text(), ref_id=name)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text)
+
+
+@pytest.fixture(scope="module")
+def elbonia() -> Cable:
+    return _load("09ELBONIA1234")
+
+
+def test_header_fields(elbonia: Cable) -> None:
+    assert elbonia.classification == "CONFIDENTIAL//NOFORN"
+    assert elbonia.caveats == ("SIPDIS", "NOFORN")
+    assert elbonia.tags == ("PREL", "PGOV", "ECON", "EL")
+    subject = "ELBONIA: MUD HARVEST MINISTER DOUBTS THE RAIN FORECAST, WANTS SECOND OPINION"
+    assert elbonia.subject == subject
+
+
+def test_references_get_the_citing_year_and_canonical_origins(elbonia: Cable) -> None:
+    assert elbonia.references == ("08STATE1234", "09LAPAZ2974", "09STATE77", "09USUNNEWYORK512")
+
+
+def test_paragraph_numbers_and_markings(elbonia: Cable) -> None:
+    got = [(p.number, p.marking) for p in elbonia.paragraphs]
+    assert got == [(1, "C"), (2, "C"), (3, None), (5, "S/NF"), (6, "U"), (7, "SBU")]
+
+
+def test_see_para_line_stays_inside_its_paragraph(elbonia: Cable) -> None:
+    first = elbonia.paragraphs[0].text
+    assert "(see para 7.) End summary." in first
+    assert elbonia.summary is not None
+    assert elbonia.summary.startswith("The Minister of Mud Harvest told us")
+    assert elbonia.summary.endswith("(see para 7.)")
+
+
+def test_bullets_keep_their_lines_and_headings_are_dropped(elbonia: Cable) -> None:
+    second = elbonia.paragraph(2)
+    assert second is not None
+    lines = second.text.split("\n")
+    assert lines[0].endswith("The Minister listed three objections:")
+    assert lines[1:] == [
+        "-- Method: the model ignores the northern bogs;",
+        "-- Data: station readings stop in 2007.",
+        "-- Politics: the forecast helps the opposition.",
+    ]
+    assert "XXXXXXXXXXXX" in lines[0]
+    assert all("Background" not in p.text for p in elbonia.paragraphs)
+    assert all("REQUEST//" not in p.text for p in elbonia.paragraphs)
+
+
+def test_page_breaks_vanish_even_mid_paragraph(elbonia: Cable) -> None:
+    third = elbonia.paragraph(3)
+    assert third is not None
+    assert third.text.endswith("which we forward by septel.")
+    assert not any("OF 003" in p.text for p in elbonia.paragraphs)
+
+
+def test_sub_items_on_their_own_lines(elbonia: Cable) -> None:
+    fifth = elbonia.paragraph(5)
+    assert fifth is not None
+    assert fifth.text.split("\n") == [
+        "He asked for:",
+        "A. a team of two meteorologists;",
+        "B. access to satellite data; and",
+        "(c) a joint statement.",
+    ]
+
+
+def test_trailer_and_signature_are_not_in_the_last_paragraph(elbonia: Cable) -> None:
+    last = elbonia.paragraphs[-1].text
+    assert last.endswith("would build goodwill. End Comment.")
+    assert "Visit" not in last and "DOE" not in last
+
+
+def test_old_telegram_with_summary_block_and_page_header() -> None:
+    cable = _load("73FREEDONIA42")
+    assert cable.classification == "UNCLASSIFIED"
+    assert cable.tags == ("ETRD", "EAGR", "FR")
+    assert cable.subject == "GRAIN TRADE TALKS"
+    assert cable.references == ("73FREEDONIA31", "72STATE203344")
+    assert cable.summary == "TALKS ON GRAIN TRADE OPENED MONDAY. BOTH SIDES CAUTIOUS."
+    assert [p.text for p in cable.paragraphs] == [
+        "TALKS OPENED MONDAY IN CAPITAL. DELEGATION HEAD STRESSED WISH FOR QUICK AGREEMENT.",
+        "NEXT ROUND SET FOR FRIDAY.",
+    ]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "MEXICO 00002498  002 OF 003 ",
+        "CARACAS 00000958 001.2 OF 005",
+        "Islamabad 00003010 008 of 008",
+        "TEL AVIV 00000123 002 OF 004",
+        "PAGE 02 TEHRAN 01164 01 OF 02 250930Z",
+        "PAGE 03 RUEHFRA0170 S E C R E T",
+    ],
+)
+def test_page_break_lines(line: str) -> None:
+    assert is_page_break(line)
+
+
+@pytest.mark.parametrize(
+    "line", ["2. (C) The page 2 of 3 was missing.", "SECTION 01 OF 03", "TOTAL 12 OF 30 VOTES"]
+)
+def test_text_is_not_a_page_break(line: str) -> None:
+    assert not is_page_break(line)
+
+
+@pytest.mark.parametrize(
+    ("text", "year", "expected"),
+    [
+        ("A. 08 STATE 1234 B. LA PAZ 2974", "09", ("08STATE1234", "09LAPAZ2974")),
+        ("A) MANAGUA 182 -- NOTE\nC) 2009 MANAGUA 1090", "10", ("10MANAGUA182", "09MANAGUA1090")),
+        ("STATE 297614 AND PREVIOUS 03 RANGOON 1427", "07", ("07STATE297614", "03RANGOON1427")),
+        ("A. 10SHENYANG 003  B. BELGRADE743", "10", ("10SHENYANG3", "10BELGRADE743")),
+        ("TEHRAN 1091: MOSCOW 1603", "72", ("72TEHRAN1091", "72MOSCOW1603")),
+        ("SECSTATE 012345; USUN NEW YORK 66; PORT OF SPAIN 0012", "08",
+         ("08STATE12345", "08USUNNEWYORK66", "08PORTOFSPAIN12")),
+        ("B. SECDEF DTG261447ZNOV08; 09 XXXXXXXXXXXX 167; TD-314/18176-06", "09", ()),
+        ("MAY 15, 1972; PARA 5; IIR 6 902 9642 06", "72", ()),
+        ("STATE 1234", "", ()),
+    ],
+)  # fmt: skip
+def test_parse_references(text: str, year: str, expected: tuple[str, ...]) -> None:
+    assert parse_references(text, year) == expected
+
+
+def test_normalise_reference() -> None:
+    assert normalise_reference("2008", "la paz", "002974") == "08LAPAZ2974"
+    assert normalise_reference("06", "USUN", "12") == "06USUNNEWYORK12"
+    assert normalise_reference("06", "STATE", "0") is None
+    assert normalise_reference("06", "STATE", "1234567") is None
+
+
+def test_routing_header() -> None:
+    header = (
+        "VZCZCXRO0001\nOO RUEHAA\nDE RUEHEL #1234/01 0611200\nZNY CCCCC ZZH\n"
+        "O 021200Z MAR 09\nFM AMEMBASSY ELBONIA\nTO RUEHC/SECSTATE WASHDC IMMEDIATE 0042\n"
+        "INFO RUEHBS/AMEMBASSY BRUSSELS PRIORITY 0007\nRUCNDT/USMISSION USUN NEW YORK PRIORITY"
+    )
+    got = parse_routing_header(header)
+    assert got["precedence"] == "IMMEDIATE"
+    assert got["date_time_group"] == "021200Z MAR 09"
+    assert got["sender"] == "AMEMBASSY ELBONIA"
+    assert got["to"] == ("SECSTATE WASHDC",)
+    assert got["info"] == ("AMEMBASSY BRUSSELS", "USMISSION USUN NEW YORK")
+
+
+def test_numbering_restarts_and_wrapped_years_are_not_paragraphs() -> None:
+    text = (
+        "1. (C) First point made in\n2009. It goes on.\n\n2. (C) Second.\n\n"
+        "1. (U) Annex starts again.\n\n2.(U) No space after the number.\n"
+    )
+    cable = parse_telegram(text)
+    assert [p.number for p in cable.paragraphs] == [1, 2, 1, 2]
+    assert cable.paragraphs[0].text == "First point made in 2009. It goes on."
+    assert cable.paragraphs[3].text == "No space after the number."
+
+
+def test_subject_marking_and_lowercase_subject_line() -> None:
+    cable = parse_telegram("Subject: (s) germany asks for help\nwith the nonpaper\n\n1. (S) Text.")
+    assert cable.subject == "germany asks for help with the nonpaper"
+
+
+def test_text_without_structure_gives_an_empty_cable() -> None:
+    cable = parse_telegram("just some words\nand more")
+    assert (cable.subject, cable.tags, cable.paragraphs) == ("", (), ())
+
+
+# --- properties ---------------------------------------------------------------------------
+
+_cable_lines = st.one_of(
+    st.text(max_size=80),
+    st.sampled_from(
+        [
+            "",
+            "1. (C) Summary: text",
+            "2.(S/NF) more",
+            "7.)",
+            "-- Bullet: item",
+            "A. lettered",
+            "---------",
+            "//HEADING//",
+            "MEXICO 00002498  002 OF 003",
+            "SUBJECT: (U) A SUBJECT",
+            "TAGS PREL, PGOV,",
+            "REF: A. 08 STATE 1234 B. LA PAZ 2974",
+            "Visit Somewhere's Classified Web Site at",
+            "BASSETT",
+            "END SUMMARY",
+        ]
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_cable_lines, max_size=40).map("\n".join))
+def test_never_raises_and_never_invents_or_reorders_words(text: str) -> None:
+    cable = parse_telegram(text, ref_id="08MEXICO2498")
+    body_words = iter(_words(cable.body))
+    for paragraph in cable.paragraphs:
+        # every word of every paragraph appears in the body, in order
+        assert all(word in body_words for word in _words(paragraph.text))
+
+
+_word = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=9)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    paragraphs=st.lists(st.lists(_word, min_size=1, max_size=40), min_size=1, max_size=8),
+    width=st.integers(min_value=20, max_value=70),
+    breaks=st.lists(st.integers(min_value=0, max_value=400), max_size=3),
+)
+def test_wrapped_paragraphs_keep_every_word(
+    paragraphs: list[list[str]], width: int, breaks: list[int]
+) -> None:
+    lines = ["C O N F I D E N T I A L SECTION 01 OF 02 MEXICO 002498", "", "SUBJECT: TEST", ""]
+    for number, words in enumerate(paragraphs, start=1):
+        line = f"{number}. (C)"
+        for word in words:
+            if len(line) + len(word) + 1 > width:
+                lines.append(line)
+                line = word
+            else:
+                line += " " + word
+        lines += [line + ".", ""]
+    for position in sorted(breaks, reverse=True):
+        lines.insert(min(position, len(lines)), "MEXICO 00002498  002 OF 002")
+    cable = parse_telegram("\n".join(lines), ref_id="08MEXICO2498")
+    assert [p.number for p in cable.paragraphs] == list(range(1, len(paragraphs) + 1))
+    assert [_words(p.text) for p in cable.paragraphs] == paragraphs
+    assert all("\n" not in p.text for p in cable.paragraphs)
