@@ -305,7 +305,7 @@ def _fields(
         fields.append(CardField(name="TAGS", value=cut_list(lines, limit), inline=False))
     if cites:
         fields.append(CardField(name="Cites", value=cut_list(list(cites), limit, ", ")))
-    if cited_by_count is not None:
+    if cited_by_count:
         fields.append(CardField(name="Cited by", value=f"{cited_by_count} cables"))
     return tuple(fields)
 

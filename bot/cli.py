@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -57,7 +58,7 @@ def _run_resolve(args: argparse.Namespace) -> int:
 
     found = find_requests(args.text, max_requests=Settings().max_requests)
     if not args.requests_only:
-        raise CliError("card rendering is not available yet")
+        return _resolve_cards(args)
     if args.json:
         rows = [
             {"ref_id": r.ref_id, "paragraphs": list(r.paragraphs)}
@@ -212,6 +213,148 @@ def _run_parse(args: argparse.Namespace) -> int:
 
 
 _COMMANDS.append(_add_parse)
+
+
+def _bot_context() -> tuple[Any, dict[str, str] | None]:
+    """Settings and TAGS meanings for resolve/chat/run, with clear errors."""
+    from pydantic import ValidationError
+
+    from bot.chat import load_tag_meanings
+    from bot.config import Settings
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise CliError(f"bad setting: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from exc
+    try:
+        return settings, load_tag_meanings(settings.tags_path)
+    except ValueError as exc:
+        raise CliError(f"{exc} (CABLEBOT_TAGS_PATH)") from exc
+
+
+async def _open_library(settings: Any) -> Any:
+    from bot.library import CableLibrary
+    from bot.store import StoreError
+
+    try:
+        return await CableLibrary.open(settings)
+    except (StoreError, OSError) as exc:
+        raise CliError(f"cannot open the cable store {settings.store_file}: {exc}") from exc
+
+
+def _resolve_cards(args: argparse.Namespace) -> int:
+    """`resolve TEXT [--json]`: the cards the bot would post, as text or JSON."""
+    import asyncio
+    import json
+
+    from rich.console import Console
+
+    from bot.answer import Reply, answer
+    from bot.chat import render_reply
+
+    settings, meanings = _bot_context()
+
+    async def go() -> Reply:
+        async with await _open_library(settings) as library:
+            return await answer(
+                library,
+                args.text,
+                max_requests=settings.max_requests,
+                tag_meanings=meanings,
+                site=settings.site_url,
+            )
+
+    reply = asyncio.run(go())
+    if args.json:
+        print(json.dumps(reply.to_json(), ensure_ascii=False, indent=2))
+    elif reply.empty:
+        print("no cable reference found")
+    else:
+        render_reply(reply, Console())
+    return 0
+
+
+def _add_chat(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "chat",
+        help="a terminal chat showing the cards the bot would post",
+        description="Type messages as in a channel (or pipe them in) and see the bot's replies.",
+    )
+    p.set_defaults(handler=_run_chat)
+
+
+def _run_chat(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from rich.console import Console
+
+    from bot.chat import chat
+
+    settings, meanings = _bot_context()
+
+    async def go() -> int:
+        async with await _open_library(settings) as library:
+            return await chat(
+                library,
+                stdin=sys.stdin,
+                console=Console(),
+                max_requests=settings.max_requests,
+                tag_meanings=meanings,
+                site=settings.site_url,
+            )
+
+    return asyncio.run(go())
+
+
+_COMMANDS.append(_add_chat)
+
+
+def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "run",
+        help="run the Discord bot (needs DISCORD_TOKEN)",
+        description="Start Cablebot on Discord with the token from DISCORD_TOKEN or .env.",
+    )
+    p.set_defaults(handler=_run_run)
+
+
+def _run_run(args: argparse.Namespace) -> int:
+    import asyncio
+    import logging
+
+    import discord
+
+    from bot.client import Cablebot
+
+    settings, meanings = _bot_context()
+    token = settings.discord_token.get_secret_value().strip() if settings.discord_token else ""
+    if not token:
+        raise CliError(
+            "no Discord token: set DISCORD_TOKEN in the environment or in .env "
+            "(`cablebot chat` works without one)"
+        )
+    discord.utils.setup_logging(level=logging.INFO)
+
+    async def go() -> None:
+        library = await _open_library(settings)
+        async with library, Cablebot(library, settings, tag_meanings=meanings) as bot:
+            await bot.start(token)
+
+    try:
+        asyncio.run(go())
+    except discord.LoginFailure as exc:
+        raise CliError(
+            "Discord rejected the token in DISCORD_TOKEN; copy it again from the Developer Portal"
+        ) from exc
+    except discord.PrivilegedIntentsRequired as exc:
+        raise CliError(
+            "the Message Content intent is not enabled for this bot in the Developer Portal; "
+            "enable it or set CABLEBOT_MESSAGE_CONTENT=false"
+        ) from exc
+    return 0
+
+
+_COMMANDS.append(_add_run)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -53,6 +53,8 @@ def test_tags_without_meanings_are_codes_alone() -> None:
     card = build_card(cable, _request(cable))
     assert {f.name: f.value for f in card.fields}["TAGS"] == "PREL\nECON\nNO"
     assert "Cited by" not in {f.name for f in card.fields}
+    unknown = build_card(cable, _request(cable), cited_by_count=0)
+    assert "Cited by" not in {f.name for f in unknown.fields}
 
 
 def test_quote_is_the_requested_paragraph_with_its_marking() -> None:

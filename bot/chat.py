@@ -1,0 +1,116 @@
+"""The terminal side: cards rendered with rich, and `cablebot chat`, a channel in the terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TextIO
+
+from rich.console import Console, Group, RenderableType
+from rich.markdown import Markdown
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from bot.answer import CableSource, Reply, answer
+from bot.cards import Card
+from bot.embeds import citation_text
+from parsers.vocab import parse_tag_table
+
+PROMPT = "you> "
+HELP = (
+    "Type messages as in a Discord channel; the bot's replies appear below them.\n"
+    "/cite TEXT shows the citation styles of the first cable in TEXT; /quit or Ctrl-D leaves."
+)
+
+
+def load_tag_meanings(path: Path | None) -> dict[str, str] | None:
+    """TAGS meanings from a tags.tsv file, or None when no path is configured."""
+    if path is None:
+        return None
+    try:
+        return parse_tag_table(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValueError(f"cannot read the TAGS table {path}: {exc.strerror or exc}") from exc
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from exc
+
+
+def card_renderable(card: Card) -> RenderableType:
+    """One card as a rich panel: link, fields, quote, hashtags, with the card's colour."""
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column()
+    for field in card.fields:
+        facts.add_row(field.name, field.value)
+    parts: list[RenderableType] = [
+        Text(card.title, style="bold"),
+        Text(card.url, style="underline"),
+        facts,
+    ]
+    if card.quote:
+        parts.append(Markdown(card.quote))
+    parts.append(Text(" ".join(card.hashtags), style="bold"))
+    if card.topic_hashtags:
+        parts.append(Text(" ".join(card.topic_hashtags), style="dim"))
+    return Panel(
+        Group(*parts),
+        subtitle=card.footer or None,
+        border_style=f"#{card.color:06x}",
+    )
+
+
+def render_reply(reply: Reply, console: Console, *, silent_reasons: Reply | None = None) -> None:
+    """Print `reply` as the bot would post it; `silent_reasons` explains a silent bot."""
+    if reply.note:
+        console.print(Text(reply.note, style="italic"))
+    for failure in reply.failures:
+        console.print(Text(failure.line, style="yellow"))
+    for card in reply.cards:
+        console.print(card_renderable(card))
+    if reply.empty and silent_reasons is not None:
+        reasons = "; ".join(f.line for f in silent_reasons.failures)
+        console.print(Text(f"(the bot stays silent{': ' + reasons if reasons else ''})", "dim"))
+
+
+async def chat(
+    library: CableSource,
+    *,
+    stdin: TextIO,
+    console: Console,
+    max_requests: int = 5,
+    tag_meanings: Mapping[str, str] | None = None,
+    site: str = "https://wikileaks.org",
+    read_line: Callable[[], str] | None = None,
+) -> int:
+    """Read messages line by line and show exactly what the bot would post for each."""
+    interactive = stdin.isatty()
+    if interactive:
+        console.print(Text(HELP, style="dim"))
+    while True:
+        if interactive:
+            console.print(PROMPT, end="")
+        line = (read_line or stdin.readline)()
+        if not line:
+            return 0
+        text = line.rstrip("\n")
+        if text.strip() in {"/quit", "/exit"}:
+            return 0
+        if text.strip() == "/help":
+            console.print(Text(HELP, style="dim"))
+            continue
+        cite = text.strip().startswith("/cite ")
+        full = await answer(
+            library,
+            text.strip()[6:] if cite else text,
+            max_requests=max_requests,
+            tag_meanings=tag_meanings,
+            site=site,
+        )
+        if cite:
+            if full.cards:
+                console.print(Markdown(citation_text(full.cards[0])))
+            else:
+                render_reply(full, console)
+            continue
+        render_reply(full.passive(), console, silent_reasons=full)
