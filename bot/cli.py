@@ -53,10 +53,18 @@ def _run_resolve(args: argparse.Namespace) -> int:
     """Find the requests in TEXT; only --requests-only is served until cards are wired in."""
     import json
 
+    from pydantic import ValidationError
+
     from bot.config import Settings
     from parsers.refs import find_requests
 
-    found = find_requests(args.text, max_requests=Settings().max_requests)
+    try:
+        max_requests = Settings().max_requests
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = "CABLEBOT_" + "_".join(map(str, error["loc"])).upper()
+        raise CliError(f"bad setting {name}: {error['msg']}") from exc
+    found = find_requests(args.text, max_requests=max_requests)
     if not args.requests_only:
         return _resolve_cards(args)
     if args.json:

@@ -49,10 +49,13 @@ def test_the_cut_is_reported_and_follows_settings(
     assert "first 2 references" in err
 
 
-def test_cards_are_not_available_yet(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = _resolve(capsys, "08MEXICO2498")
+def test_a_bad_setting_is_a_clear_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CABLEBOT_MAX_REQUESTS", "lots")
+    code, out, err = _resolve(capsys, "08MEXICO2498", "--requests-only")
     assert code == 1 and out == ""
-    assert err == "cablebot: error: card rendering is not available yet\n"
+    assert err.startswith("cablebot: error: bad setting CABLEBOT_MAX_REQUESTS: ")
 
 
 def test_the_console_command_prints_json() -> None:
