@@ -536,6 +536,7 @@ def _summary(preamble: list[str], blocks: list[_Block], texts: list[str]) -> str
 
 def parse_telegram(text: str, *, ref_id: str = "") -> Cable:
     """Parse a telegram body (plain text, no anchors) into a Cable; never raises on any text."""
+    published = text
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = [line for line in text.split("\n") if not is_page_break(line)]
     year = ref_id[:2] if ref_id[:2].isdigit() else ""
@@ -599,5 +600,5 @@ def parse_telegram(text: str, *, ref_id: str = "") -> Cable:
         caveats=caveat_tuple,
         summary=_summary(preamble, blocks, texts),
         paragraphs=tuple(paragraphs),
-        body=text,
+        body=published,
     )
