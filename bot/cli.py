@@ -50,7 +50,9 @@ def _add_resolve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 
 def _run_resolve(args: argparse.Namespace) -> int:
-    """Find the requests in TEXT; only --requests-only is served until cards are wired in."""
+    """Answer TEXT with cards, or with only the requests found (--requests-only)."""
+    if not args.requests_only:
+        return _resolve_cards(args)
     import json
 
     from pydantic import ValidationError
@@ -65,8 +67,6 @@ def _run_resolve(args: argparse.Namespace) -> int:
         name = "CABLEBOT_" + "_".join(map(str, error["loc"])).upper()
         raise CliError(f"bad setting {name}: {error['msg']}") from exc
     found = find_requests(args.text, max_requests=max_requests)
-    if not args.requests_only:
-        return _resolve_cards(args)
     if args.json:
         rows = [
             {"ref_id": r.ref_id, "paragraphs": list(r.paragraphs)}
