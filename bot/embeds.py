@@ -34,15 +34,24 @@ def to_embed(card: Card) -> discord.Embed:
     return embed
 
 
-def card_text(card: Card) -> str:
-    """One card as Markdown text, for channels where the bot may not embed links."""
+def card_text(card: Card, limit: int = CONTENT_MAX) -> str:
+    """One card as Markdown text of at most `limit` characters, for channels without embeds.
+
+    The title, link, facts and hashtags are kept; TAGS and then the quote give way.
+    """
     facts = " · ".join(f"{f.name}: {f.value}" for f in card.fields if f.inline)
-    blocks = [f"**{card.title}** <{card.url}>", facts]
-    blocks += [f"{f.name}: {', '.join(f.value.splitlines())}" for f in card.fields if not f.inline]
-    if card.quote:
-        blocks.append(card.quote)
-    blocks.append(" ".join(card.hashtags + card.topic_hashtags))
-    return "\n".join(blocks)
+    head = [shorten(f"**{card.title}** <{card.url}>", limit), shorten(facts, limit // 4)]
+    tail = [" ".join(card.hashtags + card.topic_hashtags)]
+    extra = [f"{f.name}: {', '.join(f.value.splitlines())}" for f in card.fields if not f.inline]
+    used = sum(len(line) + 1 for line in head + tail)
+    for line in extra:
+        line = shorten(line, limit // 4)
+        if used + len(line) + 1 <= limit:
+            head.append(line)
+            used += len(line) + 1
+    if card.quote and limit - used > 40:
+        head.append(shorten(card.quote, limit - used - 1))
+    return shorten("\n".join(head + tail), limit)
 
 
 def notes(reply: Reply) -> list[str]:
@@ -57,7 +66,7 @@ def content_for(reply: Reply, *, embed_links: bool = True) -> str | None:
     lines = notes(reply)
     if not embed_links and reply.cards:
         room = (CONTENT_MAX - sum(len(line) + 1 for line in lines)) // len(reply.cards) - 2
-        lines = [shorten(card_text(card), room) for card in reply.cards] + lines
+        lines = [card_text(card, room) for card in reply.cards] + lines
     text = "\n\n".join(lines) if not embed_links else "\n".join(lines)
     return shorten(text, CONTENT_MAX) or None
 
@@ -165,7 +174,7 @@ class ParagraphButton(
             embeds[min(self.index, len(embeds) - 1)] = to_embed(card)
             await interaction.edit_original_response(embeds=embeds, view=view)
         else:
-            text = shorten(card_text(card), CONTENT_MAX)
+            text = card_text(card)
             await interaction.edit_original_response(content=text, view=view)
 
 
