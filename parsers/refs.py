@@ -43,7 +43,7 @@ _AFTER = re.compile(
     rf"#(?i:par|p)(?P<anchor>{_NUM})"
     rf"|[:/](?P<attached>{_LIST})"
     rf"|[*_~|]{{0,4}}{_WS}*+(?:,{_WS}*+)?(?:\({_WS}*+)?{_MARKER}{_WS}*+(?P<listed>{_LIST})\)?"
-    rf")(?!{_OF}[0-9])"
+    rf")(?!{_OF}[0-9]{{2,}}[A-Za-z])"
 )
 _BEFORE = re.compile(rf"(?<![^\W_]){_MARKER}{_WS}*+(?P<listed>{_LIST}){_OF}\Z")
 _LIST_ITEM = re.compile(rf"({_NUM})(?:{_RANGE}({_NUM}))?")

@@ -103,6 +103,11 @@ TABLE: list[tuple[str, list[Want]]] = [
     ("¶5 of the cable 08MEXICO2498", [r(M, 5)]),
     ("08MEXICO2498 says ¶5 of 09STATE120288 is wrong", [r(M), r(S, 5)]),
     ("08MEXICO2498 ¶2 agrees with ¶5 of 09STATE120288", [r(M, 2), r(S, 5)]),
+    ("¶5-7 of 08MEXICO2498 and ¶2 of 09STATE120288", [r(M, 5, 6, 7), r(S, 2)]),
+    ("08MEXICO2498 ¶5 of 7575LIBREVILLE1895", [r(M), r("7575LIBREVILLE1895", 5)]),
+    ("in para 5 of 08MEXICO2498 they admit it", [r(M, 5)]),
+    ("08MEXICO2498 ¶5 in 2008 was already clear", [r(M, 5)]),
+    ("08MEXICO2498 ¶5 of the cable", [r(M, 5)]),
     # several references: order, dedupe, merge
     ("08MEXICO2498 ¶5 and 09STATE120288 ¶3", [r(M, 5), r(S, 3)]),
     ("08MEXICO2498 08MEXICO2498", [r(M)]),
@@ -110,6 +115,14 @@ TABLE: list[tuple[str, list[Want]]] = [
     ("08MEXICO2498 vs 08mexico2498 ¶5", [r(M, 5)]),
     ("09STATE120288 ¶2, 08MEXICO2498 ¶4", [r(S, 2), r(M, 4)]),
     ("08MEXICO2498 ¶5 08MEXICO2498 ¶5", [r(M, 5)]),
+    ("see 08MEXICO2498 ¶5; also 09STATE120288 ¶¶2–3", [r(M, 5), r(S, 2, 3)]),
+    ("cable 08MEXICO2498, paras 3 & 4", [r(M, 3, 4)]),
+    ("08MEXICO2498 ¶ 5 - 7", [r(M, 5, 6, 7)]),
+    ("08MEXICO2498 §5 and P6", [r(M, 5)]),
+    (
+        "08MEXICO2498 ¶0 then 08MEXICO2498 ¶5",
+        [r(M, problem="¶0 is not a paragraph number"), r(M, 5)],
+    ),
     # published malformed IDs, typed exactly
     ("7575LIBREVILLE1895", [r("7575LIBREVILLE1895")]),
     ("see 09EFTOLONDON2468", [r("09EFTOLONDON2468")]),
