@@ -42,6 +42,10 @@ class MirrorBadResponse(MirrorError):
     """A mirror answered, but not with the cable: not a cable page, too big, bad redirect."""
 
 
+class _TimedOut(MirrorUnreachable):
+    """The total timeout passed: not retried, the caller has waited long enough."""
+
+
 def year_of(ref_id: str) -> int | None:
     """The creation year from the ID's two leading digits (66-99: 19xx, else 20xx)."""
     match = re.match(r"\d\d", ref_id)
@@ -215,6 +219,8 @@ class CableMirror:
     ) -> Cable:
         url = template.format(year=year or "", month=f"{month:02d}" if month else "", ref_id=ref_id)
         text = await self._fetch_text(url)
+        if "<html" in text[:2000].lower() and "</html>" not in text[-2000:].lower():
+            raise MirrorBadResponse(f"{url}: truncated page (no </html>)")
         try:
             cable = await asyncio.to_thread(self._parse, text)
         except NotACableError as exc:
@@ -230,8 +236,8 @@ class CableMirror:
             last = attempt == self.retries
             try:
                 status, headers, text = await self._get(url)
-            except MirrorUnreachable:
-                if last:
+            except MirrorUnreachable as exc:
+                if last or isinstance(exc, _TimedOut):
                     raise
                 await asyncio.sleep(self.retry_backoff * 2**attempt)
                 continue
@@ -261,7 +267,7 @@ class CableMirror:
                 async with limit, asyncio.timeout(self.total_timeout):
                     status, headers, text = await self._read(url)
             except (TimeoutError, httpx.TimeoutException) as exc:
-                raise MirrorUnreachable(f"{host} did not answer within the timeout") from exc
+                raise _TimedOut(f"{host} did not answer within the timeout") from exc
             except httpx.TransportError as exc:
                 raise MirrorUnreachable(f"{host}: {type(exc).__name__}: {exc}") from exc
             if status not in _REDIRECTS:

@@ -277,7 +277,15 @@ class _Worker:
 
     def __init__(self, path: Path, *, readonly: bool) -> None:
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="cablestore")
-        self.conn = self._executor.submit(_connect, path, readonly).result()
+        try:
+            self.conn = self._executor.submit(_connect, path, readonly).result()
+        except BaseException:
+            self._executor.shutdown()
+            raise
+
+    def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn(conn, *args)` on the worker thread and wait (for use off the event loop)."""
+        return self._executor.submit(fn, self.conn, *args).result()
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -303,16 +311,15 @@ class CableStore:
 
         def prepare() -> tuple[_Worker, _Worker]:
             path.parent.mkdir(parents=True, exist_ok=True)
-            writer = _Worker(path, readonly=False)
+            writer: _Worker | None = None
             try:
-                writer._executor.submit(_migrate, writer.conn).result()
+                writer = _Worker(path, readonly=False)
+                writer.call(_migrate)
+                return writer, _Worker(path, readonly=True)
             except sqlite3.DatabaseError as exc:
-                writer.close()
+                if writer is not None:
+                    writer.close()
                 raise StoreError(f"{path}: not a usable cable store ({exc})") from exc
-            except BaseException:
-                writer.close()
-                raise
-            return writer, _Worker(path, readonly=True)
 
         writer, reader = await asyncio.to_thread(prepare)
         return cls(path, writer, reader)

@@ -1,0 +1,442 @@
+"""CableMirror against real HTTP servers on 127.0.0.1: the cable site's layout and its failures."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import re
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from bot.mirror import (
+    CableMirror,
+    MirrorBadResponse,
+    MirrorNotFound,
+    MirrorUnreachable,
+    retry_after,
+    year_of,
+)
+from tests.bot.library_helpers import site_page
+
+CABLE_PATH = re.compile(r"/cable/(\d{4})/(\d\d)/(\w+)\.html")
+
+
+@pytest.fixture
+def server() -> Iterator[HTTPServer]:
+    srv = HTTPServer(host="127.0.0.1", threaded=True)
+    srv.start()
+    yield srv
+    srv.clear()
+    srv.stop()
+
+
+def template(server: HTTPServer, path: str = "/cable/{year}/{month}/{ref_id}.html") -> str:
+    return f"http://127.0.0.1:{server.port}{path}"
+
+
+def make_mirror(server: HTTPServer, *templates: str, **options: Any) -> CableMirror:
+    settings: dict[str, Any] = {
+        "connect_timeout": 1.0,
+        "total_timeout": 2.0,
+        "retries": 2,
+        "retry_backoff": 0.01,
+        "max_retry_after": 5.0,
+    }
+    settings.update(options)
+    return CableMirror(templates or (template(server),), **settings)
+
+
+def months(mapping: dict[str, int]) -> Callable[[str], Any]:
+    async def lookup(ref_id: str) -> int | None:
+        return mapping.get(ref_id)
+
+    return lookup
+
+
+def fixture_site(server: HTTPServer, pages: dict[str, tuple[str, str]]) -> None:
+    """Serve our fixture pages at /cable/YYYY/MM/ID.html (their real month only)."""
+
+    def handle(request: Request) -> Response:
+        match = CABLE_PATH.fullmatch(request.path)
+        if match and pages.get(match.group(3)) == (match.group(1), match.group(2)):
+            return Response(site_page(match.group(3)), content_type="text/html; charset=utf-8")
+        return Response("not here", status=404)
+
+    server.expect_request(CABLE_PATH).respond_with_handler(handle)
+
+
+ATLANTIS = {"10ATLANTIS17": ("2010", "02"), "09ATLANTIS5": ("2009", "11")}
+
+
+@pytest.fixture
+async def mirror(server: HTTPServer) -> AsyncIterator[CableMirror]:
+    fixture_site(server, ATLANTIS)
+    client = make_mirror(server, month_of=months({"10ATLANTIS17": 2}))
+    yield client
+    await client.close()
+
+
+@pytest.fixture(scope="module")
+def corpus_months(corpus_pages: Path, month_index: Path) -> dict[str, int]:
+    wanted = {p.stem for p in corpus_pages.glob("*.html")}
+    found: dict[str, int] = {}
+    with gzip.open(month_index, "rt") as lines:
+        for line in lines:
+            ref_id, _, month = line.strip().partition(",")
+            if ref_id in wanted:
+                found[ref_id] = int(month)
+    return found
+
+
+async def test_fetches_real_pages_from_a_local_mirror(
+    server: HTTPServer, corpus_pages: Path, corpus_months: dict[str, int]
+) -> None:
+    def handle(request: Request) -> Response:
+        match = CABLE_PATH.fullmatch(request.path)
+        assert match is not None
+        year, month, ref_id = match.groups()
+        page = corpus_pages / f"{ref_id}.html"
+        if not page.exists() or (year_of(ref_id), corpus_months[ref_id]) != (int(year), int(month)):
+            return Response("no", status=404)
+        return Response(page.read_bytes(), content_type="text/html; charset=utf-8")
+
+    server.expect_request(CABLE_PATH).respond_with_handler(handle)
+    client = make_mirror(server, month_of=months(corpus_months))
+    sample = sorted(corpus_months)[::40]
+    try:
+        for ref_id in sample:
+            cable = await client.fetch(ref_id)
+            assert cable.ref_id == ref_id
+            assert cable.created is not None and cable.created.month == corpus_months[ref_id]
+            assert cable.paragraphs or cable.body
+    finally:
+        await client.close()
+    assert len(server.log) == len(sample)
+
+
+async def test_hit_and_404(mirror: CableMirror, server: HTTPServer) -> None:
+    cable = await mirror.fetch("10ATLANTIS17")
+    assert cable.subject.startswith("ATLANTIS: HARBOUR MASTER ELECTION")
+    assert cable.references == ("09ATLANTIS5", "10STATE1234")
+    with pytest.raises(MirrorNotFound):
+        await mirror.fetch("10ATLANTIS999")
+
+
+async def test_404_is_remembered_until_the_ttl_passes(server: HTTPServer) -> None:
+    fixture_site(server, ATLANTIS)
+    client = make_mirror(server, month_of=months({"10ATLANTIS999": 4}), not_found_ttl=0.3)
+    try:
+        for _ in range(3):
+            with pytest.raises(MirrorNotFound):
+                await client.fetch("10ATLANTIS999")
+        assert len(server.log) == 1
+        await asyncio.sleep(0.35)
+        with pytest.raises(MirrorNotFound):
+            await client.fetch("10ATLANTIS999")
+        assert len(server.log) == 2
+    finally:
+        await client.close()
+
+
+async def test_unknown_month_is_probed_once_then_remembered(server: HTTPServer) -> None:
+    fixture_site(server, ATLANTIS)
+    remembered: dict[str, int] = {}
+
+    async def remember(ref_id: str, month: int) -> None:
+        remembered[ref_id] = month
+
+    client = make_mirror(server, month_of=months({}), remember_month=remember)
+    try:
+        cable = await client.fetch("09ATLANTIS5")
+        assert cable.ref_id == "09ATLANTIS5"
+        assert remembered == {"09ATLANTIS5": 11}
+        probes = len(server.log)
+        assert probes <= 12
+        await client.fetch("09ATLANTIS5")
+        assert len(server.log) == probes + 1
+        assert server.log[-1][0].path == "/cable/2009/11/09ATLANTIS5.html"
+        with pytest.raises(MirrorNotFound):
+            await client.fetch("09ATLANTIS6")
+        assert len(server.log) == probes + 1 + 12
+    finally:
+        await client.close()
+
+
+async def test_plusd_template_is_used_when_the_month_is_unknown(server: HTTPServer) -> None:
+    server.expect_request("/plusd/cables/09ATLANTIS5_a.html").respond_with_data(
+        site_page("09ATLANTIS5"), content_type="text/html"
+    )
+    plusd = template(server, "/plusd/cables/{ref_id}_a.html")
+    client = make_mirror(server, template(server), plusd, month_of=months({}))
+    try:
+        assert (await client.fetch("09ATLANTIS5")).ref_id == "09ATLANTIS5"
+        assert [entry[0].path for entry in server.log] == ["/plusd/cables/09ATLANTIS5_a.html"]
+    finally:
+        await client.close()
+
+
+def flaky(statuses: list[tuple[int, dict[str, str]]], ref_id: str) -> Callable[[Request], Response]:
+    """A handler answering the given statuses first, then the page."""
+    calls = iter(statuses)
+
+    def handle(request: Request) -> Response:
+        status, headers = next(calls, (200, {}))
+        if status == 200:
+            return Response(site_page(ref_id), content_type="text/html")
+        return Response("busy", status=status, headers=headers)
+
+    return handle
+
+
+async def test_500_then_success(server: HTTPServer) -> None:
+    server.expect_request(CABLE_PATH).respond_with_handler(flaky([(500, {})], "10ATLANTIS17"))
+    client = make_mirror(server, month_of=months({"10ATLANTIS17": 2}))
+    try:
+        assert (await client.fetch("10ATLANTIS17")).ref_id == "10ATLANTIS17"
+        assert len(server.log) == 2
+    finally:
+        await client.close()
+
+
+async def test_persistent_5xx_gives_up_after_the_retries(server: HTTPServer) -> None:
+    server.expect_request(CABLE_PATH).respond_with_data("down", status=503)
+    client = make_mirror(server, month_of=months({"10ATLANTIS17": 2}), retries=3)
+    try:
+        with pytest.raises(MirrorUnreachable, match="503"):
+            await client.fetch("10ATLANTIS17")
+        assert len(server.log) == 4
+    finally:
+        await client.close()
+
+
+async def test_429_waits_for_retry_after(server: HTTPServer) -> None:
+    handler = flaky([(429, {"Retry-After": "1"})], "10ATLANTIS17")
+    server.expect_request(CABLE_PATH).respond_with_handler(handler)
+    client = make_mirror(server, month_of=months({"10ATLANTIS17": 2}))
+    try:
+        started = time.monotonic()
+        assert (await client.fetch("10ATLANTIS17")).ref_id == "10ATLANTIS17"
+        assert time.monotonic() - started >= 0.95
+        assert len(server.log) == 2
+    finally:
+        await client.close()
+
+
+async def test_429_asking_too_long_a_wait_fails_fast(server: HTTPServer) -> None:
+    server.expect_request(CABLE_PATH).respond_with_data(
+        "", status=429, headers={"Retry-After": "3600"}
+    )
+    client = make_mirror(server, month_of=months({"10ATLANTIS17": 2}))
+    try:
+        started = time.monotonic()
+        with pytest.raises(MirrorUnreachable, match="3600"):
+            await client.fetch("10ATLANTIS17")
+        assert time.monotonic() - started < 1
+    finally:
+        await client.close()
+
+
+async def test_a_stalled_server_times_out(server: HTTPServer) -> None:
+    release = threading.Event()
+
+    def stall(request: Request) -> Response:
+        release.wait(5)
+        return Response(site_page("10ATLANTIS17"))
+
+    server.expect_request(CABLE_PATH).respond_with_handler(stall)
+    client = make_mirror(server, month_of=months({"10ATLANTIS17": 2}), total_timeout=0.3)
+    try:
+        started = time.monotonic()
+        with pytest.raises(MirrorUnreachable, match="timeout"):
+            await client.fetch("10ATLANTIS17")
+        assert time.monotonic() - started < 1.5
+    finally:
+        release.set()
+        await client.close()
+
+
+@pytest.fixture
+async def raw_server() -> AsyncIterator[Callable[[bytes], str]]:
+    """A TCP server answering every connection with fixed bytes, then closing it."""
+    answer = [b""]
+
+    async def respond(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(answer[0])
+        await writer.drain()
+        writer.close()
+
+    srv = await asyncio.start_server(respond, "127.0.0.1", 0)
+    port = srv.sockets[0].getsockname()[1]
+
+    def serve(data: bytes) -> str:
+        answer[0] = data
+        return f"http://127.0.0.1:{port}/cable/{{year}}/{{month}}/{{ref_id}}.html"
+
+    yield serve
+    srv.close()
+    await srv.wait_closed()
+
+
+async def test_a_connection_cut_mid_page_is_unreachable(raw_server: Callable[[bytes], str]) -> None:
+    page = site_page("10ATLANTIS17").encode()
+    head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(page)}\r\n\r\n".encode()
+    url = raw_server(head + page[: len(page) // 2])
+    client = CableMirror(
+        (url,), retries=1, retry_backoff=0.01, month_of=months({"10ATLANTIS17": 2})
+    )
+    try:
+        with pytest.raises(MirrorUnreachable):
+            await client.fetch("10ATLANTIS17")
+    finally:
+        await client.close()
+
+
+async def test_a_truncated_page_is_not_a_cable(server: HTTPServer) -> None:
+    page = site_page("10ATLANTIS17")
+    server.expect_request(CABLE_PATH).respond_with_data(page[: len(page) * 2 // 3])
+    client = make_mirror(server, month_of=months({"10ATLANTIS17": 2}))
+    try:
+        with pytest.raises(MirrorBadResponse, match="truncated"):
+            await client.fetch("10ATLANTIS17")
+    finally:
+        await client.close()
+
+
+async def test_huge_responses_are_cut_off(server: HTTPServer) -> None:
+    server.expect_request("/cable/2010/02/10ATLANTIS17.html").respond_with_data("x" * 300_000)
+
+    def endless(request: Request) -> Response:
+        return Response((b"y" * 65536 for _ in range(10_000)), content_type="text/html")
+
+    server.expect_request("/cable/2009/11/09ATLANTIS5.html").respond_with_handler(endless)
+    client = make_mirror(
+        server,
+        month_of=months({"10ATLANTIS17": 2, "09ATLANTIS5": 11}),
+        max_response_bytes=100_000,
+    )
+    try:
+        with pytest.raises(MirrorBadResponse, match="300000 bytes"):
+            await client.fetch("10ATLANTIS17")
+        with pytest.raises(MirrorBadResponse, match="larger than 100000"):
+            await client.fetch("09ATLANTIS5")
+    finally:
+        await client.close()
+
+
+async def test_redirects_stay_within_the_configured_hosts(server: HTTPServer) -> None:
+    moved = "/cable/2010/02/10ATLANTIS17.html"
+    server.expect_request("/cable/2010/01/10ATLANTIS17.html").respond_with_data(
+        "", status=301, headers={"Location": moved}
+    )
+    server.expect_request(moved).respond_with_data(site_page("10ATLANTIS17"))
+    server.expect_request("/cable/2009/11/09ATLANTIS5.html").respond_with_data(
+        "", status=302, headers={"Location": f"http://localhost:{server.port}/evil.html"}
+    )
+    client = make_mirror(server, month_of=months({"10ATLANTIS17": 1, "09ATLANTIS5": 11}))
+    try:
+        assert (await client.fetch("10ATLANTIS17")).ref_id == "10ATLANTIS17"
+        with pytest.raises(MirrorBadResponse, match="another host"):
+            await client.fetch("09ATLANTIS5")
+        assert all(entry[0].path != "/evil.html" for entry in server.log)
+    finally:
+        await client.close()
+
+
+async def test_a_page_that_is_not_a_cable(server: HTTPServer) -> None:
+    server.expect_request("/cable/2010/02/10ATLANTIS17.html").respond_with_data(
+        "<html><body><h1>Donate!</h1></body></html>", content_type="text/html"
+    )
+    server.expect_request("/cable/2009/11/09ATLANTIS5.html").respond_with_data(
+        site_page("10ATLANTIS17"), content_type="text/html"
+    )
+    client = make_mirror(server, month_of=months({"10ATLANTIS17": 2, "09ATLANTIS5": 11}))
+    try:
+        with pytest.raises(MirrorBadResponse, match="not a cable"):
+            await client.fetch("10ATLANTIS17")
+        with pytest.raises(MirrorBadResponse, match="not 09ATLANTIS5"):
+            await client.fetch("09ATLANTIS5")
+    finally:
+        await client.close()
+
+
+async def test_concurrency_per_host_is_limited(server: HTTPServer) -> None:
+    lock = threading.Lock()
+    active, peak = 0, 0
+
+    def slow(request: Request) -> Response:
+        nonlocal active, peak
+        with lock:
+            active += 1
+            peak = max(peak, active)
+        time.sleep(0.05)
+        with lock:
+            active -= 1
+        return Response("gone", status=404)
+
+    server.expect_request(CABLE_PATH).respond_with_handler(slow)
+    ids = {f"10ATLANTIS{i}": 2 for i in range(100, 112)}
+    client = make_mirror(server, month_of=months(ids), per_host_concurrency=3)
+    try:
+        results = await asyncio.gather(*(client.fetch(i) for i in ids), return_exceptions=True)
+    finally:
+        await client.close()
+    assert all(isinstance(r, MirrorNotFound) for r in results)
+    assert len(server.log) == 12
+    assert peak == 3
+
+
+def test_an_unreachable_host_is_a_typed_error() -> None:
+    async def go() -> None:
+        client = CableMirror(
+            ("http://127.0.0.1:9/cable/{year}/{month}/{ref_id}.html",),
+            retries=1,
+            retry_backoff=0.01,
+            month_of=months({"10ATLANTIS17": 2}),
+        )
+        try:
+            with pytest.raises(MirrorUnreachable):
+                await client.fetch("10ATLANTIS17")
+        finally:
+            await client.close()
+
+    asyncio.run(go())
+
+
+def test_bad_templates_are_refused() -> None:
+    with pytest.raises(ValueError, match="ref_id"):
+        CableMirror(("https://example.org/cable.html",))
+    with pytest.raises(ValueError, match="http"):
+        CableMirror(("ftp://example.org/{ref_id}",))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("5", 5.0), (None, None), ("soon", None), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0)],
+)
+def test_retry_after_values(value: str | None, expected: float | None) -> None:
+    assert retry_after(value) == expected
+
+
+def test_retry_after_http_date_in_the_future() -> None:
+    from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
+
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=90), usegmt=True)
+    wait = retry_after(later)
+    assert wait is not None and 85 < wait <= 90
+
+
+@pytest.mark.parametrize(
+    ("ref_id", "year"),
+    [("08MEXICO2498", 2008), ("66BUENOSAIRES2481", 1966), ("99STATE1", 1999), ("X", None)],
+)
+def test_year_of(ref_id: str, year: int | None) -> None:
+    assert year_of(ref_id) == year

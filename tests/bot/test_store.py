@@ -1,0 +1,217 @@
+"""CableStore on a real SQLite file: round trips, idempotent batches, graph, search, migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.store import SCHEMA_VERSION, CableStore, Checkpoint, StoreError, fts_query
+from parsers.models import Cable, Paragraph
+from tests.bot.library_helpers import make_cable
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[CableStore]:
+    async with await CableStore.open(tmp_path / "data" / "cables.db") as opened:
+        yield opened
+
+
+async def test_open_creates_file_in_wal_mode_with_schema(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "cables.db"
+    store = await CableStore.open(path)
+    await store.close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"cables", "paragraphs", "tags", "refs", "months", "cables_fts"} <= tables
+
+
+async def test_reopen_keeps_data_and_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "cables.db"
+    async with await CableStore.open(path) as store:
+        await store.put([make_cable("10ATLANTIS1")])
+    async with await CableStore.open(path) as store:
+        assert await store.get("10ATLANTIS1") == make_cable("10ATLANTIS1")
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(StoreError, match="newer"):
+        await CableStore.open(path)
+
+
+async def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "cables.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="cables.db"):
+        await CableStore.open(path)
+
+
+async def test_put_counts_new_changed_and_unchanged(store: CableStore) -> None:
+    first = await store.put([make_cable("10ATLANTIS1"), make_cable("10ATLANTIS2")])
+    assert (first.imported, first.updated, first.skipped) == (2, 0, 0)
+    changed = make_cable("10ATLANTIS2", text="revised")
+    again = await store.put([make_cable("10ATLANTIS1"), changed, make_cable("10ATLANTIS3")])
+    assert (again.imported, again.updated, again.skipped) == (1, 1, 1)
+    assert await store.get("10ATLANTIS2") == changed
+    stats = await store.stats()
+    assert stats.cables == 3
+    assert stats.paragraphs == 6  # the update replaced, not added, paragraphs
+
+
+async def test_last_copy_of_a_repeated_id_wins_within_a_batch(store: CableStore) -> None:
+    result = await store.put([make_cable("10ATLANTIS1"), make_cable("10ATLANTIS1", text="v2")])
+    assert result.imported == 1
+    got = await store.get("10ATLANTIS1")
+    assert got is not None and got.paragraphs[0].text.startswith("v2")
+
+
+async def test_reference_graph_both_directions(store: CableStore) -> None:
+    await store.put(
+        [
+            make_cable("10ATLANTIS1", refs=("09ATLANTIS5", "10STATE1234")),
+            make_cable("10ATLANTIS2", refs=("09ATLANTIS5",)),
+        ]
+    )
+    assert await store.cites("10ATLANTIS1") == ["09ATLANTIS5", "10STATE1234"]
+    assert await store.cited_by("09ATLANTIS5") == ["10ATLANTIS1", "10ATLANTIS2"]
+    await store.put([make_cable("10ATLANTIS2")])  # the new version cites nothing
+    assert await store.cited_by("09ATLANTIS5") == ["10ATLANTIS1"]
+
+
+async def test_search_ranks_snippets_and_follows_updates(store: CableStore) -> None:
+    await store.put(
+        [
+            make_cable("10ATLANTIS1", text="pearl divers strike"),
+            make_cable("10ATLANTIS2", text="harbour breakwater"),
+        ]
+    )
+    hits = await store.search("PEARL divers")
+    assert [h.ref_id for h in hits] == ["10ATLANTIS1"]
+    assert "**pearl**" in hits[0].snippet.lower()
+    assert hits[0].created == datetime(2010, 3, 14, 9, 26)
+    await store.put([make_cable("10ATLANTIS1", text="nothing here")])
+    assert await store.search("pearl") == []
+    assert [h.ref_id for h in await store.search("harb*")] == ["10ATLANTIS2"]
+    assert len(await store.search("paragraph", limit=1, offset=1)) == 1
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ['"unclosed', "AND OR NOT", "a:b", "NEAR(x y)", "*", "()", "col:value ^x", "-x", "'\"''", ""],
+)
+async def test_search_never_raises_on_typed_syntax(store: CableStore, typed: str) -> None:
+    await store.put([make_cable("10ATLANTIS1", text="and or not near")])
+    assert isinstance(await store.search(typed), list)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=60))
+def test_fts_query_is_always_valid_fts5(text: str) -> None:
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE VIRTUAL TABLE t USING fts5(a)")
+    conn.execute("INSERT INTO t VALUES ('some words here')")
+    query = fts_query(text)
+    if query is not None:
+        conn.execute("SELECT * FROM t WHERE t MATCH ?", (query,)).fetchall()
+
+
+_refs = st.from_regex(r"[0-9]{2}[A-Z]{2,10}[1-9][0-9]{0,5}", fullmatch=True)
+_cables = st.builds(
+    Cable,
+    ref_id=_refs,
+    created=st.none() | st.datetimes(datetime(1966, 1, 1), datetime(2010, 12, 31)),
+    released=st.none() | st.datetimes(datetime(2010, 1, 1), datetime(2011, 12, 31)),
+    classification=st.text(max_size=20),
+    subject=st.text(max_size=40),
+    tags=st.lists(st.text(min_size=1, max_size=6), max_size=4).map(tuple),
+    references=st.lists(_refs, max_size=4).map(tuple),
+    precedence=st.none() | st.text(max_size=8),
+    summary=st.none() | st.text(max_size=40),
+    to=st.lists(st.text(max_size=10), max_size=3).map(tuple),
+    paragraphs=st.lists(
+        st.builds(
+            Paragraph,
+            number=st.integers(0, 300),
+            marking=st.none() | st.text(max_size=6),
+            text=st.text(max_size=60),
+        ),
+        max_size=5,
+    ).map(tuple),
+    body=st.text(max_size=200),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cables=st.lists(_cables, min_size=1, max_size=4))
+def test_any_cable_round_trips(cables: list[Cable]) -> None:
+    async def check() -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            async with await CableStore.open(Path(tmp) / "c.db") as store:
+                await store.put(cables)
+                latest = {c.ref_id: c for c in cables}
+                for ref_id, cable in latest.items():
+                    assert await store.get(ref_id) == cable
+                again = await store.put(cables)
+                assert again.imported == again.updated == 0
+
+    asyncio.run(check())
+
+
+async def test_complete_ids_uses_cables_and_month_index(store: CableStore) -> None:
+    await store.put([make_cable("10ATLANTIS17"), make_cable("10ATLANTIS1")])
+    await store.put_months([("10ATLANTIS2", 5), ("10ATHENS3", 1)])
+    assert await store.complete_ids("10atlantis") == ["10ATLANTIS1", "10ATLANTIS2", "10ATLANTIS17"]
+    assert await store.complete_ids("10AT", limit=2) == ["10ATHENS3", "10ATLANTIS1"]
+    assert await store.complete_ids("99") == []
+
+
+async def test_month_from_index_then_from_stored_cable(store: CableStore) -> None:
+    assert await store.month_of("10ATLANTIS1") is None
+    await store.put([make_cable("10ATLANTIS1")])
+    assert await store.month_of("10ATLANTIS1") == 3
+    assert await store.put_months([("10ATLANTIS1", 4)]) == 1
+    assert await store.month_of("10ATLANTIS1") == 4
+    assert await store.has_month("10ATLANTIS1")
+
+
+async def test_checkpoint_is_saved_with_the_batch(store: CableStore) -> None:
+    mark = Checkpoint("dump.csv", "fp", position=123, row=3, imported=10, errors=1)
+    await store.put([make_cable("10ATLANTIS1"), make_cable("10ATLANTIS2")], mark)
+    saved = await store.checkpoint("dump.csv")
+    assert saved == Checkpoint("dump.csv", "fp", 123, 3, imported=12, errors=1)
+    await store.clear_checkpoint("dump.csv")
+    assert await store.checkpoint("dump.csv") is None
+
+
+async def test_guild_settings_round_trip(store: CableStore) -> None:
+    assert await store.get_guild_settings(42) == {}
+    await store.set_guild_settings(42, {"channels": [1, 2], "cooldown": 5})
+    await store.set_guild_settings(42, {"channels": [3]})
+    assert await store.get_guild_settings(42) == {"channels": [3]}
+
+
+async def test_reads_do_not_block_the_event_loop(store: CableStore) -> None:
+    await store.put([make_cable(f"10ATLANTIS{i}", n=40) for i in range(1, 400)])
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(ticker())
+    started = time.perf_counter()
+    await asyncio.gather(*(store.search("paragraph", limit=50) for _ in range(20)))
+    task.cancel()
+    assert ticks > 20, "the loop kept running while SQLite worked"
+    assert time.perf_counter() - started < 10
