@@ -28,13 +28,19 @@ from tests.bot.library_helpers import site_page
 CABLE_PATH = re.compile(r"/cable/(\d{4})/(\d\d)/(\w+)\.html")
 
 
-@pytest.fixture
-def server() -> Iterator[HTTPServer]:
+@pytest.fixture(scope="module")
+def http_server() -> Iterator[HTTPServer]:
     srv = HTTPServer(host="127.0.0.1", threaded=True)
     srv.start()
     yield srv
-    srv.clear()
     srv.stop()
+
+
+@pytest.fixture
+def server(http_server: HTTPServer) -> Iterator[HTTPServer]:
+    http_server.clear()
+    yield http_server
+    http_server.clear()
 
 
 def template(server: HTTPServer, path: str = "/cable/{year}/{month}/{ref_id}.html") -> str:

@@ -51,7 +51,7 @@ async def test_reopen_keeps_data_and_newer_schema_is_refused(tmp_path: Path) -> 
 async def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "cables.db"
     path.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(StoreError, match="cables.db"):
+    with pytest.raises(StoreError, match=r"cables\.db"):
         await CableStore.open(path)
 
 

@@ -1,0 +1,203 @@
+"""CableLibrary: store first, mirror on a miss, then stored; one fetch for concurrent gets."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import re
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from bot.config import Settings
+from bot.library import (
+    CableLibrary,
+    CableNotFound,
+    LibraryError,
+    MirrorUnavailable,
+    NotACableResponse,
+)
+from bot.mirror import CableMirror
+from bot.store import CableStore
+from tests.bot.library_helpers import make_cable, site_page
+
+CABLE_PATH = re.compile(r"/cable/(\d{4})/(\d\d)/(\w+)\.html")
+
+
+@pytest.fixture(scope="module")
+def http_server() -> Iterator[HTTPServer]:
+    srv = HTTPServer(host="127.0.0.1", threaded=True)
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def server(http_server: HTTPServer) -> Iterator[HTTPServer]:
+    http_server.clear()
+    yield http_server
+    http_server.clear()
+
+
+def settings_for(tmp_path: Path, server: HTTPServer | None = None, **extra: object) -> Settings:
+    mirrors = (
+        f"http://127.0.0.1:{server.port}/cable/{{year}}/{{month}}/{{ref_id}}.html" if server else ""
+    )
+    values: dict[str, object] = {
+        "data_dir": tmp_path,
+        "mirrors": mirrors,
+        "month_index_url": "",
+        "retries": 1,
+        "retry_backoff": 0.01,
+        "total_timeout": 2.0,
+    }
+    values.update(extra)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def library(tmp_path: Path, server: HTTPServer) -> AsyncIterator[CableLibrary]:
+    async with await CableLibrary.open(settings_for(tmp_path, server)) as lib:
+        yield lib
+
+
+def serve_atlantis(server: HTTPServer, delay: float = 0.0) -> None:
+    real = {"10ATLANTIS17": ("2010", "02"), "09ATLANTIS5": ("2009", "11")}
+
+    def handle(request: Request) -> Response:
+        time.sleep(delay)
+        match = CABLE_PATH.fullmatch(request.path)
+        if match and real.get(match.group(3)) == match.groups()[:2]:
+            return Response(site_page(match.group(3)), content_type="text/html")
+        return Response("no", status=404)
+
+    server.expect_request(CABLE_PATH).respond_with_handler(handle)
+
+
+async def test_store_only_library(tmp_path: Path) -> None:
+    store = await CableStore.open(tmp_path / "c.db")
+    async with CableLibrary(store, None) as lib:
+        await store.put([make_cable("10ATLANTIS1", refs=("10ATLANTIS2",))])
+        assert (await lib.get(" 10atlantis1 ")).ref_id == "10ATLANTIS1"
+        with pytest.raises(CableNotFound, match="10ATLANTIS2 is not in the cable library"):
+            await lib.get("10ATLANTIS2")
+        assert await lib.cited_by("10atlantis2") == ["10ATLANTIS1"]
+        assert await lib.cites("10ATLANTIS1") == ["10ATLANTIS2"]
+
+
+@pytest.mark.parametrize("typed", ["", "hello", "../../etc/passwd", "10ATLANTIS1?x=1", "1" * 80])
+async def test_things_that_are_not_ids_are_refused_without_a_request(
+    library: CableLibrary, server: HTTPServer, typed: str
+) -> None:
+    with pytest.raises(CableNotFound, match="not a cable reference ID"):
+        await library.get(typed)
+    assert server.log == []
+
+
+async def test_miss_then_fetch_then_hit(library: CableLibrary, server: HTTPServer) -> None:
+    serve_atlantis(server)
+    first = await library.get("10ATLANTIS17")
+    requests = len(server.log)
+    assert 1 <= requests <= 12  # no month index: months of 2010 were probed
+    again = await library.get("10ATLANTIS17")
+    assert again == first
+    assert len(server.log) == requests
+    stats = await library.stats()
+    assert (stats.cables, stats.paragraphs) == (1, len(first.paragraphs))
+    assert await library.cites("10ATLANTIS17") == ["09ATLANTIS5", "10STATE1234"]
+    assert [h.ref_id for h in await library.search("lighthouse keeper")] == ["10ATLANTIS17"]
+
+
+async def test_fifty_concurrent_gets_make_one_request(
+    library: CableLibrary, server: HTTPServer
+) -> None:
+    serve_atlantis(server, delay=0.2)
+    await library.store.put_months([("10ATLANTIS17", 2)])
+    cables = await asyncio.gather(*(library.get("10ATLANTIS17") for _ in range(50)))
+    assert {c.ref_id for c in cables} == {"10ATLANTIS17"}
+    assert len(server.log) == 1
+
+
+async def test_a_cancelled_caller_does_not_cancel_the_fetch_for_others(
+    library: CableLibrary, server: HTTPServer
+) -> None:
+    serve_atlantis(server, delay=0.2)
+    await library.store.put_months([("10ATLANTIS17", 2)])
+    impatient = asyncio.create_task(library.get("10ATLANTIS17"))
+    patient = asyncio.create_task(library.get("10ATLANTIS17"))
+    await asyncio.sleep(0.05)
+    impatient.cancel()
+    assert (await patient).ref_id == "10ATLANTIS17"
+    assert len(server.log) == 1
+
+
+async def test_month_index_answers_unpublished_ids_without_a_request(
+    library: CableLibrary, server: HTTPServer
+) -> None:
+    serve_atlantis(server)
+    await library.store.put_months([("10ATLANTIS17", 2)])
+    with pytest.raises(CableNotFound, match="10ATLANTIS99 is not a published cable"):
+        await library.get("10ATLANTIS99")
+    assert server.log == []
+    assert (await library.get("10ATLANTIS17")).ref_id == "10ATLANTIS17"
+    assert len(server.log) == 1
+
+
+async def test_mirror_failures_become_user_facing_errors(
+    tmp_path: Path, server: HTTPServer
+) -> None:
+    server.expect_request("/cable/2010/02/10ATLANTIS17.html").respond_with_data("x", status=503)
+    server.expect_request("/cable/2009/11/09ATLANTIS5.html").respond_with_data(
+        "<html><body>maintenance</body></html>"
+    )
+    server.expect_request(CABLE_PATH).respond_with_data("", status=404)
+    async with await CableLibrary.open(settings_for(tmp_path, server)) as lib:
+        await lib.store.put_months([("10ATLANTIS17", 2), ("09ATLANTIS5", 11), ("08X1", 1)])
+        with pytest.raises(MirrorUnavailable, match="unreachable") as unreachable:
+            await lib.get("10ATLANTIS17")
+        with pytest.raises(NotACableResponse, match="09ATLANTIS5") as bad:
+            await lib.get("09ATLANTIS5")
+        with pytest.raises(CableNotFound, match="08X1 is not a published cable"):
+            await lib.get("08X1")
+    for error in (unreachable.value, bad.value):
+        assert isinstance(error, LibraryError)
+        assert "http" not in str(error)  # details stay in __cause__, not in the user's message
+
+
+async def test_open_loads_the_month_index_file(tmp_path: Path) -> None:
+    index = tmp_path / "months.csv.gz"
+    index.write_bytes(gzip.compress(b"10ATLANTIS17,2\n09ATLANTIS5,11\n"))
+    async with await CableLibrary.open(settings_for(tmp_path, month_index=index)) as lib:
+        assert (await lib.stats()).months_known == 2
+        assert await lib.complete_ids("09") == ["09ATLANTIS5"]
+        assert lib.mirror is None
+
+
+async def test_guild_settings_and_empty_search(library: CableLibrary) -> None:
+    await library.set_guild_settings(7, {"auto_detect": ["123"], "cooldown": 10})
+    assert await library.get_guild_settings(7) == {"auto_detect": ["123"], "cooldown": 10}
+    assert await library.search('"') == []
+
+
+async def test_open_uses_the_configured_store_path(tmp_path: Path) -> None:
+    path = tmp_path / "elsewhere" / "my.db"
+    async with await CableLibrary.open(settings_for(tmp_path, store_path=path)) as lib:
+        assert lib.store.path == path
+    assert path.exists()
+
+
+def test_library_works_from_a_thread_free_event_loop(tmp_path: Path) -> None:
+    """Opening and closing in asyncio.run leaves no thread behind."""
+    before = threading.active_count()
+
+    async def go() -> None:
+        async with await CableLibrary.open(settings_for(tmp_path)) as lib:
+            assert isinstance(lib.mirror, CableMirror | None)
+
+    asyncio.run(go())
+    assert threading.active_count() <= before
