@@ -329,9 +329,13 @@ def test_an_id_inserted_at_a_word_boundary_is_found(
 
 
 def _quick(text: str) -> float:
-    began = time.perf_counter()
-    find_requests(text)
-    return time.perf_counter() - began
+    """The best of three timings: steady slowness fails, a busy machine's hiccup does not."""
+    best = float("inf")
+    for _ in range(3):
+        began = time.perf_counter()
+        find_requests(text)
+        best = min(best, time.perf_counter() - began)
+    return best
 
 
 @settings(max_examples=30, deadline=None)
