@@ -91,7 +91,10 @@ def find_requests(text: str, *, max_requests: int = 5, max_paragraphs: int = 10)
     Paragraphs asked for one cable in several places are merged; a paragraph part that cannot
     be served (¶0, a reversed range, too many paragraphs) comes back as a request with
     `problem` set and no paragraphs. At most `max_requests` come back (`truncated` says so).
+    Raises ValueError when a limit is below 1.
     """
+    if max_requests < 1 or max_paragraphs < 1:
+        raise ValueError(f"limits must be at least 1: {max_requests=}, {max_paragraphs=}")
     if not _HINT.search(text):
         return FoundRequests()
     scan = _HIDDEN.sub(lambda m: "\0" * (m.end() - m.start()), text) if _hides(text) else text

@@ -210,6 +210,12 @@ def test_truncated_when_more_than_max_requests() -> None:
     assert [q.ref_id for q in two] == ids[:2] and two.truncated
 
 
+@pytest.mark.parametrize(("requests", "paragraphs"), [(0, 10), (5, 0), (-1, -1)])
+def test_limits_below_one_are_refused(requests: int, paragraphs: int) -> None:
+    with pytest.raises(ValueError, match=r"max_requests=.*max_paragraphs="):
+        find_requests(M, max_requests=requests, max_paragraphs=paragraphs)
+
+
 def test_max_paragraphs_is_a_parameter() -> None:
     assert _got("08MEXICO2498 ¶1-12") == [
         r(M, problem="¶1-12 asks for 12 paragraphs; the limit is 10")
