@@ -138,7 +138,11 @@ async def answer_requests(
 
     `slots`: how many cards share the message (default: the cards found), for the budget.
     """
-    fetched = await asyncio.gather(*(_fetch(library, r) for r in requests))
+    fetched, counts = await asyncio.gather(
+        asyncio.gather(*(_fetch(library, r) for r in requests)),
+        asyncio.gather(*(_cited_by_count(library, r.ref_id) for r in requests)),
+    )
+    count_of = dict(zip((r.ref_id for r in requests), counts, strict=True))
     found: list[tuple[CableRequest, Cable]] = []
     failures: list[Failure] = []
     for request, result in zip(requests, fetched, strict=True):
@@ -159,7 +163,6 @@ async def answer_requests(
                 continue
         found.append((request, result))
     found = _distinct_urls(found)
-    counts = await asyncio.gather(*(_cited_by_count(library, c.ref_id) for _, c in found))
     budget = MESSAGE_MAX // max(1, slots or len(found))
     cards = tuple(
         build_card(
@@ -167,11 +170,11 @@ async def answer_requests(
             request,
             tag_meanings=tag_meanings,
             cites=cable.references,
-            cited_by_count=count,
+            cited_by_count=count_of.get(request.ref_id),
             site=site,
             budget=budget,
         )
-        for (request, cable), count in zip(found, counts, strict=True)
+        for request, cable in found
     )
     return Reply(cards=cards, failures=tuple(failures), note=note)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict
 
@@ -41,6 +41,9 @@ _ORIGIN_PREFIX = re.compile(
     re.IGNORECASE,
 )
 _SMALL_WORDS = frozenset("a an and as at but by for in nor of on or the to via".split())  # noqa: SIM905
+_KEEP_CASE = re.compile(r"[0-9.]")
+_BIBTEX_SPECIAL = re.compile(r"([{}%&#_$\\])")
+_MONTHS = tuple(date(2000, m, 1).strftime("%B") for m in range(1, 13))
 Block = tuple[str, str, int | None]
 """A quote block: heading (`¶5 (SBU)`), text, paragraph number (None for the summary)."""
 
@@ -147,11 +150,10 @@ def cut_list(items: Sequence[str], limit: int, sep: str = "\n") -> str:
 
 def title_case(text: str) -> str:
     """An all-caps cable subject in title case ("Scenesetter for Senator Specter's Visit")."""
-    words = text.split(" ")
     out: list[str] = []
-    for i, word in enumerate(words):
+    for i, word in enumerate(text.split(" ")):
         lower = word.lower()
-        if any(ch.isdigit() for ch in word) or "." in word or not word:
+        if not word or _KEEP_CASE.search(word):
             out.append(word)
         elif i and lower in _SMALL_WORDS:
             out.append(lower)
@@ -197,11 +199,13 @@ def full_title(cable: Cable) -> str:
 
 
 def _date(value: datetime | None) -> str:
-    return f"{value:%Y-%m-%d %H:%M}" if value else "unknown"
+    if value is None:
+        return "unknown"
+    return f"{value.year:04d}-{value.month:02d}-{value.day:02d} {value.hour:02d}:{value.minute:02d}"
 
 
 def _long_date(value: datetime | None) -> str:
-    return f"{value:%B} {value.day}, {value.year}" if value else "n.d."
+    return f"{_MONTHS[value.month - 1]} {value.day}, {value.year}" if value else "n.d."
 
 
 def _para_label(paragraphs: Sequence[int]) -> str:
@@ -213,7 +217,7 @@ def _para_label(paragraphs: Sequence[int]) -> str:
 
 
 def _bibtex_escape(text: str) -> str:
-    return re.sub(r"([{}%&#_$\\])", r"\\\1", text)
+    return _BIBTEX_SPECIAL.sub(r"\\\1", text)
 
 
 def citations(cable: Cable, paragraphs: Sequence[int], url: str, snippet: str) -> dict[str, str]:
@@ -234,7 +238,7 @@ def citations(cable: Cable, paragraphs: Sequence[int], url: str, snippet: str) -
         f"{_long_date(cable.created)}{at}{released}, {url}."
     )
     year = f"{cable.created.year}" if cable.created else ""
-    month = f"{cable.created:%b}".lower() if cable.created else ""
+    month = _MONTHS[cable.created.month - 1][:3].lower() if cable.created else ""
     bib = [
         f"@misc{{cable:{cable.ref_id},",
         f"  author = {{{{{_bibtex_escape(origin)}}}}},",
@@ -292,10 +296,10 @@ def _fields(
     """The fields, each value cut to `limit` (at most 1024) characters."""
     limit = min(limit, FIELD_MAX)
     fields = [
-        CardField(name="Origin", value=shorten(cable.origin or "unknown", limit)),
+        CardField(name="Origin", value=shorten(cable.origin, limit) or "unknown"),
         CardField(name="Created", value=_date(cable.created)),
         CardField(name="Released", value=_date(cable.released)),
-        CardField(name="Classification", value=shorten(cable.classification or "?", limit)),
+        CardField(name="Classification", value=shorten(cable.classification, limit) or "unknown"),
     ]
     if cable.tags:
         lines = [
@@ -358,7 +362,8 @@ def build_card(
     budget = max(MIN_BUDGET, min(budget, MESSAGE_MAX))
     blocks, snippet = _quoted(cable, request)
     shown = tuple(n for _, _, n in blocks if n is not None)
-    url = cable.url(shown[0] if shown else None, site=site)
+    page = cable.url(site=site)
+    url = f"{page}#par{shown[0]}" if shown else page
     title = shorten(full_title(cable), min(TITLE_MAX, budget // 6))
     fields = _fields(
         cable,
@@ -386,7 +391,7 @@ def build_card(
     )
     card = _trim_to(card, budget - _MIN_QUOTE)
     room = min(DESCRIPTION_MAX - len(card.description), budget - card.size()) - 2
-    return card.model_copy(update={"quote": _fit_quote(cable, blocks, room, site)})
+    return card.model_copy(update={"quote": _fit_quote(page, blocks, room)})
 
 
 _MIN_QUOTE = 200
@@ -405,7 +410,7 @@ def _trim_to(card: Card, limit: int) -> Card:
     return card
 
 
-def _fit_quote(cable: Cable, blocks: list[Block], room: int, site: str) -> str:
+def _fit_quote(page: str, blocks: list[Block], room: int) -> str:
     """The quote blocks sharing `room` characters, each cut with a link when too long."""
     if not blocks or room < 20:
         return ""
@@ -413,7 +418,8 @@ def _fit_quote(cable: Cable, blocks: list[Block], room: int, site: str) -> str:
     left = room
     for i, (heading, text, number) in enumerate(blocks):
         share = (left - 2 * (len(blocks) - i - 1)) // (len(blocks) - i)
-        part = _quote_block(heading, text, share, cable.url(number, site=site))
+        link = f"{page}#par{number}" if number is not None else page
+        part = _quote_block(heading, text, share, link)
         parts.append(part)
         left -= len(part) + 2
     return "\n\n".join(parts)
