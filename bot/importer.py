@@ -228,8 +228,8 @@ async def import_path(
 class ErrorPrinter:
     """Prints the first errors to `stream`, then only counts them."""
 
-    def __init__(self, stream: TextIO = sys.stderr, limit: int = MAX_SHOWN_ERRORS) -> None:
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None, limit: int = MAX_SHOWN_ERRORS) -> None:
+        self.stream = stream or sys.stderr
         self.limit = limit
         self.count = 0
 
@@ -244,9 +244,9 @@ class ErrorPrinter:
 class LineProgress:
     """Quiet progress for logs: one line at most every `every` seconds."""
 
-    def __init__(self, label: str, stream: TextIO = sys.stderr, every: float = 5.0) -> None:
+    def __init__(self, label: str, stream: TextIO | None = None, every: float = 5.0) -> None:
         self.label = label
-        self.stream = stream
+        self.stream = stream or sys.stderr
         self.every = every
         self.started = time.perf_counter()
         self.last = self.started

@@ -533,6 +533,16 @@ def _put(conn: sqlite3.Connection, cables: list[Cable], checkpoint: Checkpoint |
             )
         new = [c for r, c in latest.items() if r not in existing]
         changed = [c for r, c in latest.items() if r in existing and existing[r] != hashes[r]]
+        counts = {"imported": 0, "updated": 0, "skipped": 0}
+        seen = dict(existing)
+        for cable in cables:  # count row by row, as if the batch were put one cable at a time
+            digest = cable_hash(cable) if len(latest) < len(cables) else hashes[cable.ref_id]
+            previous = seen.get(cable.ref_id)
+            kind = (
+                "imported" if previous is None else "skipped" if previous == digest else "updated"
+            )
+            counts[kind] += 1
+            seen[cable.ref_id] = digest
         if changed:
             gone = [(c.ref_id,) for c in changed]
             for table, column in (("paragraphs", "ref_id"), ("tags", "ref_id"), ("refs", "src")):
@@ -563,7 +573,7 @@ def _put(conn: sqlite3.Connection, cables: list[Cable], checkpoint: Checkpoint |
             "INSERT INTO refs (src, pos, dst) VALUES (?, ?, ?)",
             [(c.ref_id, pos, dst) for c in touched for pos, dst in enumerate(c.references)],
         )
-        result = PutResult(len(new), len(changed), len(latest) - len(new) - len(changed))
+        result = PutResult(**counts)
         if checkpoint is not None:
             saved = dataclasses.replace(
                 checkpoint,

@@ -1,0 +1,172 @@
+"""`cablebot import`: dumps and page folders, error rows, idempotence, and the kill -9 test."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from bot.cli import main
+from bot.importer import import_path
+from bot.store import CableStore
+from tests.bot.library_helpers import site_page
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _load_make_dump() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("make_dump", ROOT / "bench" / "make_dump.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+make_dump = _load_make_dump()
+
+
+def snapshot(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every content table, in key order, plus an FTS check and a search."""
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO cables_fts (cables_fts) VALUES ('integrity-check')")
+    tables = {
+        "cables": "SELECT * FROM cables ORDER BY ref_id",
+        "paragraphs": "SELECT * FROM paragraphs ORDER BY ref_id, seq",
+        "tags": "SELECT * FROM tags ORDER BY tag, ref_id",
+        "refs": "SELECT * FROM refs ORDER BY src, pos",
+        "imports": "SELECT * FROM imports",
+        "search": "SELECT rowid FROM cables_fts WHERE cables_fts MATCH 'cartel' ORDER BY rowid",
+    }
+    rows = {name: conn.execute(sql).fetchall() for name, sql in tables.items()}
+    conn.close()
+    return rows
+
+
+@pytest.fixture(scope="module")
+def dump(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("dump") / "cables.csv"
+    make_dump.write_dump(path, 240, seed=7, malformed=2)
+    return path
+
+
+async def test_dump_import_counts_errors_and_is_idempotent(dump: Path, tmp_path: Path) -> None:
+    errors: list[str] = []
+    db = tmp_path / "c.db"
+    async with await CableStore.open(db) as store:
+        first = await import_path(store, dump, batch_size=50, on_error=errors.append)
+        assert (first.imported, first.updated, first.skipped, first.errors) == (238, 0, 0, 2)
+        assert len(errors) == 2 and all("row " in e for e in errors)
+        stats = await store.stats()
+        assert stats.cables == 238
+        assert stats.references > 0 and stats.paragraphs >= 238
+        before = snapshot(db)
+        second = await import_path(store, dump, batch_size=64)
+        assert (second.imported, second.updated, second.skipped, second.errors) == (0, 0, 238, 2)
+    assert snapshot(db) == before
+    assert before["imports"] == []
+
+
+async def test_a_changed_dump_updates_only_what_changed(tmp_path: Path) -> None:
+    old, new = tmp_path / "old.csv", tmp_path / "new.csv"
+    make_dump.write_dump(old, 30, seed=3)
+    rows = old.read_text(encoding="utf-8").split('\n"')
+    rows[4] = rows[4].replace("SUBJECT: ", "SUBJECT: REVISED ", 1)
+    new.write_text('\n"'.join(rows), encoding="utf-8")
+    async with await CableStore.open(tmp_path / "c.db") as store:
+        await import_path(store, old)
+        again = await import_path(store, new)
+        assert (again.imported, again.updated, again.skipped) == (0, 1, 29)
+        assert len(await store.search("revised")) == 1
+
+
+def _pages(folder: Path) -> Path:
+    folder.mkdir()
+    for ref_id in ("10ATLANTIS17", "09ATLANTIS5"):
+        (folder / f"{ref_id}.html").write_text(site_page(ref_id), encoding="utf-8")
+    (folder / "README.txt").write_text("These are saved pages.\n", encoding="utf-8")
+    (folder / "image.png").write_bytes(b"\x89PNG")
+    return folder
+
+
+async def test_page_folder_import(tmp_path: Path) -> None:
+    folder = _pages(tmp_path / "pages")
+    errors: list[str] = []
+    async with await CableStore.open(tmp_path / "c.db") as store:
+        first = await import_path(store, folder, on_error=errors.append)
+        assert (first.imported, first.errors) == (2, 1)
+        assert errors[0].startswith("README.txt:")
+        assert await store.cited_by("09ATLANTIS5") == ["10ATLANTIS17"]
+        second = await import_path(store, folder)
+        assert (second.imported, second.skipped, second.errors) == (0, 2, 1)
+
+
+async def test_real_corpus_pages_import(corpus_pages: Path, tmp_path: Path) -> None:
+    errors: list[str] = []
+    async with await CableStore.open(tmp_path / "c.db") as store:
+        summary = await import_path(store, corpus_pages, on_error=errors.append)
+        pages = len(list(corpus_pages.glob("*.html")))
+        assert summary.imported + summary.skipped + summary.updated + summary.errors == pages
+        assert summary.imported >= pages * 0.98, errors[:5]
+        stats = await store.stats()
+        assert stats.cables == summary.imported
+        assert stats.references > 0
+        assert await store.search("Calderon")
+
+
+def test_cli_import_prints_a_summary_and_numbered_errors(
+    dump: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CABLEBOT_STORE_PATH", str(tmp_path / "c.db"))
+    assert main(["import", str(dump)]) == 1  # malformed rows: non-zero exit
+    out, err = capsys.readouterr()
+    assert "imported 238, updated 0, skipped 0, errors 2" in out
+    assert err.count("error: cables.csv: row ") == 2
+    assert "rows/s" in err  # quiet progress lines when not on a terminal
+    assert main(["import", str(tmp_path / "missing.csv")]) == 1
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_kill_9_then_resume_equals_a_clean_import(tmp_path: Path) -> None:
+    dump = tmp_path / "cables.csv"
+    make_dump.write_dump(dump, 900, seed=11, malformed=3)
+    clean, killed = tmp_path / "clean.db", tmp_path / "killed.db"
+
+    def cablebot_import(store: Path) -> subprocess.Popen[bytes]:
+        env = {**os.environ, "CABLEBOT_STORE_PATH": str(store), "CABLEBOT_IMPORT_BATCH": "40"}
+        command = [sys.executable, "-m", "bot", "import", str(dump)]
+        return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE)
+
+    assert cablebot_import(clean).wait(120) == 1  # 3 malformed rows
+    victim = cablebot_import(killed)
+    deadline = time.monotonic() + 60
+    stored = 0
+    while time.monotonic() < deadline and victim.poll() is None:
+        time.sleep(0.05)
+        try:
+            with sqlite3.connect(killed, timeout=0.1) as conn:
+                stored = conn.execute("SELECT count(*) FROM cables").fetchone()[0]
+        except sqlite3.OperationalError:
+            continue
+        if stored >= 300:
+            break
+    assert victim.poll() is None, "the import finished before it could be killed"
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    with sqlite3.connect(killed) as conn:
+        left = conn.execute("SELECT position, row FROM imports").fetchall()
+        partial = conn.execute("SELECT count(*) FROM cables").fetchone()[0]
+    assert left and 0 < partial < 897
+    resumed = cablebot_import(killed)
+    output = resumed.communicate(timeout=120)[0].decode()
+    assert resumed.returncode == 1
+    assert "resumed at row" in output
+    assert "imported 897," in output  # counts carried over from the killed run
+    assert snapshot(killed) == snapshot(clean)
