@@ -161,7 +161,9 @@ class ParagraphButton(
             await _tell(interaction, "; ".join(f.line for f in reply.failures) or "Not found.")
             return
         card = reply.cards[0]
-        view = discord.ui.View.from_message(message, timeout=None)
+        has_buttons = bool(getattr(message, "components", None))
+        view = discord.ui.View.from_message(message, timeout=None) if has_buttons else None
+        view = view or discord.ui.View(timeout=None)
         for item in list(view.children):
             if getattr(item, "row", None) == min(self.index, BUTTON_ROWS - 1) and not str(
                 getattr(item, "custom_id", "")

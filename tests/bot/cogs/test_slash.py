@@ -1,0 +1,102 @@
+"""bot.cogs.slash and the buttons: explicit commands answer publicly, errors privately."""
+
+from __future__ import annotations
+
+from typing import Any
+from unittest.mock import AsyncMock, create_autospec
+
+import discord
+import discord.ext.test as dpytest
+
+from bot.client import Cablebot
+from bot.cogs.slash import parse_request
+from bot.embeds import CiteButton, DeleteButton, ParagraphButton
+
+
+def _interaction(bot: Cablebot, user_id: int = 99) -> Any:
+    """An interaction of the real class, its network calls replaced by recorders."""
+    interaction = create_autospec(discord.Interaction, instance=True)
+    interaction.client = bot
+    interaction.user = create_autospec(discord.Member, instance=True)
+    interaction.user.id = user_id
+    interaction.permissions = discord.Permissions.none()
+    interaction.response = create_autospec(discord.InteractionResponse, instance=True)
+    interaction.response.is_done.return_value = True
+    interaction.followup = create_autospec(discord.Webhook, instance=True)
+    interaction.delete_original_response = AsyncMock()
+    interaction.edit_original_response = AsyncMock()
+    return interaction
+
+
+def test_options_are_read_with_the_chat_grammar() -> None:
+    assert parse_request("08mexico2498", "5-7") is not None
+    request = parse_request("08MEXICO2498", "5-7")
+    assert request is not None and request.paragraphs == (5, 6, 7)
+    assert parse_request("hello") is None
+
+
+async def test_cable_posts_the_card_publicly(bot: Cablebot) -> None:
+    cog: Any = bot.get_cog("Slash")
+    interaction = _interaction(bot)
+    await cog.cable.callback(cog, interaction, "09OSLO777", "2")
+    kwargs = interaction.followup.send.call_args.kwargs
+    assert kwargs["embeds"][0].url.endswith("09OSLO777.html#par2")
+    assert kwargs["allowed_mentions"].to_dict() == {"parse": []}
+    assert not kwargs.get("ephemeral")
+
+
+async def test_cable_errors_are_private(bot: Cablebot) -> None:
+    cog: Any = bot.get_cog("Slash")
+    interaction = _interaction(bot)
+    await cog.cable.callback(cog, interaction, "09OSLO777", "12")
+    interaction.delete_original_response.assert_awaited_once()
+    args, kwargs = interaction.followup.send.call_args
+    assert args[0] == "09OSLO777 has 6 paragraphs (¶1-¶6); there is no ¶12"
+    assert kwargs["ephemeral"] is True
+
+
+async def test_cite_and_hashtags_are_private(bot: Cablebot) -> None:
+    cog: Any = bot.get_cog("Slash")
+    interaction = _interaction(bot)
+    await cog.cite.callback(cog, interaction, "09OSLO777", None, "bibtex")
+    kwargs = interaction.followup.send.call_args.kwargs
+    assert kwargs["ephemeral"] is True
+    assert "@misc{cable:09OSLO777," in kwargs["embed"].description
+    await cog.hashtags.callback(cog, interaction, "09OSLO777")
+    assert "#cablegate #09OSLO777" in interaction.followup.send.call_args.args[0]
+
+
+async def test_autocomplete_offers_stored_ids(bot: Cablebot) -> None:
+    cog: Any = bot.get_cog("Slash")
+    choices = await cog.autocomplete_ref(_interaction(bot), "09osl")
+    assert {c.value for c in choices} >= {"09OSLO777", "09OSLO12"}
+
+
+async def test_paragraph_button_replaces_the_card_in_place(bot: Cablebot) -> None:
+    await dpytest.message("see 09OSLO777 ¶2")
+    reply = dpytest.get_message()
+    interaction = _interaction(bot)
+    interaction.message = reply
+    await ParagraphButton(0, "09OSLO777", 3, "▶").callback(interaction)
+    kwargs = interaction.edit_original_response.call_args.kwargs
+    assert kwargs["embeds"][0].url.endswith("#par3")
+    labels = [getattr(getattr(i, "item", i), "label", None) for i in kwargs["view"].children]
+    assert "◀ ¶2" in labels and "¶4 ▶" in labels
+
+
+async def test_cite_button_answers_privately(bot: Cablebot) -> None:
+    interaction = _interaction(bot)
+    await CiteButton(0, "09OSLO777", (2,)).callback(interaction)
+    kwargs = interaction.followup.send.call_args.kwargs
+    assert kwargs["ephemeral"] is True
+    assert "09OSLO777.html#par2" in kwargs["embed"].description
+
+
+async def test_delete_button_refuses_others(bot: Cablebot) -> None:
+    await dpytest.message("see 09OSLO777 ¶2")
+    reply = dpytest.get_message()
+    stranger = _interaction(bot, user_id=1)
+    stranger.response.is_done.return_value = False
+    stranger.message = reply
+    await DeleteButton(owner_id=2).callback(stranger)
+    assert "Only the person who asked" in stranger.response.send_message.call_args.args[0]
