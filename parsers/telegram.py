@@ -23,11 +23,12 @@ __all__ = [
 
 # --- lines that are not text -------------------------------------------------------------
 
-_PAGE_BREAK = re.compile(
-    r"^\s*(?:[A-Za-z][A-Za-z .'-]{0,40}?\s+\d{4,8}\s+\d{3}(?:\.\d)?\s+OF\s+\d{3}"
-    r"|PAGE\s+\d{2,3}\s+[A-Z]+\s*\d+\b.*)\s*$",
-    re.IGNORECASE,
+_PAGE_BREAK_CORE = (
+    r"(?:[A-Za-z][A-Za-z .'-]{0,40}?[ \t]+\d{4,8}[ \t]+\d{3}(?:\.\d)?[ \t]+OF[ \t]+\d{3}"
+    r"|PAGE[ \t]+\d{2,3}[ \t]+[A-Z]+[ \t]*\d+\b.*)"
 )
+_PAGE_BREAK = re.compile(rf"^\s*{_PAGE_BREAK_CORE}\s*$", re.IGNORECASE)
+_PAGE_BREAKS = re.compile(rf"^[ \t]*{_PAGE_BREAK_CORE}[ \t\r]*(?:\n|$)", re.I | re.M)
 _RULE = re.compile(r"^\s*[-=_*]{3,}[-=_* ]*$")
 _SLASH_HEADING = re.compile(r"^\s*//[^/].*//\s*$")
 _DASHED_HEADING = re.compile(r"^\s*(?:-{3,}\s*\S.*?\s*-{3,}|[^-\s][^-]{0,80}?\s+-{3,})\s*$")
@@ -399,7 +400,7 @@ def _join(lines: list[str]) -> str:
             continue
         if not out or _ITEM.match(raw):
             out.append(line)
-        elif re.search(r"[A-Za-z]-$", out[-1]) and not out[-1].endswith("--"):
+        elif out[-1].endswith("-") and out[-1][-2:-1].isalpha():  # hyphenated word
             out[-1] += line
         else:
             out[-1] += " " + line
@@ -538,7 +539,7 @@ def parse_telegram(text: str, *, ref_id: str = "") -> Cable:
     """Parse a telegram body (plain text, no anchors) into a Cable; never raises on any text."""
     published = text
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = [line for line in text.split("\n") if not is_page_break(line)]
+    lines = _PAGE_BREAKS.sub("", text).split("\n")
     year = ref_id[:2] if ref_id[:2].isdigit() else ""
 
     blocks: list[_Block] = []
