@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import discord
 import discord.ext.test as dpytest
 
 from bot.client import Cablebot
+from bot.config import Settings
 from bot.guilds import GuildSettings
+from bot.library import CableLibrary
 from tests.bot.cogs.conftest import Sent, set_member_overwrite
 
 
@@ -165,3 +169,36 @@ async def test_cut_note_when_too_many_references(bot: Cablebot, sent: Sent) -> N
     assert len({e.url for e in reply.embeds}) == 5
     total = sum(len(e) for e in reply.embeds)
     assert total <= 6000
+
+
+async def test_a_mirror_outage_is_said_once_plainly(
+    bot: Cablebot, sent: Sent, tmp_path: Path
+) -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        data_dir=tmp_path / "outage",
+        mirrors=("http://127.0.0.1:9/cable/{year}/{month}/{ref_id}.html",),
+        retries=0,
+        connect_timeout=1,
+        total_timeout=2,
+    )
+    library = await CableLibrary.open(settings)
+    bot.library = library
+    try:
+        await dpytest.message("see 09MADRID1234")
+        [reply] = _replies()
+        assert reply.embeds == []
+        assert "mirror is unreachable" in reply.content
+        await dpytest.message("and 09MADRID1235", member=1)
+        assert _replies() == []
+    finally:
+        await library.close()
+
+
+async def test_direct_messages_are_answered(bot: Cablebot, sent: Sent) -> None:
+    member = dpytest.get_config().members[0]
+    dm = await member.create_dm()
+    await dpytest.message("09OSLO777 ¶4", channel=dm, member=member)
+    [reply] = _replies()
+    assert reply.embeds[0].url.endswith("#par4")
+    _check_no_pings(sent)
