@@ -120,6 +120,9 @@ class Cablebot(commands.Bot):
             if entry[1] == reply_id:
                 del self.replies[trigger]
 
+    async def on_message(self, message: discord.Message, /) -> None:
+        """No prefix commands: messages are handled by the cogs' listeners only."""
+
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
         """Log and carry on: one bad event never stops the bot."""
         log.exception("error in %s", event_method)

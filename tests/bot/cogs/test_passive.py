@@ -202,3 +202,14 @@ async def test_direct_messages_are_answered(bot: Cablebot, sent: Sent) -> None:
     [reply] = _replies()
     assert reply.embeds[0].url.endswith("#par4")
     _check_no_pings(sent)
+
+
+async def test_mentions_are_answered_even_with_detection_off(bot: Cablebot, sent: Sent) -> None:
+    guild = dpytest.get_config().guilds[0]
+    await bot.guild_settings.set(guild.id, GuildSettings(passive=False))
+    assert bot.user is not None
+    await dpytest.message(f"<@{bot.user.id}> what is 09OSLO777 ¶40 and 09OSLO12 ¶2?")
+    [reply] = _replies()
+    assert reply.embeds[0].url.endswith("09OSLO12.html#par2")
+    assert "09OSLO777 has 6 paragraphs" in reply.content  # addressed: errors are shown
+    _check_no_pings(sent)
