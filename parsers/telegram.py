@@ -34,7 +34,6 @@ _SLASH_HEADING = re.compile(r"^\s*//[^/].*//\s*$")
 _DASHED_HEADING = re.compile(r"^\s*(?:-{3,}\s*\S.*?\s*-{3,}|[^-\s][^-]{0,80}?\s+-{3,})\s*$")
 _TRAILER_START = re.compile(
     r"^\s*\"?(?:please\s+)?visit\b.*(?:classified|web\s*site|sipr)"
-    r"|^\s*\S*(?:sgov\.gov|intelink\.)"
     r"|^\s*\*{5,}",
     re.IGNORECASE,
 )
@@ -43,6 +42,20 @@ _TRAILER_LINE = re.compile(
     re.IGNORECASE,
 )
 _SIGNATURE = re.compile(r"^\s*[A-Z][A-Za-z'-]+(?:\s+[A-Z][A-Za-z'.-]*){0,2}(?:\s+\.)?\s*$")
+_INLINE_SIGNATURE = re.compile(
+    r"(?<=[.!?\")\]])[ \t]+(?!(?:END|COMMENT|SUMMARY|NOTE|TEXT|BT|CONFIDENTIAL|SECRET|"
+    r"UNCLASSIFIED|NOFORN|SIPDIS)\b)[A-Z][A-Z'-]{2,}(?:[ \t]+[A-Z][A-Z'-]{1,})?"
+    r"(?:[ \t]+(?:UNCLASSIFIED|CONFIDENTIAL|SECRET|NOFORN)(?://NOFORN)?)?[ \t]*$"
+)
+_INLINE_TRAILER = re.compile(
+    r"[ \t]+\"?(?:please[ \t]+)?visit[ \t]+\S+(?:[ \t]+\S+){0,3}?"
+    r"[ \t]+classified[ \t]+web[ \t]*site.*$",
+    re.IGNORECASE,
+)
+_INLINE_SIGNER = re.compile(
+    r"(?:(?<=[a-z0-9,:;])|(?<=END COMMENT)|(?<=END SUMMARY))[ \t]+[A-Z][A-Z'-]{3,}"
+    r"(?:[ \t]+(?:JR|SR|III))?[ \t]*$"
+)
 _NOT_SIGNATURE = re.compile(r"\b(?:END|COMMENT|SUMMARY|NOTE|TEXT)\b", re.IGNORECASE)
 
 # --- paragraph starts, markings, sub-items -----------------------------------------------
@@ -440,28 +453,40 @@ def _drop_headings(lines: list[str]) -> list[str]:
 
 def _drop_trailer(lines: list[str]) -> list[str]:
     """Cut the trailers and signature that follow the last paragraph."""
-    for i, line in enumerate(lines[1:], start=1):
-        if _TRAILER_START.match(line):
+    for i, line in enumerate(lines):
+        if i and _TRAILER_START.match(line):
             lines = lines[:i]
             break
+        if cut := _INLINE_TRAILER.search(line):
+            lines = [*lines[:i], line[: cut.start()]]
+            break
+    mixed_case = any(re.search("[a-z]", line) for line in lines)
     while len(lines) > 1:
-        last = lines[-1]
+        last = lines[-1].strip()
         prev = next((x for x in reversed(lines[:-1]) if x.strip()), "")
         if (
-            not last.strip()
+            not last
             or _TRAILER_LINE.match(last)
             or (
                 _SIGNATURE.match(last)
                 and not _NOT_SIGNATURE.search(last)
-                and len(last.strip()) <= 30
+                and len(last) <= 30
                 and (
-                    _SENTENCE_END.search(prev) or _TRAILER_LINE.match(prev) or not lines[-2].strip()
+                    _SENTENCE_END.search(prev)
+                    or _TRAILER_LINE.match(prev)
+                    or not lines[-2].strip()
+                    or (mixed_case and last.isupper())
                 )
             )
         ):
             lines = lines[:-1]
         else:
             break
+    if lines:
+        last = _INLINE_SIGNATURE.sub("", lines[-1])
+        if mixed_case:  # a final all-caps word after lower-case text is the signer
+            last = _INLINE_SIGNER.sub("", last)
+        lines[-1] = last
     return lines
 
 

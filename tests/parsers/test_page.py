@@ -143,8 +143,11 @@ def test_paragraphs_agree_with_trustworthy_anchors(corpus: list[tuple[str, str, 
                 continue
             expected = _words(re.sub(r"^\s*\d+\s*\.+\s*(\([^)]*\))?", "", line))
             got = parsed.get(number)
-            if got is None or _words(got.text)[: len(expected)] != expected:
-                problems.append(f"{name} ¶{number}: {got and _words(got.text)} != {expected}")
+            words = _words(got.text) if got else []
+            # the last paragraph may end early: its signature was cut ("Minimize considered.")
+            cut_short = got == cable.paragraphs[-1] and words and expected[: len(words)] == words
+            if got is None or (words[: len(expected)] != expected and not cut_short):
+                problems.append(f"{name} ¶{number}: {words} != {expected}")
         for number in set(parsed) - set(numbers):
             # a paragraph the site did not anchor must be written without one in the page
             if not re.search(rf"(?:&#x000A;|<pre>)\s*{number}\s*\.", text):
