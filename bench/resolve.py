@@ -99,8 +99,8 @@ async def main(rounds: int) -> None:
         library = CableLibrary(store)
         text = f"have you read {cable.ref_id} ¶5 yet?"
 
-        async def pipeline() -> None:
-            reply = await answer(library, text)
+        async def pipeline(with_citations: bool = False) -> None:
+            reply = await answer(library, text, with_citations=with_citations)
             sent = payload(reply, owner_id=1)
             [embed.to_dict() for embed in sent["embeds"]]
             sent["view"].to_components()
@@ -115,6 +115,8 @@ async def main(rounds: int) -> None:
         hit50, hit99 = percentiles(await timed(pipeline, rounds))
         rows.append(("baseline: CableLibrary.get (store hit)", base50, base99, 1.0))
         rows.append(("text -> embed payload (store hit)", hit50, hit99, hit50 / base50))
+        cite50, cite99 = percentiles(await timed(lambda: pipeline(True), rounds // 2))
+        rows.append(("  same, with the citations built too", cite50, cite99, cite50 / base50))
         for message in CHATTER:
             low50, _ = percentiles(timed_sync(message.lower, rounds // 10 + 10))
             m50, m99 = percentiles(

@@ -133,6 +133,7 @@ async def answer_requests(
     site: str = SITE_URL,
     note: str | None = None,
     slots: int | None = None,
+    with_citations: bool = True,
 ) -> Reply:
     """The reply for already-parsed requests (slash commands use this directly).
 
@@ -173,6 +174,7 @@ async def answer_requests(
             cited_by_count=count_of.get(request.ref_id),
             site=site,
             budget=budget,
+            with_citations=with_citations,
         )
         for request, cable in found
     )
@@ -200,6 +202,7 @@ async def answer(
     max_requests: int = 5,
     tag_meanings: Mapping[str, str] | None = None,
     site: str = SITE_URL,
+    with_citations: bool = True,
 ) -> Reply:
     """Everything the bot would send for a chat message `text` (empty Reply when nothing)."""
     requests = find_requests(text, max_requests=max_requests)

@@ -353,11 +353,13 @@ def build_card(
     cited_by_count: int | None = None,
     site: str = SITE_URL,
     budget: int = MESSAGE_MAX,
+    with_citations: bool = True,
 ) -> Card:
     """The card for `request` on `cable`, at most `budget` embed characters (600 to 6000).
 
     `cites` defaults to the cable's own references. Give `budget=MESSAGE_MAX // n` when a
-    message carries n cards (n <= 10).
+    message carries n cards (n <= 10). Embeds do not show citations: `with_citations=False`
+    leaves them out (a third of the work).
     """
     budget = max(MIN_BUDGET, min(budget, MESSAGE_MAX))
     blocks, snippet = _quoted(cable, request)
@@ -384,7 +386,7 @@ def build_card(
         fields=fields,
         hashtags=site_hashtags(cable.ref_id),
         topic_hashtags=topic_hashtags(cable, tag_meanings),
-        citations=citations(cable, shown, url, snippet),
+        citations=citations(cable, shown, url, snippet) if with_citations else {},
         footer=footer,
         previous_paragraph=previous,
         next_paragraph=following,

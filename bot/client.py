@@ -78,17 +78,25 @@ class Cablebot(commands.Bot):
             await self.tree.sync()
 
     async def answer(self, text: str) -> Reply:
-        """What the bot sends for a chat message (the same pipeline as `cablebot chat`)."""
+        """What the bot sends for a chat message (the pipeline of `cablebot chat`).
+
+        Embeds carry no citations, so they are left out here; the Cite button builds them.
+        """
         return await answer(
             self.library,
             text,
             max_requests=self.settings.max_requests,
             tag_meanings=self.tag_meanings,
             site=self.settings.site_url,
+            with_citations=False,
         )
 
     async def answer_requests(
-        self, requests: Sequence[CableRequest], *, slots: int | None = None
+        self,
+        requests: Sequence[CableRequest],
+        *,
+        slots: int | None = None,
+        with_citations: bool = False,
     ) -> Reply:
         """The reply for requests built from slash-command options or buttons."""
         return await answer_requests(
@@ -97,6 +105,7 @@ class Cablebot(commands.Bot):
             tag_meanings=self.tag_meanings,
             site=self.settings.site_url,
             slots=slots,
+            with_citations=with_citations,
         )
 
     def remember_reply(self, trigger: discord.Message, reply: discord.Message) -> None:

@@ -213,7 +213,7 @@ class CiteButton(
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         request = CableRequest(ref_id=self.ref_id, paragraphs=self.paragraphs)
-        reply = await _bot(interaction).answer_requests([request])
+        reply = await _bot(interaction).answer_requests([request], with_citations=True)
         if not reply.cards:
             await _tell(interaction, "; ".join(f.line for f in reply.failures) or "Not found.")
             return

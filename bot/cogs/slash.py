@@ -65,7 +65,7 @@ class Slash(commands.Cog):
         if request is None:
             await _private(interaction, f"{shorten(ref, 60)!r} is not a cable reference ID.")
             return None
-        reply = await self.bot.answer_requests([request])
+        reply = await self.bot.answer_requests([request], with_citations=True)
         if reply.failures and not reply.cards:
             await _private(interaction, _errors(reply))
             return None
