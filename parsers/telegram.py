@@ -29,9 +29,16 @@ _PAGE_BREAK_CORE = (
 )
 _PAGE_BREAK = re.compile(rf"^\s*{_PAGE_BREAK_CORE}\s*$", re.IGNORECASE)
 _PAGE_BREAKS = re.compile(rf"^[ \t]*{_PAGE_BREAK_CORE}[ \t\r]*(?:\n|$)", re.I | re.M)
-_RULE = re.compile(r"^\s*[-=_*]{3,}[-=_* ]*$")
+_RULE = re.compile(r"^\s*(?:[-=_*~—–][ \t]?){3,}\s*$")
 _SLASH_HEADING = re.compile(r"^\s*//[^/].*//\s*$")
-_DASHED_HEADING = re.compile(r"^\s*(?:-{3,}\s*\S.*?\s*-{3,}|[^-\s][^-]{0,80}?\s+-{3,})\s*$")
+_DASHED_HEADING = re.compile(
+    r"^\s*(?:(?:[-—][ \t]?){3,}\s*\S.*?\s*(?:[-—][ \t]?){3,}|\S.{0,80}?\s+(?:[-—][ \t]?){3,})\s*$"
+)
+_INLINE_PAGE_BREAK = re.compile(
+    r"[ \t]+[A-Z][A-Z .'-]{1,40}?[ \t]+\d{8}[ \t]+\d{3}(?:\.\d)?[ \t]+OF[ \t]+\d{3}\b"
+)
+_GLUED_DASHED_HEADING = re.compile(r"(?<=[.?!\"”)])\s+[A-Z][^.?!]{2,70}?\s*(?:[-—][ \t]?){3,}\s*$")
+_GLUED_HEADING = re.compile(r"(?<=[.?!\"”)])\s+[A-Z][^.?!]{2,70}$")
 _TRAILER_START = re.compile(
     r"^\s*\"?(?:please\s+)?visit\b.*(?:classified|web\s*site|sipr)"
     r"|^\s*\*{5,}",
@@ -421,18 +428,35 @@ def _join(lines: list[str]) -> str:
 
 
 def _drop_headings(lines: list[str]) -> list[str]:
-    """Remove dash-underlined, `//HEADING//` and free-standing heading lines at a block's end."""
-    kept = [
-        line
-        for i, line in enumerate(lines)
-        if not (
-            _RULE.match(line)
+    """Remove dash-underlined, `//HEADING//` and free-standing heading lines from a block."""
+    kept: list[str] = []
+    skip_to = -1
+    for i, line in enumerate(lines):
+        underlined = i + 1 < len(lines) and _RULE.match(lines[i + 1]) and line.strip()
+        if i == 0:  # the paragraph's own first line; a heading may be glued to its end
+            line = _GLUED_HEADING.sub("", line) if underlined else line
+            kept.append(_GLUED_DASHED_HEADING.sub("", line))
+        elif (
+            i <= skip_to
+            or underlined
+            or _RULE.match(line)
             or _SLASH_HEADING.match(line)
             or _DASHED_HEADING.match(line)
-            or (i + 1 < len(lines) and _RULE.match(lines[i + 1]) and line.strip())
-        )
-        or i == 0
-    ]
+        ):
+            continue
+        elif line.lstrip().startswith("//") and (
+            end := next(
+                (
+                    j
+                    for j in range(i + 1, i + 3)
+                    if lines[j : j + 1] and lines[j].rstrip().endswith("//")
+                ),
+                None,
+            )
+        ):
+            skip_to = end
+        else:
+            kept.append(line)
     while kept and not kept[-1].strip():
         kept.pop()
     if len(kept) >= 2:
@@ -440,7 +464,7 @@ def _drop_headings(lines: list[str]) -> list[str]:
         prev = next((x for x in reversed(kept[:-1]) if x.strip()), "")
         blank_before = not kept[-2].strip()
         if (
-            len(last) <= 60
+            len(last) <= (90 if blank_before else 60)
             and last[:1].isupper()
             and not _SENTENCE_END.search(last)
             and not _ITEM.match(last)
@@ -564,7 +588,7 @@ def parse_telegram(text: str, *, ref_id: str = "") -> Cable:
     """Parse a telegram body (plain text, no anchors) into a Cable; never raises on any text."""
     published = text
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = _PAGE_BREAKS.sub("", text).split("\n")
+    lines = _INLINE_PAGE_BREAK.sub("", _PAGE_BREAKS.sub("", text)).split("\n")
     year = ref_id[:2] if ref_id[:2].isdigit() else ""
 
     blocks: list[_Block] = []
