@@ -310,7 +310,9 @@ def _fields(
     if cites:
         fields.append(CardField(name="Cites", value=cut_list(list(cites), limit, ", ")))
     if cited_by_count:
-        fields.append(CardField(name="Cited by", value=f"{cited_by_count} cables"))
+        fields.append(
+            CardField(name="Cited by", value=f"{cited_by_count} cable{'s' * (cited_by_count != 1)}")
+        )
     return tuple(fields)
 
 

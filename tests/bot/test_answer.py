@@ -1,0 +1,92 @@
+"""bot.answer: message text -> Reply, on a real store of test cables."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.answer import Reply, answer, answer_requests
+from bot.cards import MESSAGE_MAX
+from bot.library import CableLibrary
+from bot.store import CableStore
+from parsers.models import CableRequest
+from tests.bot.helpers import TAG_MEANINGS, harbour_cable
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CableLibrary]:
+    path: Path = tmp_path_factory.mktemp("answer") / "cables.db"
+
+    async def open_store() -> CableLibrary:
+        store = await CableStore.open(path)
+        await store.put([harbour_cable(), harbour_cable("09OSLO12", references=("09OSLO777",))])
+        return CableLibrary(store)
+
+    library = asyncio.run(open_store())
+    yield library
+    asyncio.run(library.close())
+
+
+def _run(coro: object) -> Reply:
+    return asyncio.run(coro)  # type: ignore[arg-type]
+
+
+def test_cards_failures_and_the_cut_note(library: CableLibrary) -> None:
+    reply = _run(answer(library, "09OSLO777 ¶2, 09OSLO12 ¶9, 09OSLO555", tag_meanings=TAG_MEANINGS))
+    assert [c.ref_id for c in reply.cards] == ["09OSLO777"]
+    assert {f.ref_id: f.kind for f in reply.failures} == {
+        "09OSLO12": "missing_paragraph",
+        "09OSLO555": "not_found",
+    }
+    assert {f.name: f.value for f in reply.cards[0].fields}["Cited by"] == "1 cable"
+    assert reply.passive().failures == ()
+    cut = _run(answer(library, "09OSLO1 09OSLO2 09OSLO3", max_requests=2))
+    assert cut.note == "Only the first 2 references of a message are answered."
+
+
+def test_no_reference_is_an_empty_reply(library: CableLibrary) -> None:
+    assert _run(answer(library, "nothing to see here, 2 cats")).empty
+
+
+def test_json_has_the_documented_keys(library: CableLibrary) -> None:
+    rows = _run(answer(library, "09OSLO777 ¶3 and 09OSLO12 ¶0")).to_json()
+    card, error = rows
+    assert {"ref_id", "paragraphs", "title", "url", "color", "fields", "quote"} <= set(card)
+    assert {"hashtags", "citations"} <= set(card)
+    assert error == {
+        "ref_id": "09OSLO12",
+        "paragraphs": [],
+        "error": "¶0 is not a paragraph number",
+        "kind": "problem",
+    }
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["09OSLO777", "09OSLO12"]),
+            st.lists(st.integers(1, 8), max_size=4, unique=True),
+        ),
+        min_size=1,
+        max_size=10,
+    )
+)
+def test_one_message_never_repeats_a_link_nor_exceeds_6000(
+    library: CableLibrary, requests: list[tuple[str, list[int]]]
+) -> None:
+    reply = _run(
+        answer_requests(
+            library,
+            [CableRequest(ref_id=ref, paragraphs=tuple(pars)) for ref, pars in requests],
+            tag_meanings=TAG_MEANINGS,
+        )
+    )
+    urls = [card.url for card in reply.cards]
+    assert len(urls) == len(set(urls))
+    assert sum(card.size() for card in reply.cards) <= MESSAGE_MAX
