@@ -18,13 +18,20 @@ OUTAGE_QUIET_SECONDS = 600.0
 """A mirror outage is announced once per channel in this many seconds."""
 
 
-def embed_links_allowed(channel: discord.abc.Messageable, me: discord.abc.User | None) -> bool:
-    """True when the bot may embed links in `channel` (always in DMs)."""
+def channel_permissions(
+    channel: discord.abc.Messageable, me: discord.abc.User | None
+) -> discord.Permissions:
+    """The bot's permissions in `channel`; everything it needs in DMs."""
     if isinstance(channel, discord.abc.GuildChannel | discord.Thread) and isinstance(
         me, discord.Member
     ):
-        return channel.permissions_for(me).embed_links
-    return True
+        return channel.permissions_for(me)
+    return discord.Permissions.text()
+
+
+def embed_links_allowed(channel: discord.abc.Messageable, me: discord.abc.User | None) -> bool:
+    """True when the bot may embed links in `channel` (always in DMs)."""
+    return channel_permissions(channel, me).embed_links
 
 
 def home_channel_id(channel: discord.abc.Messageable) -> int:
@@ -93,14 +100,15 @@ class Passive(commands.Cog):
         self.bot.user_limit.hit(user)
         self.bot.channel_limit.hit(channel)
         me = message.guild.me if message.guild else self.bot.user
-        sent = await message.reply(
-            **payload(
-                reply,
-                owner_id=user,
-                embed_links=embed_links_allowed(message.channel, me),
-            ),
-            mention_author=False,
-        )
+        perms = channel_permissions(message.channel, me)
+        in_thread = isinstance(message.channel, discord.Thread)
+        if not (perms.send_messages_in_threads if in_thread else perms.send_messages):
+            return
+        send = payload(reply, owner_id=user, embed_links=perms.embed_links)
+        if perms.read_message_history:  # replying needs it
+            sent = await message.reply(**send, mention_author=False)
+        else:
+            sent = await message.channel.send(**send)
         self.bot.remember_reply(message, sent)
 
 

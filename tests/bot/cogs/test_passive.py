@@ -213,3 +213,20 @@ async def test_mentions_are_answered_even_with_detection_off(bot: Cablebot, sent
     assert reply.embeds[0].url.endswith("09OSLO12.html#par2")
     assert "09OSLO777 has 6 paragraphs" in reply.content  # addressed: errors are shown
     _check_no_pings(sent)
+
+
+async def test_without_history_it_posts_without_replying(bot: Cablebot, sent: Sent) -> None:
+    config = dpytest.get_config()
+    set_member_overwrite(bot, config.channels[0], config.guilds[0].me, read_message_history=False)
+    await dpytest.message("see 09OSLO777 ¶2")
+    [reply] = _replies()
+    assert reply.embeds[0].url.endswith("#par2")
+    [(_, _, payload)] = sent.calls
+    assert "message_reference" not in payload
+
+
+async def test_without_send_permission_it_stays_quiet(bot: Cablebot, sent: Sent) -> None:
+    config = dpytest.get_config()
+    set_member_overwrite(bot, config.channels[0], config.guilds[0].me, send_messages=False)
+    await dpytest.message("see 09OSLO777 ¶2")
+    assert _replies() == [] and sent.calls == []
