@@ -130,12 +130,16 @@ _STOPS_BLOCK = re.compile(
     re.IGNORECASE,
 )
 _CLASSIFIED_BY = re.compile(r"^\s*(?:CLASSIFIED|DECLASSIFIED)\s+BY\b", re.IGNORECASE)
-_SUMMARY_START = re.compile(
-    r"^\s*(?:\(\w+\)\s*)?(?:BEGIN\s+)?SUMMARY(?:\s+AND\s+(?:COMMENT|ACTION\s+REQUEST))?\s*[:.\-]*\s*",
-    re.IGNORECASE,
+_SUMMARY_WORDS = (
+    r"(?:(?:BEGIN|INTRODUCTION\s+AND|EXECUTIVE)\s+)?SUMMARY"
+    r"(?:\s+AND\s+(?:COMMENT|ACTION\s+REQUEST|INTRODUCTION|ACTION\s+REQUESTED))?"
 )
-_SUMMARY_HEADING = re.compile(r"^(?:BEGIN\s+)?SUMMARY(?:\s+AND\s+COMMENT)?\s*[:.]?$", re.I)
-_SUMMARY_END = re.compile(r"\bEND\s+(?:OF\s+)?SUMMARY\b[^\n]*$", re.IGNORECASE)
+_SUMMARY_START = re.compile(rf"^\s*(?:\(\w+\)\s*)?{_SUMMARY_WORDS}\s*[:.\-]*\s*", re.I)
+_SUMMARY_HEADING = re.compile(rf"^(?:\(\w+\)\s*)?{_SUMMARY_WORDS}\s*[:.]?$", re.I)
+_SUMMARY_IN_PREAMBLE = re.compile(
+    r"^\s*(?:\(\w+\)\s*)?(?:BEGIN\s+)?SUMMARY\s*(?:[:.\-]|$)\s*", re.I | re.M
+)
+_END_SUMMARY = re.compile(r"\s*\bEND\s+(?:OF\s+)?(?:INTRODUCTION\s+AND\s+)?SUMMARY\b", re.I)
 
 
 @dataclass
@@ -386,11 +390,11 @@ def parse_routing_header(text: str) -> dict[str, object]:
 
 
 def _classification(banner: str, caveats: tuple[str, ...]) -> str:
-    m = _BANNER.match(banner)
+    m = _BANNER.match(re.sub(r"^\s*([CS])\1(?= )", r"\1", banner))  # "SS E C R E T"
     if not m:
         return ""
     word = re.sub(r"\s+", "", m.group("cls")).upper()
-    base = _BANNER_WORDS.get(word, "SECRET" if word.endswith("SECRET") else word)
+    base = _BANNER_WORDS.get(word, "SECRET" if word.endswith("ECRET") else word)
     if word.startswith("TOP"):
         base = "TOP SECRET"
     if "NOFORN" in caveats and base in ("CONFIDENTIAL", "SECRET"):
@@ -555,32 +559,28 @@ def _tags(lines: list[str], start: int, rest: str) -> tuple[str, ...]:
 
 
 def _summary(preamble: list[str], blocks: list[_Block], texts: list[str]) -> str | None:
+    """The summary: a `SUMMARY:` block before the paragraphs, a paragraph opening with
+    `Summary:`, or the paragraphs under a Summary heading, up to `END SUMMARY`."""
     joined = "\n".join(preamble)
-    m = re.search(r"^\s*(?:BEGIN\s+)?SUMMARY\s*[:.\-]*\s*", joined, re.IGNORECASE | re.MULTILINE)
-    if m:
+    if m := _SUMMARY_IN_PREAMBLE.search(joined):
         rest = joined[m.end() :]
-        end = _SUMMARY_END.search(rest) or re.search(r"\bEND\s+SUMMARY\b", rest, re.IGNORECASE)
+        end = _END_SUMMARY.search(rest)
         found = rest[: end.start()] if end else rest
-        text = _join(found.split("\n"))
-        if text:
+        if text := _join([x for x in found.split("\n") if not _RULE.match(x)]):
             return text
     for i, (block, text) in enumerate(zip(blocks, texts, strict=True)):
         starts = _SUMMARY_START.match(text)
-        by_heading = bool(_SUMMARY_HEADING.match(block.heading_before))
-        if not starts and not by_heading:
+        if starts:
+            parts = [text[starts.end() :]]
+        elif _SUMMARY_HEADING.match(block.heading_before):
+            parts = texts[i : i + 6]
+            ends = [n for n, part in enumerate(parts) if _END_SUMMARY.search(part)]
+            parts = parts[: ends[0] + 1] if ends else parts[:1]
+        else:
             continue
-        body = text[starts.end() :] if starts else text
-        parts = [body]
-        for later in texts[i + 1 : i + 6]:
-            if _SUMMARY_END.search(parts[-1]) or re.search(r"END\s+SUMMARY", parts[-1], re.I):
-                break
-            if not by_heading:
-                break
-            parts.append(later)
         summary = "\n".join(parts)
-        cut = re.search(r"\s*\bEND\s+(?:OF\s+)?SUMMARY\b.*$", summary, re.IGNORECASE | re.DOTALL)
-        summary = summary[: cut.start()] if cut else summary
-        return summary.strip() or None
+        cut = _END_SUMMARY.search(summary)
+        return (summary[: cut.start()] if cut else summary).strip() or None
     return None
 
 
@@ -614,9 +614,8 @@ def parse_telegram(text: str, *, ref_id: str = "") -> Cable:
         (blocks[-1].lines if blocks else preamble).append(line)
 
     # header fields from the preamble
-    banner = next((x for x in preamble if x.strip()), "")
-    if re.match(r"^\s*\w+day, \d", banner):
-        banner = next((x for x in preamble[preamble.index(banner) + 1 :] if x.strip()), "")
+    opening = [x for x in preamble[:40] if x.strip()][:6]
+    banner = next((x for x in opening if _BANNER.match(x)), opening[0] if opening else "")
     caveats: list[str] = [c.upper() for c in _CAVEAT_WORD.findall(banner)]
     subject = ""
     tags: tuple[str, ...] = ()

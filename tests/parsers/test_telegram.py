@@ -258,3 +258,16 @@ def test_wrapped_paragraphs_keep_every_word(
     assert [p.number for p in cable.paragraphs] == list(range(1, len(paragraphs) + 1))
     assert [_words(p.text) for p in cable.paragraphs] == paragraphs
     assert all("\n" not in p.text for p in cable.paragraphs)
+
+
+def test_summary_under_a_heading_runs_to_end_summary() -> None:
+    text = (
+        "SUBJECT: X\n\n-------\nSummary\n-------\n\n1. (C) First part.\n\n"
+        "2. (C) Second part. End summary.\n\n3. (C) Body.\n"
+    )
+    assert parse_telegram(text).summary == "First part.\nSecond part."
+    no_end = (
+        "SUBJECT: X\n\nSummary and Introduction\n---\n\n1. (C) Only this.\n\n2. (C) Not this.\n"
+    )
+    assert parse_telegram(no_end).summary == "Only this."
+    assert parse_telegram("SUBJECT: X\n\n1. (C) No summary here.\n").summary is None
