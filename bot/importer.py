@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import multiprocessing
+import os
+import re
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol, TextIO
@@ -120,12 +126,15 @@ async def import_dump(
     path: Path,
     *,
     batch_size: int = 500,
+    workers: int | None = None,
     on_error: Callable[[str], None] = lambda _: None,
     progress: Progress = _no_progress,
 ) -> ImportSummary:
-    """Import a cables.csv dump, resuming an interrupted import of the same file."""
-    from parsers.dump import iter_dump
+    """Import a cables.csv dump, resuming an interrupted import of the same file.
 
+    With `workers` > 1 (default: one per CPU for dumps over 32 MB) rows are parsed in worker
+    processes, chunk by chunk, while this process writes.
+    """
     started = time.perf_counter()
     source = str(path.resolve())
     fingerprint = _fingerprint(path)
@@ -135,23 +144,128 @@ async def import_dump(
         saved = Checkpoint(source, fingerprint, position=0, row=1)
     run = _Run(store, saved, batch_size, on_error)
     resumed_at = saved.row if saved.position else None
-    counter = [saved.position]
-    row = saved.row
+    if workers is None:
+        workers = (os.cpu_count() or 1) if total - saved.position > 32_000_000 else 1
+    tell = _Teller(path.name, total, progress)
+    position, row = saved.position, saved.row
     with path.open("rb") as fh:
-        fh.seek(saved.position)
-        for item in iter_dump(_lines(fh, counter), first_row=saved.row):
-            row += 1
-            if isinstance(item, Cable):
-                await run.add(item, counter[0], row)
-            else:
-                run.error(f"{path.name}: {item}")
-            if row % 1000 == 0:
-                progress(counter[0], total, row - 1)
-        await run.flush(counter[0], row)
+        fh.seek(position)
+        if workers > 1:
+            position, row = await _parse_in_workers(fh, run, position, row, workers, tell)
+            fh.seek(position)
+        position, row = await _parse_here(fh, run, position, row, tell)
+        await run.flush(position, row)
         await run.wait()
     progress(total, total, row - 1)
     await store.clear_checkpoint(source)
     return _summary(source, run.checkpoint, started, resumed_at)
+
+
+@dataclass
+class _Teller:
+    name: str
+    total: int
+    progress: Progress
+
+
+async def _parse_here(
+    fh: BinaryIO, run: _Run, position: int, row: int, tell: _Teller
+) -> tuple[int, int]:
+    """Parse rows with iter_dump in this process; returns the position and row after them."""
+    from parsers.dump import iter_dump
+
+    counter = [position]
+    for item in iter_dump(_lines(fh, counter), first_row=row):
+        row += 1
+        if isinstance(item, Cable):
+            await run.add(item, counter[0], row)
+        else:
+            run.error(f"{tell.name}: {item}")
+        if row % 1000 == 0:
+            tell.progress(counter[0], tell.total, row - 1)
+    return counter[0], row
+
+
+def _parse_chunk(lines: list[str], first_row: int) -> list[Cable | str]:
+    """Worker side: the rows of one chunk, errors as their messages."""
+    from parsers.dump import iter_dump
+
+    return [i if isinstance(i, Cable) else str(i) for i in iter_dump(lines, first_row=first_row)]
+
+
+_ESCAPED = re.compile(r"\\.")
+
+
+def _row_chunks(
+    fh: BinaryIO, position: int, rows_per_chunk: int
+) -> Iterator[tuple[list[str], int, int]]:
+    """Cut the dump into chunks of whole rows by counting unescaped quotes.
+
+    Yields (lines, rows, position after the chunk). A malformed row can fool the count; the
+    caller checks each chunk's row count against what iter_dump found.
+    """
+    lines: list[str] = []
+    rows, inside, pending = 0, False, False
+    for raw in fh:
+        position += len(raw)
+        line = raw.decode("utf-8", "replace")
+        lines.append(line)
+        if not pending and not line.strip():
+            continue
+        pending = True
+        quotes = _ESCAPED.sub("", line).count('"') if "\\" in line else line.count('"')
+        inside ^= quotes % 2 == 1
+        if not inside:
+            rows, pending = rows + 1, False
+            if rows == rows_per_chunk:
+                yield lines, rows, position
+                lines, rows = [], 0
+    if lines:
+        yield lines, rows + pending, position
+
+
+async def _parse_in_workers(
+    fh: BinaryIO, run: _Run, position: int, row: int, workers: int, tell: _Teller
+) -> tuple[int, int]:
+    """Parse chunks in worker processes, writing them in order; returns where it stopped."""
+    loop = asyncio.get_running_loop()
+    chunks = _row_chunks(fh, position, run.batch_size)
+    window: deque[tuple[asyncio.Future[list[Cable | str]], int, int]] = deque()
+    next_row = row
+
+    def submit() -> None:
+        nonlocal next_row
+        chunk = next(chunks, None)
+        if chunk is not None:
+            lines, rows, end = chunk
+            window.append((loop.run_in_executor(pool, _parse_chunk, lines, next_row), rows, end))
+            next_row += rows
+
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        try:
+            for _ in range(workers * 2):
+                submit()
+            while window:
+                future, rows, end = window.popleft()
+                items = await future
+                if len(items) != rows:  # the quote count was fooled: iter_dump takes over here
+                    break
+                for item in items:
+                    if isinstance(item, Cable):
+                        run.batch.append(item)
+                    else:
+                        run.error(f"{tell.name}: {item}")
+                position, row = end, row + rows
+                await run.flush(position, row)
+                tell.progress(position, tell.total, row - 1)
+                submit()
+        except BrokenProcessPool:
+            pass  # a worker died (or could not start): carry on in this process
+        finally:
+            for pending, _, _ in window:
+                pending.cancel()
+            await asyncio.gather(*(f for f, _, _ in window), return_exceptions=True)
+    return position, row
 
 
 async def import_pages(
@@ -212,6 +326,7 @@ async def import_path(
     batch_size: int = 500,
     on_error: Callable[[str], None] = lambda _: None,
     progress: Progress = _no_progress,
+    workers: int | None = None,
 ) -> ImportSummary:
     """Import a dump file or a folder of pages, whichever `path` is."""
     if path.is_dir():
@@ -220,7 +335,12 @@ async def import_path(
         )
     if path.is_file():
         return await import_dump(
-            store, path, batch_size=batch_size, on_error=on_error, progress=progress
+            store,
+            path,
+            batch_size=batch_size,
+            workers=workers,
+            on_error=on_error,
+            progress=progress,
         )
     raise ImportError_(f"{path}: no such file or folder")
 

@@ -170,3 +170,26 @@ def test_kill_9_then_resume_equals_a_clean_import(tmp_path: Path) -> None:
     assert "resumed at row" in output
     assert "imported 897," in output  # counts carried over from the killed run
     assert snapshot(killed) == snapshot(clean)
+
+
+@pytest.mark.parametrize("damage", [False, True])
+async def test_worker_processes_give_the_same_store_and_errors(
+    tmp_path: Path, damage: bool
+) -> None:
+    dump = tmp_path / "cables.csv"
+    make_dump.write_dump(dump, 160, seed=5, malformed=2)
+    if damage:  # a quote lost mid-file: the quick row cutter is fooled, iter_dump takes over
+        text = dump.read_text(encoding="utf-8")
+        cut = text.index('","Embassy', len(text) // 2)
+        dump.write_text(text[:cut] + '",Embassy' + text[cut + 10 :], encoding="utf-8")
+    results = {}
+    for workers in (1, 2):
+        errors: list[str] = []
+        db = tmp_path / f"w{workers}.db"
+        async with await CableStore.open(db) as store:
+            summary = await import_path(
+                store, dump, batch_size=25, workers=workers, on_error=errors.append
+            )
+        results[workers] = (summary.imported, summary.errors, errors, snapshot(db))
+    assert results[1] == results[2]
+    assert results[1][1] == (3 if damage else 2)
