@@ -402,6 +402,7 @@ class RichProgress:
 
 
 def _rich_progress() -> rich.progress.Progress:
+    from rich.console import Console
     from rich.progress import (
         BarColumn,
         Progress,
@@ -417,7 +418,7 @@ def _rich_progress() -> rich.progress.Progress:
         TextColumn("{task.fields[rows]:,} rows"),
         TextColumn("{task.fields[rate]}"),
         TimeRemainingColumn(),
-        transient=False,
+        console=Console(file=sys.stderr, force_terminal=True),
     )
 
 

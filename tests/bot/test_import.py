@@ -15,7 +15,7 @@ from types import ModuleType
 import pytest
 
 from bot.cli import main
-from bot.importer import import_path
+from bot.importer import import_path, run_import
 from bot.store import CableStore
 from tests.bot.library_helpers import site_page
 
@@ -193,3 +193,15 @@ async def test_worker_processes_give_the_same_store_and_errors(
         results[workers] = (summary.imported, summary.errors, errors, snapshot(db))
     assert results[1] == results[2]
     assert results[1][1] == (3 if damage else 2)
+
+
+async def test_terminal_progress_bar_and_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _pages(tmp_path / "pages")
+    async with await CableStore.open(tmp_path / "c.db") as store:
+        [summary] = await run_import(store, [folder], batch_size=1, tty=True)
+    assert (summary.imported, summary.errors) == (2, 1)
+    out, err = capsys.readouterr()
+    assert "imported 2, updated 0, skipped 0, errors 1" in out
+    assert "rows/s" in err and "README.txt" in err
