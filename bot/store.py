@@ -373,13 +373,13 @@ class CableStore:
         if limit <= 0:
             return []
         upper = prefix[:-1] + chr(ord(prefix[-1]) + 1) if prefix else "\U0010ffff"
-        sql = (
-            "SELECT ref_id FROM (SELECT ref_id FROM cables WHERE ref_id >= ?1 AND ref_id < ?2"
-            " UNION SELECT ref_id FROM months WHERE ref_id >= ?1 AND ref_id < ?2)"
-            " ORDER BY length(ref_id), ref_id LIMIT ?3"
-        )
-        rows = await self._reader.run(_all, sql, prefix, upper, limit)
-        return [r[0] for r in rows]
+        window = max(limit * 8, 200)  # the first IDs in order, then shortest first
+        found: set[str] = set()
+        for table in ("cables", "months"):
+            sql = f"SELECT ref_id FROM {table} WHERE ref_id >= ? AND ref_id < ?"
+            sql += " ORDER BY ref_id LIMIT ?"
+            found.update(r[0] for r in await self._reader.run(_all, sql, prefix, upper, window))
+        return sorted(found, key=lambda ref_id: (len(ref_id), ref_id))[:limit]
 
     async def month_of(self, ref_id: str) -> int | None:
         """The month (1-12) `ref_id` was created in, from stored cables or the month index."""
