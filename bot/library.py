@@ -98,8 +98,14 @@ class CableLibrary:
         if pending is None:
             pending = asyncio.ensure_future(self._fetch(ref_id))
             self._inflight[ref_id] = pending
-            pending.add_done_callback(lambda _: self._inflight.pop(ref_id, None))
+            pending.add_done_callback(self._forget)
         return await asyncio.shield(pending)
+
+    def _forget(self, done: asyncio.Future[Cable]) -> None:
+        """Drop a finished fetch (its error was delivered to whoever still waited)."""
+        self._inflight = {k: f for k, f in self._inflight.items() if f is not done}
+        if not done.cancelled():
+            done.exception()
 
     async def _fetch(self, ref_id: str) -> Cable:
         if self.mirror is None:
