@@ -28,16 +28,16 @@ _CLASSIFICATIONS = (
 )
 _DATE = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}"
 _TEXT_ROW = re.compile(
-    rf"^\s*(?P<ref>\S+)\s+(?P<created>{_DATE})\s+(?P<released>{_DATE})\s+"
-    rf"(?P<cls>{'|'.join(re.escape(c) for c in _CLASSIFICATIONS)})\s+(?P<origin>\S.*?)\s*$",
+    rf"^[ \t]*(?P<ref>\S+)[ \t]+(?P<created>{_DATE})[ \t]+(?P<released>{_DATE})[ \t]+"
+    rf"(?P<cls>{'|'.join(re.escape(c) for c in _CLASSIFICATIONS)})[ \t]+(?P<origin>\S.*?)[ \t]*$",
     re.MULTILINE,
 )
 _TEXT_HEAD = re.compile(
-    r"^\s*Reference ID\s+Created\s+Released\s+Classification\s+Origin\s*$", re.M
+    r"^[ \t]*Reference ID[ \t]+Created[ \t]+Released[ \t]+Classification[ \t]+Origin[ \t]*$", re.M
 )
 _BODY_START = re.compile(
-    r"^(?:\w+day, \d{1,2} \w+ \d{4}, \d{1,2}:\d{2}\s*$"
-    r"|\s*(?:UNCLAS|C\s?O\s?N\s?F\s?I\s?D|S\s?E\s?C\s?R\s?E\s?T|LIMITED OFFICIAL USE)\b)",
+    r"^(?:\w+day, \d{1,2} \w+ \d{4}, \d{1,2}:\d{2}[ \t]*$"
+    r"|[ \t]*(?:UNCLAS|C\s?O\s?N\s?F\s?I\s?D|S\s?E\s?C\s?R\s?E\s?T|LIMITED OFFICIAL USE)\b)",
     re.MULTILINE | re.IGNORECASE,
 )
 _VIEWING = re.compile(r"Viewing cable \S+?, ?(?P<subject>.*)$", re.MULTILINE)

@@ -35,7 +35,7 @@ _DASHED_HEADING = re.compile(
     r"^\s*(?:(?:[-—][ \t]?){3,}\s*\S.*?\s*(?:[-—][ \t]?){3,}|\S.{0,80}?\s+(?:[-—][ \t]?){3,})\s*$"
 )
 _INLINE_PAGE_BREAK = re.compile(
-    r"[ \t]+[A-Z][A-Z .'-]{1,40}?[ \t]+\d{8}[ \t]+\d{3}(?:\.\d)?[ \t]+OF[ \t]+\d{3}\b"
+    r"(?<![ \t])[ \t]+[A-Z][A-Z .'-]{1,40}?[ \t]+\d{8}[ \t]+\d{3}(?:\.\d)?[ \t]+OF[ \t]+\d{3}\b"
 )
 _GLUED_DASHED_HEADING = re.compile(r"(?<=[.?!\"”)])\s+[A-Z][^.?!]{2,70}?\s*(?:[-—][ \t]?){3,}\s*$")
 _GLUED_HEADING = re.compile(r"(?<=[.?!\"”)])\s+[A-Z][^.?!]{2,70}$")
@@ -55,7 +55,7 @@ _INLINE_SIGNATURE = re.compile(
     r"(?:[ \t]+(?:UNCLASSIFIED|CONFIDENTIAL|SECRET|NOFORN)(?://NOFORN)?)?[ \t]*$"
 )
 _INLINE_TRAILER = re.compile(
-    r"[ \t]+\"?(?:please[ \t]+)?visit[ \t]+\S+(?:[ \t]+\S+){0,3}?"
+    r"(?<![ \t])[ \t]+\"?(?:please[ \t]+)?visit[ \t]+\S+(?:[ \t]+\S+){0,3}?"
     r"[ \t]+classified[ \t]+web[ \t]*site.*$",
     re.IGNORECASE,
 )
@@ -137,7 +137,7 @@ _SUMMARY_WORDS = (
 _SUMMARY_START = re.compile(rf"^\s*(?:\(\w+\)\s*)?{_SUMMARY_WORDS}\s*[:.\-]*\s*", re.I)
 _SUMMARY_HEADING = re.compile(rf"^(?:\(\w+\)\s*)?{_SUMMARY_WORDS}\s*[:.]?$", re.I)
 _SUMMARY_IN_PREAMBLE = re.compile(
-    r"^\s*(?:\(\w+\)\s*)?(?:BEGIN\s+)?SUMMARY\s*(?:[:.\-]|$)\s*", re.I | re.M
+    r"^[ \t]*(?:\(\w+\)[ \t]*)?(?:BEGIN\s+)?SUMMARY[ \t]*(?:[:.\-]|$)\s*", re.I | re.M
 )
 _END_SUMMARY = re.compile(r"\s*\bEND\s+(?:OF\s+)?(?:INTRODUCTION\s+AND\s+)?SUMMARY\b", re.I)
 

@@ -271,3 +271,15 @@ def test_summary_under_a_heading_runs_to_end_summary() -> None:
     )
     assert parse_telegram(no_end).summary == "Only this."
     assert parse_telegram("SUBJECT: X\n\n1. (C) No summary here.\n").summary is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [" " * 50_000 + "x", "\t" * 50_000 + "x", " \n" * 25_000, "a." + " " * 50_000 + "B"],
+)
+def test_long_runs_of_whitespace_take_linear_time(text: str) -> None:
+    import time
+
+    start = time.perf_counter()
+    parse_telegram(text, ref_id="08STATE1")
+    assert time.perf_counter() - start < 5  # a quadratic regex needs minutes here
