@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol, TextIO
 
-from bot.store import CableStore, Checkpoint, PutResult
+from bot.store import CableStore, Checkpoint, PreparedCable, PutResult
 from parsers.models import Cable, NotACableError
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ class _Run:
     batch_size: int
     on_error: Callable[[str], None]
     pending: asyncio.Task[PutResult] | None = None
-    batch: list[Cable] = field(default_factory=list)
+    batch: list[Cable | PreparedCable] = field(default_factory=list)
 
     async def add(self, cable: Cable, position: int, row: int) -> None:
         self.batch.append(cable)
@@ -186,11 +186,14 @@ async def _parse_here(
     return counter[0], row
 
 
-def _parse_chunk(lines: list[str], first_row: int) -> list[Cable | str]:
-    """Worker side: the rows of one chunk, errors as their messages."""
+def _parse_chunk(lines: list[str], first_row: int) -> list[PreparedCable | str]:
+    """Worker side: the rows of one chunk, ready to write; errors as their messages."""
     from parsers.dump import iter_dump
 
-    return [i if isinstance(i, Cable) else str(i) for i in iter_dump(lines, first_row=first_row)]
+    return [
+        PreparedCable.of(i) if isinstance(i, Cable) else str(i)
+        for i in iter_dump(lines, first_row=first_row)
+    ]
 
 
 _ESCAPED = re.compile(r"\\.")
@@ -230,7 +233,7 @@ async def _parse_in_workers(
     """Parse chunks in worker processes, writing them in order; returns where it stopped."""
     loop = asyncio.get_running_loop()
     chunks = _row_chunks(fh, position, run.batch_size)
-    window: deque[tuple[asyncio.Future[list[Cable | str]], int, int]] = deque()
+    window: deque[tuple[asyncio.Future[list[PreparedCable | str]], int, int]] = deque()
     next_row = row
 
     def submit() -> None:
@@ -251,7 +254,7 @@ async def _parse_in_workers(
                 if len(items) != rows:  # the quote count was fooled: iter_dump takes over here
                     break
                 for item in items:
-                    if isinstance(item, Cable):
+                    if isinstance(item, PreparedCable):
                         run.batch.append(item)
                     else:
                         run.error(f"{tell.name}: {item}")

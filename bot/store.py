@@ -165,6 +165,30 @@ class Checkpoint:
     errors: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedCable:
+    """A cable turned into the rows the store writes (cheap to pickle between processes)."""
+
+    ref_id: str
+    row: tuple[Any, ...]
+    hash: bytes
+    paragraphs: tuple[tuple[int, str | None, str], ...]
+    tags: tuple[str, ...]
+    references: tuple[str, ...]
+
+    @classmethod
+    def of(cls, cable: Cable) -> PreparedCable:
+        """The rows for `cable`."""
+        return cls(
+            cable.ref_id,
+            _cable_row(cable),
+            cable_hash(cable),
+            tuple((p.number, p.marking, p.text) for p in cable.paragraphs),
+            cable.tags,
+            cable.references,
+        )
+
+
 def cable_hash(cable: Cable) -> bytes:
     """A digest of everything stored about a cable; equal digests mean nothing changed."""
     return hashlib.blake2b(cable.model_dump_json().encode(), digest_size=16).digest()
@@ -414,7 +438,9 @@ class CableStore:
 
     # writes ------------------------------------------------------------------------------
 
-    async def put(self, cables: Iterable[Cable], checkpoint: Checkpoint | None = None) -> PutResult:
+    async def put(
+        self, cables: Iterable[Cable | PreparedCable], checkpoint: Checkpoint | None = None
+    ) -> PutResult:
         """Insert or update cables in one transaction (the last copy of a repeated ID wins).
 
         `checkpoint`, when given, is saved in the same transaction with this batch's counts
@@ -519,9 +545,11 @@ def _stats(conn: sqlite3.Connection, path: Path) -> LibraryStats:
     )
 
 
-def _put(conn: sqlite3.Connection, cables: list[Cable], checkpoint: Checkpoint | None) -> PutResult:
-    latest = {c.ref_id: c for c in cables}  # the last copy of a repeated ID wins
-    hashes = {ref_id: cable_hash(c) for ref_id, c in latest.items()}
+def _put(
+    conn: sqlite3.Connection, cables: list[Cable | PreparedCable], checkpoint: Checkpoint | None
+) -> PutResult:
+    rows = [c if isinstance(c, PreparedCable) else PreparedCable.of(c) for c in cables]
+    latest = {r.ref_id: r for r in rows}  # the last copy of a repeated ID wins
     with _transaction(conn):
         existing: dict[str, bytes] = {}
         ids = list(latest)
@@ -531,47 +559,42 @@ def _put(conn: sqlite3.Connection, cables: list[Cable], checkpoint: Checkpoint |
             existing.update(
                 conn.execute(f"SELECT ref_id, hash FROM cables WHERE ref_id IN ({marks})", chunk)
             )
-        new = [c for r, c in latest.items() if r not in existing]
-        changed = [c for r, c in latest.items() if r in existing and existing[r] != hashes[r]]
+        new = [r for i, r in latest.items() if i not in existing]
+        changed = [r for i, r in latest.items() if i in existing and existing[i] != r.hash]
         counts = {"imported": 0, "updated": 0, "skipped": 0}
         seen = dict(existing)
-        for cable in cables:  # count row by row, as if the batch were put one cable at a time
-            digest = cable_hash(cable) if len(latest) < len(cables) else hashes[cable.ref_id]
-            previous = seen.get(cable.ref_id)
+        for row in rows:  # count row by row, as if the batch were put one cable at a time
+            previous = seen.get(row.ref_id)
             kind = (
-                "imported" if previous is None else "skipped" if previous == digest else "updated"
+                "imported" if previous is None else "skipped" if previous == row.hash else "updated"
             )
             counts[kind] += 1
-            seen[cable.ref_id] = digest
+            seen[row.ref_id] = row.hash
         if changed:
-            gone = [(c.ref_id,) for c in changed]
+            gone = [(r.ref_id,) for r in changed]
             for table, column in (("paragraphs", "ref_id"), ("tags", "ref_id"), ("refs", "src")):
                 conn.executemany(f"DELETE FROM {table} WHERE {column} = ?", gone)
             conn.executemany(
                 "UPDATE cables SET created = ?2, released = ?3, classification = ?4, origin = ?5,"
                 " subject = ?6, meta = ?7, header = ?8, body = ?9, hash = ?10 WHERE ref_id = ?1",
-                [(*_cable_row(c), hashes[c.ref_id]) for c in changed],
+                [(*r.row, r.hash) for r in changed],
             )
         conn.executemany(
             f"INSERT INTO cables ({_CABLE_COLUMNS}, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(*_cable_row(c), hashes[c.ref_id]) for c in new],
+            [(*r.row, r.hash) for r in new],
         )
         touched = new + changed
         conn.executemany(
             "INSERT INTO paragraphs (ref_id, seq, number, marking, text) VALUES (?, ?, ?, ?, ?)",
-            [
-                (c.ref_id, seq, p.number, p.marking, p.text)
-                for c in touched
-                for seq, p in enumerate(c.paragraphs)
-            ],
+            [(r.ref_id, seq, *p) for r in touched for seq, p in enumerate(r.paragraphs)],
         )
         conn.executemany(
             "INSERT OR IGNORE INTO tags (tag, ref_id) VALUES (?, ?)",
-            [(tag, c.ref_id) for c in touched for tag in c.tags],
+            [(tag, r.ref_id) for r in touched for tag in r.tags],
         )
         conn.executemany(
             "INSERT INTO refs (src, pos, dst) VALUES (?, ?, ?)",
-            [(c.ref_id, pos, dst) for c in touched for pos, dst in enumerate(c.references)],
+            [(r.ref_id, pos, dst) for r in touched for pos, dst in enumerate(r.references)],
         )
         result = PutResult(**counts)
         if checkpoint is not None:
