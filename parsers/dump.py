@@ -22,6 +22,7 @@ __all__ = ["FIELDS", "DumpRowError", "iter_dump", "parse_dump_row", "split_row"]
 
 FIELDS = ("id", "created", "refid", "origin", "classification", "references", "header", "body")
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r", "\n": "\n", "0": ""}
+_SPECIAL = re.compile(r'["\\]')
 _REF_ID = re.compile(r"^[0-9]{2}[A-Z0-9]{2,40}$")
 
 
@@ -56,25 +57,34 @@ class _RowSplitter:
         """Consume a line; True when the row is finished (well-formed or not)."""
         if self.problem is not None:
             return _ends_row(line)
-        for column, char in enumerate(line, start=1):
-            if self.state == "quoted":
-                if char == "\\":
-                    self.state = "escape"
-                elif char == '"':
+        pos, end = 0, len(line)
+        while pos < end:
+            if self.state == "quoted":  # copy the run up to the next quote or backslash
+                special = _SPECIAL.search(line, pos)
+                if special is None:
+                    self.current.append(line[pos:])
+                    return False
+                at = special.start()
+                self.current.append(line[pos:at])
+                if line[at] == '"':
                     self.fields.append("".join(self.current))
                     self.current = []
                     self.state = "after"
                 else:
-                    self.current.append(char)
-            elif self.state == "escape":
+                    self.state = "escape"
+                pos = at + 1
+                continue
+            char = line[pos]
+            pos += 1
+            if self.state == "escape":
                 self.current.append(_ESCAPES.get(char, "\\" + char))
                 self.state = "quoted"
             elif self.state == "start":
                 if char != '"':
                     problem = f"field {len(self.fields) + 1} does not start with '\"'"
-                    if column == 1 and not self.fields:
+                    if pos == 1 and not self.fields:
                         problem = f"the line {line[:40].strip()!r} does not start a row with '\"'"
-                    return self._fail(line, problem, whole_line=column == 1)
+                    return self._fail(line, problem, whole_line=pos == 1)
                 self.state = "quoted"
             elif char == ",":  # after a closing quote
                 if len(self.fields) >= len(FIELDS):
@@ -85,8 +95,8 @@ class _RowSplitter:
             else:
                 return self._fail(
                     line,
-                    f"unexpected {char!r} after field {len(self.fields)} (column {column})",
-                    whole_line='"' not in line[column:],
+                    f"unexpected {char!r} after field {len(self.fields)} (column {pos})",
+                    whole_line='"' not in line[pos:],
                 )
         if self.state == "after":  # last line without a newline
             return self._finish()

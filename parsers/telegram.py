@@ -37,6 +37,7 @@ _DASHED_HEADING = re.compile(
 _INLINE_PAGE_BREAK = re.compile(
     r"(?<![ \t])[ \t]+[A-Z][A-Z .'-]{1,40}?[ \t]+\d{8}[ \t]+\d{3}(?:\.\d)?[ \t]+OF[ \t]+\d{3}\b"
 )
+_PAGE_HINT = re.compile(r"\d{3}(?:\.\d)?[ \t]+OF[ \t]+\d{3}|PAGE[ \t]+\d", re.I)
 _GLUED_DASHED_HEADING = re.compile(r"(?<=[.?!\"”)])\s+[A-Z][^.?!]{2,70}?\s*(?:[-—][ \t]?){3,}\s*$")
 _GLUED_HEADING = re.compile(r"(?<=[.?!\"”)])\s+[A-Z][^.?!]{2,70}$")
 _TRAILER_START = re.compile(
@@ -431,21 +432,27 @@ def _join(lines: list[str]) -> str:
     return "\n".join(out)
 
 
+def _decorated(line: str) -> bool:
+    """Cheap pre-check: could the line be a rule or a decorated heading?"""
+    return any(char in line for char in "-=_*~—–/")
+
+
 def _drop_headings(lines: list[str]) -> list[str]:
     """Remove dash-underlined, `//HEADING//` and free-standing heading lines from a block."""
     kept: list[str] = []
     skip_to = -1
+    decorated = [_decorated(line) for line in lines]
+    rules = [d and bool(_RULE.match(line)) for d, line in zip(decorated, lines, strict=True)]
     for i, line in enumerate(lines):
-        underlined = i + 1 < len(lines) and _RULE.match(lines[i + 1]) and line.strip()
+        underlined = i + 1 < len(lines) and rules[i + 1] and line.strip()
         if i == 0:  # the paragraph's own first line; a heading may be glued to its end
             line = _GLUED_HEADING.sub("", line) if underlined else line
-            kept.append(_GLUED_DASHED_HEADING.sub("", line))
+            kept.append(_GLUED_DASHED_HEADING.sub("", line) if decorated[i] else line)
         elif (
             i <= skip_to
             or underlined
-            or _RULE.match(line)
-            or _SLASH_HEADING.match(line)
-            or _DASHED_HEADING.match(line)
+            or rules[i]
+            or (decorated[i] and (_SLASH_HEADING.match(line) or _DASHED_HEADING.match(line)))
         ):
             continue
         elif line.lstrip().startswith("//") and (
@@ -588,7 +595,9 @@ def parse_telegram(text: str, *, ref_id: str = "") -> Cable:
     """Parse a telegram body (plain text, no anchors) into a Cable; never raises on any text."""
     published = text
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = _INLINE_PAGE_BREAK.sub("", _PAGE_BREAKS.sub("", text)).split("\n")
+    if _PAGE_HINT.search(text):
+        text = _INLINE_PAGE_BREAK.sub("", _PAGE_BREAKS.sub("", text))
+    lines = text.split("\n")
     year = ref_id[:2] if ref_id[:2].isdigit() else ""
 
     blocks: list[_Block] = []
