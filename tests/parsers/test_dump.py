@@ -143,7 +143,16 @@ def test_any_field_text_round_trips(rows: list[tuple[str, str, str]]) -> None:
         _encode([str(i), "12/31/2009 23:59", ref, origin, "SECRET", "", "", body])
         for i, (ref, origin, body) in enumerate(rows)
     )
-    lines = text.splitlines(keepends=True)
+    lines = text.split("\n")
+    lines = [line + "\n" for line in lines[:-1]]  # what a file opened with newline="\n" gives
+    row_ends, consumed = [], [0]
+    for _item in iter_dump(_counting(lines, consumed)):
+        row_ends.append(consumed[0])
+    expected_ends, count = [], 0
+    for i, (ref, origin, body) in enumerate(rows):
+        count += _encode([str(i), "", ref, origin, "", "", "", body]).count("\n")
+        expected_ends.append(count)
+    assert row_ends == expected_ends  # each row was yielded right after its own last line
     parsed = list(iter_dump(lines))
     assert all(isinstance(c, Cable) for c in parsed)
     assert [(c.ref_id, c.origin.strip(), c.body) for c in parsed if isinstance(c, Cable)] == [

@@ -283,3 +283,20 @@ def test_long_runs_of_whitespace_take_linear_time(text: str) -> None:
     start = time.perf_counter()
     parse_telegram(text, ref_id="08STATE1")
     assert time.perf_counter() - start < 5  # a quadratic regex needs minutes here
+
+
+def test_unwrapped_body_with_glued_headings_and_inline_trailer() -> None:
+    cable = _load("10ELBONIA77")  # the Dec 2010 site style: one line per paragraph
+    assert (cable.classification, cable.caveats) == ("SECRET", ("SIPDIS",))
+    assert cable.tags == ("PREL", "PGOV", "EL")
+    assert cable.summary == "The port deal is off. The Minister blamed the weather."
+    assert [(p.number, p.marking) for p in cable.paragraphs] == [
+        (1, "S"),
+        (2, "S"),
+        (3, "C"),
+        (4, "C"),
+    ]
+    second, third, fourth = (cable.paragraphs[i].text for i in (1, 2, 3))
+    assert second.endswith("cannot be signed this year.")  # "Dredging Plans" was a heading
+    assert third == "The dredging company wants a guarantee. The Ministry has no budget for it."
+    assert fourth == "Comment: The deal may return in the spring. End Comment."
