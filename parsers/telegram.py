@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from parsers.models import Cable, Paragraph
+from parsers.vocab import KNOWN_ORIGINS
 
 __all__ = [
     "is_page_break",
@@ -274,44 +275,39 @@ _ORIGIN_ALIASES = {
 _SENDER_WORDS = frozenset(["AMEMBASSY", "EMBASSY", "AMCONSUL", "CONSULATE", "USMISSION", "MISSION"])
 
 
-def normalise_reference(year: str, origin: str, serial: str) -> str | None:
-    """`("08", "LA PAZ", "02974")` → `"08LAPAZ2974"`; None when it cannot be a reference ID."""
+def _origin_code(origin: str) -> str | None:
+    """`"LA PAZ"` → `"LAPAZ"`, `"SECSTATE WASHDC"` → `"STATE"`; None unless it is the origin
+    of published reference IDs."""
     words = [w for w in re.split(r"[\s\-]+", origin.upper()) if w]
     if words and words[-1] == "WASHDC":
         words = words[:-1]
     while words and words[0] in _SENDER_WORDS:
         words = words[1:]
-    if any(set(w) == {"X"} for w in words):
-        return None  # a redacted origin
     name = "".join(words)
     name = _ORIGIN_ALIASES.get(name, name)
-    number = serial.lstrip("0")
-    year = year[-2:]
-    ref = f"{year}{name}{number}"
-    return ref if _REF_ID.match(ref) else None
+    return name if name in KNOWN_ORIGINS else None
+
+
+def normalise_reference(year: str, origin: str, serial: str) -> str | None:
+    """`("08", "LA PAZ", "02974")` → `"08LAPAZ2974"`; None when it cannot be a reference ID
+    (an origin that never sent a published cable, a serial of 0 or of 7 digits)."""
+    name = _origin_code(origin)
+    ref = f"{year[-2:]}{name}{serial.lstrip('0')}"
+    return ref if name and _REF_ID.match(ref) else None
 
 
 def _origin_words(before: str) -> tuple[str, int] | None:
-    """The origin name ending `before` (trailing capitalised words minus stop words) and
+    """The known origin whose name ends `before` (the longest of its last 1-4 words) and
     where it starts; None when there is none."""
     m = _REF_WORDS.search(before)
     if not m:
         return None
     spans = [(w.group(), w.start() + m.start(1)) for w in re.finditer(r"[A-Z]+", m.group(1))]
-    words = [w for w, _ in spans]
-    if len(words) >= 3 and words[-3:-1] == ["PORT", "OF"]:
-        return ("PORTOFSPAIN", spans[-3][1]) if words[-1] == "SPAIN" else None
-    first = len(words)
-    while first > 0 and words[first - 1] not in _REF_STOPWORDS:
-        if len(words[first - 1]) == 1 and first < len(words):
-            break
-        first -= 1
-    while first < len(words) and len(words[first]) == 1:
-        first += 1
-    kept = words[first:]
-    if not kept or len(kept) > 4 or (len(kept) == 4 and kept[:3] != ["HO", "CHI", "MINH"]):
-        return None
-    return " ".join(kept), spans[first][1]
+    for first in range(max(0, len(spans) - 4), len(spans)):
+        origin = " ".join(word for word, _ in spans[first:])
+        if spans[first][0] not in _REF_STOPWORDS and _origin_code(origin):
+            return origin, spans[first][1]
+    return None
 
 
 def parse_references(text: str, year: str) -> tuple[str, ...]:

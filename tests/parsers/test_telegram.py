@@ -103,7 +103,7 @@ def test_old_telegram_with_summary_block_and_page_header() -> None:
     assert cable.classification == "UNCLASSIFIED"
     assert cable.tags == ("ETRD", "EAGR", "FR")
     assert cable.subject == "GRAIN TRADE TALKS"
-    assert cable.references == ("73FREEDONIA31", "72STATE203344")
+    assert cable.references == ("73TEHRAN31", "72STATE203344")
     assert cable.summary == "TALKS ON GRAIN TRADE OPENED MONDAY. BOTH SIDES CAUTIOUS."
     assert [p.text for p in cable.paragraphs] == [
         "TALKS OPENED MONDAY IN CAPITAL. DELEGATION HEAD STRESSED WISH FOR QUICK AGREEMENT.",
