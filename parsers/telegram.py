@@ -29,7 +29,6 @@ _PAGE_BREAK_CORE = (
     r"|PAGE[ \t]+\d{2,3}[ \t]+[A-Z]+[ \t]*\d+\b.*)"
 )
 _PAGE_BREAK = re.compile(rf"^\s*{_PAGE_BREAK_CORE}\s*$", re.IGNORECASE)
-_PAGE_BREAKS = re.compile(rf"^[ \t]*{_PAGE_BREAK_CORE}[ \t\r]*(?:\n|$)", re.I | re.M)
 _RULE = re.compile(r"^\s*(?:[-=_*~—–][ \t]?){3,}\s*$")
 _SLASH_HEADING = re.compile(r"^\s*//[^/].*//\s*$")
 _DASHED_HEADING = re.compile(
@@ -412,14 +411,44 @@ def _accept(number: int, last: int | None, marked: bool, after_blank: bool) -> b
     return number == 1 or last < number <= last + (30 if marked or after_blank else 5)
 
 
-def _join(lines: list[str]) -> str:
-    """Hard-wrapped lines → prose; bullets and sub-items stay on their own lines."""
+def _drop_page_breaks(lines: list[str]) -> list[str]:
+    """Remove page-break lines with the blank lines around them; the text on both sides
+    joins up, unless a sentence ended before the break (then a blank line stays)."""
     out: list[str] = []
+    i = 0
+    while i < len(lines):
+        if not is_page_break(lines[i]):
+            out.append(_INLINE_PAGE_BREAK.sub("", lines[i]))
+            i += 1
+            continue
+        while out and not out[-1].strip():
+            out.pop()
+        i += 1
+        while i < len(lines) and (not lines[i].strip() or is_page_break(lines[i])):
+            i += 1
+        if out and i < len(lines) and _SENTENCE_END.search(out[-1]):
+            out.append("")
+    return out
+
+
+def _unwrapped(lines: list[str]) -> bool:
+    """True for a body written one line per paragraph (the site's Dec 2010 style)."""
+    text_lines = [line for line in lines if line.strip()]
+    return sum(len(line) > 100 for line in text_lines) > 0.2 * len(text_lines)
+
+
+def _join(lines: list[str], unwrapped: bool = False) -> str:
+    """Hard-wrapped lines → prose; bullets, sub-items and blank-line-separated sub-blocks
+    stay on their own lines (in an unwrapped body every line is its own)."""
+    out: list[str] = []
+    gap = True
     for raw in lines:
         line = " ".join(raw.split())
         if not line:
+            gap = True
             continue
-        if not out or _ITEM.match(raw):
+        if gap or unwrapped or _ITEM.match(raw):
+            gap = False
             out.append(line)
         elif out[-1].endswith("-") and out[-1][-2:-1].isalpha():  # hyphenated word
             out[-1] += line
@@ -591,9 +620,10 @@ def parse_telegram(text: str, *, ref_id: str = "") -> Cable:
     """Parse a telegram body (plain text, no anchors) into a Cable; never raises on any text."""
     published = text
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if _PAGE_HINT.search(text):
-        text = _INLINE_PAGE_BREAK.sub("", _PAGE_BREAKS.sub("", text))
     lines = text.split("\n")
+    if _PAGE_HINT.search(text):
+        lines = _drop_page_breaks(lines)
+    unwrapped = _unwrapped(lines)
     year = ref_id[:2] if ref_id[:2].isdigit() else ""
 
     blocks: list[_Block] = []
@@ -642,7 +672,7 @@ def parse_telegram(text: str, *, ref_id: str = "") -> Cable:
         body = _drop_headings(block.lines)
         if i == len(blocks) - 1:
             body = _drop_trailer(body)
-        texts.append(_join(body))
+        texts.append(_join(body, unwrapped))
         paragraphs.append(Paragraph(number=block.number, marking=block.marking, text=texts[-1]))
 
     return Cable(

@@ -113,6 +113,16 @@ def test_seed_paragraphs(seed: Cable) -> None:
         assert not any(is_page_break(line) for line in paragraph.text.split("\n"))
         assert "002 OF 003" not in paragraph.text and "003 OF 003" not in paragraph.text
     assert "Strengthening Law Enforcement" not in seed.paragraphs[0].text
+    lines = last.split("\n")  # bullets and blank-line-separated sub-blocks keep their lines
+    assert lines[0] == "Key Issues During Your Visit Include:"
+    assert [line[:10] for line in lines if line.startswith("--")] == [
+        "-- Border ",
+        "-- Drugs: ",
+        "-- Arms Tr",
+        "-- Immigra",
+    ]
+    assert lines[2].startswith("The protocols addressing border violence")
+    assert "into the international financial system. While taking" in last  # across a break
 
 
 # --- every page of the corpus ---------------------------------------------------------------

@@ -300,3 +300,18 @@ def test_unwrapped_body_with_glued_headings_and_inline_trailer() -> None:
     assert second.endswith("cannot be signed this year.")  # "Dredging Plans" was a heading
     assert third == "The dredging company wants a guarantee. The Ministry has no budget for it."
     assert fourth == "Comment: The deal may return in the spring. End Comment."
+
+
+def test_sub_blocks_keep_their_lines_and_page_breaks_join_sentences() -> None:
+    text = (
+        "1. (C) First block of the\nparagraph.\n\nSecond block,\nwrapped.\n-- a bullet that\n"
+        "wraps\n\nMEXICO 00002498  002 OF 003\n\ncontinues after the break.\n\n"
+        "2. (C) Next.\n"
+    )
+    cable = parse_telegram(text)
+    assert cable.paragraphs[0].text.split("\n") == [
+        "First block of the paragraph.",
+        "Second block, wrapped.",
+        "-- a bullet that wraps continues after the break.",
+    ]
+    assert cable.paragraphs[1].text == "Next."
