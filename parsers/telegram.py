@@ -275,8 +275,8 @@ _SENDER_WORDS = frozenset(["AMEMBASSY", "EMBASSY", "AMCONSUL", "CONSULATE", "USM
 
 
 def _origin_code(origin: str) -> str | None:
-    """`"LA PAZ"` → `"LAPAZ"`, `"SECSTATE WASHDC"` → `"STATE"`; None unless it is the origin
-    of published reference IDs."""
+    """`"LA PAZ"` → `"LAPAZ"`, `"SECSTATE WASHDC"` → `"STATE"`; None unless it is an origin of
+    published reference IDs or, failing that, a single word that could be one."""
     words = [w for w in re.split(r"[\s\-]+", origin.upper()) if w]
     if words and words[-1] == "WASHDC":
         words = words[:-1]
@@ -284,7 +284,10 @@ def _origin_code(origin: str) -> str | None:
         words = words[1:]
     name = "".join(words)
     name = _ORIGIN_ALIASES.get(name, name)
-    return name if name in KNOWN_ORIGINS else None
+    if name in KNOWN_ORIGINS:
+        return name
+    plausible = len(words) == 1 and len(name) >= 4 and name not in _REF_STOPWORDS
+    return name if plausible and set(name) != {"X"} else None
 
 
 def normalise_reference(year: str, origin: str, serial: str) -> str | None:
@@ -306,7 +309,7 @@ def _origin_words(before: str) -> tuple[str, int] | None:
         origin = " ".join(word for word, _ in spans[first:])
         if spans[first][0] not in _REF_STOPWORDS and _origin_code(origin):
             return origin, spans[first][1]
-    return None
+    return None  # (the last word alone was tried last: unknown single words count)
 
 
 def parse_references(text: str, year: str) -> tuple[str, ...]:
@@ -327,6 +330,8 @@ def parse_references(text: str, year: str) -> tuple[str, ...]:
         ym = _REF_YEAR.search(head)
         if not ym and head[-1:].isdigit():
             continue  # glued to other digits, e.g. a DTG such as 261447ZNOV08
+        if not ym and _origin_code(origin[0]) not in KNOWN_ORIGINS:
+            continue  # an origin no published cable has: only with an explicit year
         ref_year = ym.group(1) if ym else year
         ref = normalise_reference(ref_year, origin[0], m.group(1)) if ref_year else None
         if ref and ref not in found:

@@ -315,3 +315,8 @@ def test_sub_blocks_keep_their_lines_and_page_breaks_join_sentences() -> None:
         "-- a bullet that wraps continues after the break.",
     ]
     assert cable.paragraphs[1].text == "Next."
+
+
+def test_references_to_unknown_origins_only_as_single_words() -> None:
+    refs = parse_references("A. 09 ATLANTIS 5 B. STATUS OF FORCES AGREEMENT 2", "10")
+    assert refs == ("09ATLANTIS5",)  # an unknown origin counts with an explicit year only
