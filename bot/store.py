@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -502,14 +503,32 @@ def _get(conn: sqlite3.Connection, ref_id: str) -> Cable | None:
     return _build_cable(row, paragraphs)
 
 
+RANKED_SEARCH_BUDGET = 0.25
+"""Seconds a best-match search may take before falling back to newest-first (common words)."""
+
+_SEARCH = (
+    "SELECT c.ref_id, c.subject, c.created, snippet(cables_fts, -1, '**', '**', '…', 16)"
+    " FROM cables_fts JOIN cables AS c ON c.id = cables_fts.rowid"
+    " WHERE cables_fts MATCH ? ORDER BY {order} LIMIT ? OFFSET ?"
+)
+
+
 def _search(conn: sqlite3.Connection, match: str, limit: int, offset: int) -> list[SearchHit]:
-    rows = conn.execute(
-        "SELECT c.ref_id, c.subject, c.created,"
-        " snippet(cables_fts, -1, '**', '**', '…', 16)"
-        " FROM cables_fts JOIN cables AS c ON c.id = cables_fts.rowid"
-        " WHERE cables_fts MATCH ? ORDER BY rank LIMIT ? OFFSET ?",
-        (match, limit, offset),
-    ).fetchall()
+    deadline = time.perf_counter() + RANKED_SEARCH_BUDGET
+    conn.set_progress_handler(lambda: time.perf_counter() > deadline, 1_000)
+    try:
+        rows = conn.execute(
+            _SEARCH.format(order="bm25(cables_fts)"), (match, limit, offset)
+        ).fetchall()
+    except sqlite3.OperationalError as exc:
+        if "interrupted" not in str(exc):
+            raise
+        rows = None
+    finally:
+        conn.set_progress_handler(None, 0)
+    if rows is None:  # ranking every match of very common words is too slow: newest first
+        newest = _SEARCH.format(order="cables_fts.rowid DESC")
+        rows = conn.execute(newest, (match, limit, offset)).fetchall()
     return [
         SearchHit(ref_id=r, subject=s, created=_date(c), snippet=" ".join(snip.split()))
         for r, s, c, snip in rows

@@ -218,3 +218,14 @@ async def test_reads_do_not_block_the_event_loop(store: CableStore) -> None:
     task.cancel()
     assert ticks > 20, "the loop kept running while SQLite worked"
     assert time.perf_counter() - started < 10
+
+
+async def test_search_too_slow_to_rank_falls_back_to_newest(
+    store: CableStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await store.put([make_cable(f"10ATLANTIS{i}", n=30) for i in range(1, 301)])
+    ranked = await store.search("paragraph", limit=5)
+    monkeypatch.setattr("bot.store.RANKED_SEARCH_BUDGET", -1.0)
+    newest = await store.search("paragraph", limit=5)
+    assert [h.ref_id for h in newest] == [f"10ATLANTIS{i}" for i in range(300, 295, -1)]
+    assert len(ranked) == 5 and ranked != newest
