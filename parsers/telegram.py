@@ -82,6 +82,7 @@ _ITEM = re.compile(
     r"|^\s*(?:[A-Za-z]|\d{1,2}|[ivxIVX]{1,4})[.)]\s+\S"
     r"|^\s*\((?:[A-Za-z]|\d{1,2}|[ivxIVX]{1,4})\)\s+\S"
 )
+_MID_SENTENCE = re.compile(r"[a-z,;]\s*$")
 _SENTENCE_END = re.compile(r"""[.?!:;"')\]]\s*$""")
 
 # --- header fields of the body -----------------------------------------------------------
@@ -639,8 +640,16 @@ def parse_telegram(text: str, *, ref_id: str = "") -> Cable:
     for line in lines:
         m = _PARA_START.match(line)
         after_blank = not previous.strip()
+        # "...began on October\n5. FDP strategist": an unmarked number ending a wrapped sentence
+        wrapped = (
+            m is not None
+            and m.group("mark") is None
+            and len(previous.strip()) >= 45  # a full-width line, not a title
+            and _MID_SENTENCE.search(previous) is not None
+            and not _PARA_START.match(previous)
+        )
         previous = line
-        if m and _accept(int(m.group("num")), last, m.group("mark") is not None, after_blank):
+        if m and not wrapped and _accept(int(m["num"]), last, m["mark"] is not None, after_blank):
             number = int(m.group("num"))
             marking = " ".join(m.group("mark").upper().split()) if m.group("mark") else None
             heading = pending_heading

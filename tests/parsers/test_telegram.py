@@ -320,3 +320,14 @@ def test_sub_blocks_keep_their_lines_and_page_breaks_join_sentences() -> None:
 def test_references_to_unknown_origins_only_as_single_words() -> None:
     refs = parse_references("A. 09 ATLANTIS 5 B. STATUS OF FORCES AGREEMENT 2", "10")
     assert refs == ("09ATLANTIS5",)  # an unknown origin counts with an explicit year only
+
+
+def test_a_wrapped_date_is_not_a_paragraph() -> None:
+    text = (
+        "1. (C) Summary.\n\n2. (C) Formal coalition negotiations on a coalition agreement "
+        "began on October\n5. The strategist shared the schedule with us.\n\n"
+        "3. (C) Next point.\n"
+    )
+    cable = parse_telegram(text)
+    assert [p.number for p in cable.paragraphs] == [1, 2, 3]
+    assert "began on October 5. The strategist" in cable.paragraphs[1].text
