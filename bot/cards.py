@@ -272,18 +272,22 @@ def social_post(snippet: str, url: str, hashtags: Sequence[str]) -> str:
     return f"“{shorten(words, room, sentences=True)}” {tail}"
 
 
+def _block_quote(text: str) -> str:
+    return "\n".join(f"> {line}" if line.strip() else ">" for line in text.strip().splitlines())
+
+
 def _quote_block(heading: str, text: str, limit: int, link: str) -> str:
     """`**heading**` then `text` as a block quote, cut to `limit` with a link when too long."""
     head = f"**{heading}**\n"
-    body = "\n".join(f"> {line}" if line.strip() else ">" for line in text.strip().splitlines())
+    body = _block_quote(text)
     if len(head) + len(body) <= limit:
         return head + body
     more = f"\n[Read more]({link})"
     room = limit - len(head) - len(more)
     if room < 40:
         return shorten(head + f"[Read {heading}]({link})", limit)
-    flat = " ".join(text.split())
-    return head + "> " + shorten(flat, room - 2, sentences=True) + more
+    lines = text.strip()[:room].count("\n") + 1  # each line costs "> " in the quote
+    return head + _block_quote(shorten(text, room - 2 * lines, sentences=True)) + more
 
 
 def _fields(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TextIO
@@ -49,7 +50,10 @@ def card_renderable(card: Card) -> RenderableType:
         facts,
     ]
     if card.quote:
-        parts.append(Markdown(card.quote))
+        # Discord keeps a quote's line breaks and ends it at a line without ">"; Markdown
+        # needs hard breaks and a blank line for the same.
+        quote = re.sub(r"\n(?!>)", "\n\n", card.quote.replace("\n>", "  \n>"))
+        parts.append(Markdown(quote, hyperlinks=False))
     parts.append(Text(" ".join(card.hashtags), style="bold"))
     if card.topic_hashtags:
         parts.append(Text(" ".join(card.topic_hashtags), style="dim"))
