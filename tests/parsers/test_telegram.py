@@ -324,10 +324,11 @@ def test_references_to_unknown_origins_only_as_single_words() -> None:
 
 def test_a_wrapped_date_is_not_a_paragraph() -> None:
     text = (
-        "1. (C) Summary.\n\n2. (C) Formal coalition negotiations on a coalition agreement "
-        "began on October\n5. The strategist shared the schedule with us.\n\n"
+        "1. (C) Summary.\n\n2. (C) Formal coalition negotiations between the parties\n"
+        "on a coalition agreement began in Berlin on the morning of October\n"
+        "5. The strategist shared the schedule with us.\n\n"
         "3. (C) Next point.\n"
     )
     cable = parse_telegram(text)
     assert [p.number for p in cable.paragraphs] == [1, 2, 3]
-    assert "began on October 5. The strategist" in cable.paragraphs[1].text
+    assert "on the morning of October 5. The strategist" in cable.paragraphs[1].text
