@@ -82,6 +82,7 @@ _ITEM = re.compile(
     r"|^\s*(?:[A-Za-z]|\d{1,2}|[ivxIVX]{1,4})[.)]\s+\S"
     r"|^\s*\((?:[A-Za-z]|\d{1,2}|[ivxIVX]{1,4})\)\s+\S"
 )
+_NUMBER_ITEM = re.compile(r"^\s*\d{1,3}\.\s")
 _MID_SENTENCE = re.compile(r"[a-z,;]\s*$")
 _SENTENCE_END = re.compile(r"""[.?!:;"')\]]\s*$""")
 
@@ -453,7 +454,8 @@ def _join(lines: list[str], unwrapped: bool = False) -> str:
         if not line:
             gap = True
             continue
-        if gap or unwrapped or _ITEM.match(raw):
+        numbered_wrap = _NUMBER_ITEM.match(raw) and out and _MID_SENTENCE.search(out[-1])
+        if gap or unwrapped or (_ITEM.match(raw) and not numbered_wrap):
             gap = False
             out.append(line)
         elif out[-1].endswith("-") and out[-1][-2:-1].isalpha():  # hyphenated word
