@@ -132,7 +132,9 @@ _STOPS_BLOCK = re.compile(
     r"|DERIVED\s+FROM|REASONS?\b)",
     re.IGNORECASE,
 )
-_CLASSIFIED_BY = re.compile(r"^\s*(?:CLASSIFIED|DECLASSIFIED)\s+BY\b", re.IGNORECASE)
+_CLASSIFIED_BY = re.compile(
+    r"^\s*(?:CLASSIFIED|Classified|DECLASSIFIED|Declassified)\s+(?:BY|By|by)\b"
+)
 _SUMMARY_WORDS = (
     r"(?:(?:BEGIN|INTRODUCTION\s+AND|EXECUTIVE)\s+)?SUMMARY"
     r"(?:\s+AND\s+(?:COMMENT|ACTION\s+REQUEST|INTRODUCTION|ACTION\s+REQUESTED))?"
@@ -471,7 +473,8 @@ def _decorated(line: str) -> bool:
 
 
 def _drop_headings(lines: list[str]) -> list[str]:
-    """Remove dash-underlined, `//HEADING//` and free-standing heading lines from a block."""
+    """Remove dash-underlined, `//HEADING//` and free-standing heading lines, and
+    `Classified By:` lines, from a paragraph's lines."""
     kept: list[str] = []
     skip_to = -1
     decorated = [_decorated(line) for line in lines]
@@ -488,6 +491,8 @@ def _drop_headings(lines: list[str]) -> list[str]:
             or (decorated[i] and (_SLASH_HEADING.match(line) or _DASHED_HEADING.match(line)))
         ):
             continue
+        elif _CLASSIFIED_BY.match(line):  # with its wrapped lines, up to a blank line
+            skip_to = next((j for j in range(i + 1, len(lines)) if not lines[j].strip()), i)
         elif line.lstrip().startswith("//") and (
             end := next(
                 (

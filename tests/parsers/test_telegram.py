@@ -332,3 +332,15 @@ def test_a_wrapped_date_is_not_a_paragraph() -> None:
     cable = parse_telegram(text)
     assert [p.number for p in cable.paragraphs] == [1, 2, 3]
     assert "on the morning of October 5. The strategist" in cable.paragraphs[1].text
+
+
+def test_classified_by_lines_are_not_paragraph_text() -> None:
+    text = (
+        "1. (C) First.\n\nClassified By: Someone, for reasons 1.4\n(b) and (d)\n\n"
+        "More text of one, on papers\nclassified by the ministry.\n\n2. (C) Two."
+    )
+    cable = parse_telegram(text)
+    assert [p.text for p in cable.paragraphs] == [
+        "First.\nMore text of one, on papers classified by the ministry.",
+        "Two.",
+    ]
