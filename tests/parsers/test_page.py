@@ -8,6 +8,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
 from parsers.models import Cable, NotACableError
@@ -207,3 +209,33 @@ def test_bench_still_runs(corpus_pages: Path, capsys: pytest.CaptureFixture[str]
     assert bench.main([str(corpus_pages), "--limit", "2", "--repeat", "1"]) == 0
     out = capsys.readouterr().out
     assert "parsers.page.parse_page" in out and "BeautifulSoup baseline" in out
+
+
+_page_bits = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(
+        [
+            "<table class='cable'>",
+            "<td>08MEXICO2498</td>",
+            "<td>2008-08-14 18:42</td>",
+            "<td>not a date</td>",
+            "<pre>",
+            "</pre>",
+            "<h3>Viewing cable 08MEXICO2498, X</h3>",
+            "Reference ID Created Released Classification Origin\n",
+            "08MEXICO2498 2008-08-14 18:42 2011-08-26 00:00 SECRET Embassy Mexico\n",
+            "1. (C) text\n",
+        ]
+    ),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_page_bits, max_size=20).map("".join))
+def test_any_text_is_a_cable_or_a_clear_not_a_cable_error(text: str) -> None:
+    try:
+        cable = parse_any(text)
+    except NotACableError as exc:
+        assert str(exc)
+    else:
+        assert isinstance(cable, Cable)
