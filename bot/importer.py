@@ -147,6 +147,7 @@ async def import_dump(
     if workers is None:
         workers = (os.cpu_count() or 1) if total - saved.position > 32_000_000 else 1
     tell = _Teller(path.name, total, progress)
+    progress(saved.position, total, saved.row - 1)
     position, row = saved.position, saved.row
     with path.open("rb") as fh:
         fh.seek(position)
@@ -292,6 +293,7 @@ async def import_pages(
         saved = Checkpoint(source, fingerprint, position=0, row=1)
     run = _Run(store, saved, batch_size, on_error)
     resumed_at = saved.row if saved.position else None
+    progress(saved.position, len(files), saved.position)
     for index in range(saved.position, len(files)):
         page = files[index]
         try:
@@ -364,6 +366,22 @@ class ErrorPrinter:
             print(f"error: more than {self.limit} errors; counting the rest", file=self.stream)
 
 
+class _Pace:
+    """Rate and ETA of this run (an import resumed mid-way starts from its checkpoint)."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.base: tuple[int, int] | None = None
+
+    def __call__(self, done: int, total: int, rows: int) -> tuple[float, float]:
+        if self.base is None:
+            self.base = (done, rows)
+        elapsed = max(time.perf_counter() - self.started, 1e-9)
+        speed = (done - self.base[0]) / elapsed
+        eta = (total - done) / speed if speed > 0 else 0.0
+        return (rows - self.base[1]) / elapsed, eta
+
+
 class LineProgress:
     """Quiet progress for logs: one line at most every `every` seconds."""
 
@@ -371,20 +389,18 @@ class LineProgress:
         self.label = label
         self.stream = stream or sys.stderr
         self.every = every
-        self.started = time.perf_counter()
-        self.last = self.started
+        self.pace = _Pace()
+        self.last = time.perf_counter()
 
     def __call__(self, done: int, total: int, rows: int) -> None:
+        rate, eta = self.pace(done, total, rows)
         now = time.perf_counter()
         if now - self.last < self.every and done < total:
             return
         self.last = now
-        elapsed = max(now - self.started, 1e-9)
         share = done / total if total else 1.0
-        eta = elapsed * (1 - share) / share if share else 0.0
         print(
-            f"{self.label}: {share:6.1%}, {rows:,} rows, {rows / elapsed:,.0f} rows/s, "
-            f"ETA {eta:,.0f} s",
+            f"{self.label}: {share:6.1%}, {rows:,} rows, {rate:,.0f} rows/s, ETA {eta:,.0f} s",
             file=self.stream,
         )
 
@@ -393,12 +409,12 @@ class RichProgress:
     """A rich progress bar (rate, rows, ETA) for terminals."""
 
     def __init__(self, label: str, progress: rich.progress.Progress) -> None:
-        self.started = time.perf_counter()
+        self.pace = _Pace()
         self.progress = progress
         self.task = progress.add_task(label, total=None, rows=0, rate="")
 
     def __call__(self, done: int, total: int, rows: int) -> None:
-        rate = rows / max(time.perf_counter() - self.started, 1e-9)
+        rate, _ = self.pace(done, total, rows)
         self.progress.update(
             self.task, completed=done, total=total, rows=rows, rate=f"{rate:,.0f} rows/s"
         )
