@@ -92,7 +92,8 @@ def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "import",
         help="import a cables.csv dump or a folder of cable pages into the store",
         description="Import cables into the store (CABLEBOT_STORE_PATH). Resumable: after an "
-        "interruption, run the same command again; re-imports only update what changed.",
+        "interruption, run the same command again; re-imports only update what changed. "
+        "Exit status 1 when some rows or pages could not be imported (they are listed).",
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="a cables.csv file or a folder")
     p.add_argument("--batch", type=int, default=None, help="cables per transaction")
