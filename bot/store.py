@@ -97,7 +97,24 @@ CREATE TRIGGER cables_au AFTER UPDATE OF subject, body ON cables BEGIN
 END;
 """
 
-MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1,)
+_V2_PARAGRAPHS_IN_ROWID_ORDER = """
+CREATE TABLE paragraphs_v2 (
+    ref_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    number INTEGER NOT NULL,
+    marking TEXT,
+    text TEXT NOT NULL
+);
+INSERT INTO paragraphs_v2 (ref_id, seq, number, marking, text)
+    SELECT ref_id, seq, number, marking, text FROM paragraphs ORDER BY ref_id, seq;
+DROP TABLE paragraphs;
+ALTER TABLE paragraphs_v2 RENAME TO paragraphs;
+CREATE UNIQUE INDEX paragraphs_ref ON paragraphs (ref_id, seq);
+"""
+"""Paragraph texts are appended in rowid order (dense pages, one cable's paragraphs together)
+instead of a WITHOUT ROWID tree split by random ref_id inserts (half-empty pages)."""
+
+MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1, _V2_PARAGRAPHS_IN_ROWID_ORDER)
 """Migration scripts; MIGRATIONS[i] moves the schema from version i to i + 1."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.store import SCHEMA_VERSION, CableStore, Checkpoint, StoreError, fts_query
+from bot.store import MIGRATIONS, SCHEMA_VERSION, CableStore, Checkpoint, StoreError, fts_query
 from parsers.models import Cable, Paragraph
 from tests.bot.library_helpers import make_cable
 
@@ -229,3 +229,23 @@ async def test_search_too_slow_to_rank_falls_back_to_newest(
     newest = await store.search("paragraph", limit=5)
     assert [h.ref_id for h in newest] == [f"10ATLANTIS{i}" for i in range(300, 295, -1)]
     assert len(ranked) == 5 and ranked != newest
+
+
+async def test_a_version_1_store_is_migrated_with_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(MIGRATIONS[0])
+        conn.execute("PRAGMA user_version = 1")
+        conn.execute(
+            "INSERT INTO cables (ref_id, classification, origin, subject, meta, header, body, hash)"
+            " VALUES ('10ATLANTIS1', 'SECRET', 'Embassy Atlantis', 'S', '{}', '', 'b', x'00')"
+        )
+        conn.executemany(
+            "INSERT INTO paragraphs VALUES ('10ATLANTIS1', ?, ?, 'S', ?)",
+            [(1, 2, "second"), (0, 1, "first")],
+        )
+    async with await CableStore.open(path) as store:
+        cable = await store.get("10ATLANTIS1")
+        assert cable is not None
+        assert [(p.number, p.text) for p in cable.paragraphs] == [(1, "first"), (2, "second")]
+        assert (await store.stats()).schema_version == SCHEMA_VERSION == 2
