@@ -280,12 +280,17 @@ async def import_pages(
     on_error: Callable[[str], None] = lambda _: None,
     progress: Progress = _no_progress,
 ) -> ImportSummary:
-    """Import every cable page (.html, .htm, saved .txt) of a folder, in name order."""
+    """Import one cable page, or every page (.html, .htm, saved .txt) of a folder in name order."""
     from parsers.page import parse_page
 
     started = time.perf_counter()
     source = str(folder.resolve())
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in PAGE_SUFFIXES and p.is_file())
+    if folder.is_dir():
+        files = sorted(
+            p for p in folder.iterdir() if p.suffix.lower() in PAGE_SUFFIXES and p.is_file()
+        )
+    else:
+        files = [folder]
     names = "\n".join(p.name for p in files).encode()
     fingerprint = f"{len(files)}:{hashlib.blake2b(names, digest_size=12).hexdigest()}"
     saved = await store.checkpoint(source)
@@ -333,8 +338,8 @@ async def import_path(
     progress: Progress = _no_progress,
     workers: int | None = None,
 ) -> ImportSummary:
-    """Import a dump file or a folder of pages, whichever `path` is."""
-    if path.is_dir():
+    """Import a dump file, one cable page or a folder of pages, whichever `path` is."""
+    if path.is_dir() or (path.is_file() and path.suffix.lower() in PAGE_SUFFIXES):
         return await import_pages(
             store, path, batch_size=batch_size, on_error=on_error, progress=progress
         )

@@ -108,6 +108,15 @@ async def test_page_folder_import(tmp_path: Path) -> None:
         assert (second.imported, second.skipped, second.errors) == (0, 2, 1)
 
 
+async def test_a_single_saved_page_is_imported_as_a_page(tmp_path: Path) -> None:
+    page = Path(__file__).resolve().parents[1] / "fixtures" / "pages" / "09ELBONIA1234.txt"
+    async with await CableStore.open(tmp_path / "c.db") as store:
+        summary = await import_path(store, page)
+        assert (summary.imported, summary.errors) == (1, 0)
+        cable = await store.get("09ELBONIA1234")
+        assert cable is not None and cable.paragraphs
+
+
 async def test_real_corpus_pages_import(corpus_pages: Path, tmp_path: Path) -> None:
     errors: list[str] = []
     async with await CableStore.open(tmp_path / "c.db") as store:
