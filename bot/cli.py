@@ -241,12 +241,12 @@ def _bot_context() -> tuple[Any, dict[str, str] | None]:
         raise CliError(f"{exc} (CABLEBOT_TAGS_PATH)") from exc
 
 
-async def _open_library(settings: Any) -> Any:
+async def _open_library(settings: Any, *, fetch_month_index: bool = False) -> Any:
     from bot.library import CableLibrary
     from bot.store import StoreError
 
     try:
-        return await CableLibrary.open(settings)
+        return await CableLibrary.open(settings, fetch_month_index=fetch_month_index)
     except (StoreError, OSError) as exc:
         raise CliError(f"cannot open the cable store {settings.store_file}: {exc}") from exc
 
@@ -345,7 +345,7 @@ def _run_run(args: argparse.Namespace) -> int:
     discord.utils.setup_logging(level=logging.INFO)
 
     async def go() -> None:
-        library = await _open_library(settings)
+        library = await _open_library(settings, fetch_month_index=True)
         async with library, Cablebot(library, settings, tag_meanings=meanings) as bot:
             await bot.start(token)
 
