@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import re
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -24,24 +23,8 @@ from bot.library import (
 )
 from bot.mirror import CableMirror
 from bot.store import CableStore
+from tests.bot.conftest import CABLE_PATH
 from tests.bot.library_helpers import make_cable, site_page
-
-CABLE_PATH = re.compile(r"/cable/(\d{4})/(\d\d)/(\w+)\.html")
-
-
-@pytest.fixture(scope="module")
-def http_server() -> Iterator[HTTPServer]:
-    srv = HTTPServer(host="127.0.0.1", threaded=True)
-    srv.start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def server(http_server: HTTPServer) -> Iterator[HTTPServer]:
-    http_server.clear()
-    yield http_server
-    http_server.clear()
 
 
 def settings_for(tmp_path: Path, server: HTTPServer | None = None, **extra: object) -> Settings:

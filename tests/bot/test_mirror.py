@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import re
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,24 +22,8 @@ from bot.mirror import (
     retry_after,
     year_of,
 )
+from tests.bot.conftest import CABLE_PATH
 from tests.bot.library_helpers import site_page
-
-CABLE_PATH = re.compile(r"/cable/(\d{4})/(\d\d)/(\w+)\.html")
-
-
-@pytest.fixture(scope="module")
-def http_server() -> Iterator[HTTPServer]:
-    srv = HTTPServer(host="127.0.0.1", threaded=True)
-    srv.start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def server(http_server: HTTPServer) -> Iterator[HTTPServer]:
-    http_server.clear()
-    yield http_server
-    http_server.clear()
 
 
 def template(server: HTTPServer, path: str = "/cable/{year}/{month}/{ref_id}.html") -> str:
