@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, NamedTuple, Self, TypeVar
 
 from pydantic import BaseModel
 
@@ -114,7 +114,20 @@ CREATE UNIQUE INDEX paragraphs_ref ON paragraphs (ref_id, seq);
 """Paragraph texts are appended in rowid order (dense pages, one cable's paragraphs together)
 instead of a WITHOUT ROWID tree split by random ref_id inserts (half-empty pages)."""
 
-MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1, _V2_PARAGRAPHS_IN_ROWID_ORDER)
+_V3_REPLIES = """
+CREATE TABLE replies (
+    trigger_id INTEGER PRIMARY KEY,
+    channel_id INTEGER NOT NULL,
+    reply_id INTEGER NOT NULL,
+    author_id INTEGER NOT NULL,
+    at REAL NOT NULL
+);
+CREATE INDEX replies_reply ON replies (reply_id);
+CREATE INDEX replies_at ON replies (at);
+"""
+"""Which bot reply answers which message, so edits and deletes are followed across restarts."""
+
+MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1, _V2_PARAGRAPHS_IN_ROWID_ORDER, _V3_REPLIES)
 """Migration scripts; MIGRATIONS[i] moves the schema from version i to i + 1."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -158,6 +171,14 @@ class LibraryStats(BaseModel):
     last_created: datetime | None
     size_bytes: int
     schema_version: int
+
+
+class FollowedReply(NamedTuple):
+    """Where the bot's reply to a message is, and who wrote that message."""
+
+    channel_id: int
+    reply_id: int
+    author_id: int
 
 
 @dataclass(frozen=True)
@@ -454,7 +475,35 @@ class CableStore:
         data: dict[str, object] = json.loads(rows[0][0]) if rows else {}
         return data
 
+    async def followed(self, trigger_id: int, since: float) -> FollowedReply | None:
+        """The reply to message `trigger_id`, if it was remembered at or after `since`."""
+        rows = await self._reader.run(
+            _all,
+            "SELECT channel_id, reply_id, author_id FROM replies WHERE trigger_id = ? AND at >= ?",
+            trigger_id,
+            since,
+        )
+        return FollowedReply(*rows[0]) if rows else None
+
     # writes ------------------------------------------------------------------------------
+
+    async def remember_reply(
+        self, trigger_id: int, reply: FollowedReply, at: float, *, forget_before: float
+    ) -> None:
+        """Remember that `reply` answers message `trigger_id`; drop entries older than
+        `forget_before` in the same transaction."""
+        await self._writer.run(_remember_reply, trigger_id, reply, at, forget_before)
+
+    async def forget_reply(
+        self, *, trigger_id: int | None = None, reply_id: int | None = None
+    ) -> None:
+        """Stop following a trigger message, or whichever message `reply_id` answered."""
+        if trigger_id is not None:
+            await self._writer.run(
+                _write, "DELETE FROM replies WHERE trigger_id = ?", [(trigger_id,)]
+            )
+        if reply_id is not None:
+            await self._writer.run(_write, "DELETE FROM replies WHERE reply_id = ?", [(reply_id,)])
 
     async def put(
         self, cables: Iterable[Cable | PreparedCable], checkpoint: Checkpoint | None = None
@@ -651,3 +700,15 @@ def _put_months(conn: sqlite3.Connection, pairs: Iterable[tuple[str, int]]) -> i
     with _transaction(conn):
         conn.executemany("INSERT OR REPLACE INTO months (ref_id, month) VALUES (?, ?)", pairs)
     return int(conn.execute("SELECT count(*) FROM months").fetchone()[0])
+
+
+def _remember_reply(
+    conn: sqlite3.Connection, trigger_id: int, reply: FollowedReply, at: float, forget_before: float
+) -> None:
+    with _transaction(conn):
+        conn.execute("DELETE FROM replies WHERE at < ?", (forget_before,))
+        conn.execute(
+            "INSERT OR REPLACE INTO replies (trigger_id, channel_id, reply_id, author_id, at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (trigger_id, *reply, at),
+        )

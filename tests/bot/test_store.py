@@ -14,7 +14,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.store import MIGRATIONS, SCHEMA_VERSION, CableStore, Checkpoint, StoreError, fts_query
+from bot.store import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    CableStore,
+    Checkpoint,
+    FollowedReply,
+    StoreError,
+    fts_query,
+)
 from parsers.models import Cable, Paragraph
 from tests.bot.library_helpers import make_cable
 
@@ -248,4 +256,20 @@ async def test_a_version_1_store_is_migrated_with_its_data(tmp_path: Path) -> No
         cable = await store.get("10ATLANTIS1")
         assert cable is not None
         assert [(p.number, p.text) for p in cable.paragraphs] == [(1, "first"), (2, "second")]
-        assert (await store.stats()).schema_version == SCHEMA_VERSION == 2
+        assert (await store.stats()).schema_version == SCHEMA_VERSION
+
+
+async def test_replies_are_remembered_until_forgotten_or_too_old(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    async with await CableStore.open(path) as store:
+        await store.remember_reply(1, FollowedReply(10, 100, 7), at=1000.0, forget_before=0.0)
+        await store.remember_reply(2, FollowedReply(10, 200, 8), at=2000.0, forget_before=0.0)
+    async with await CableStore.open(path) as store:  # they survive a restart
+        assert await store.followed(1, since=0.0) == FollowedReply(10, 100, 7)
+        assert await store.followed(1, since=1500.0) is None  # older than the window
+        await store.forget_reply(reply_id=200)
+        assert await store.followed(2, since=0.0) is None
+        await store.remember_reply(3, FollowedReply(11, 300, 9), at=3000.0, forget_before=1500.0)
+        assert await store.followed(1, since=0.0) is None  # pruned by the later remember
+        await store.forget_reply(trigger_id=3)
+        assert await store.followed(3, since=0.0) is None
