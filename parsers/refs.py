@@ -2,8 +2,9 @@
 
 A reference is a published reference ID (`08MEXICO2498`, any letter case, bare, as a hashtag or
 inside a cable-site link) optionally followed by a paragraph request (`¶5`, `paras 5-7`, `:5`,
-`#par5`, ...) or preceded by one (`¶5 of 08MEXICO2498`). Code spans and `<...>` spans are
-skipped: in chat they mean "do not expand".
+`#par5`, ...) or preceded by one (`¶5 of 08MEXICO2498`); between two IDs, a list is split at
+its last marker (`09OSLO12 ¶9 and ¶2 of 09OSLO777`). Code spans and `<...>` spans are skipped:
+in chat they mean "do not expand".
 """
 
 from __future__ import annotations
@@ -31,20 +32,28 @@ _HIDDEN = re.compile(r"```.*?```|``(?:[^`]|`(?!`))+?``|`[^`]+`|<[^\s<>][^<>\n]*>
 
 _WS = r"[^\S\n]"  # whitespace within a line; quantified possessively so nothing backtracks
 _NUM = r"[0-9]+(?![0-9A-Za-z])"
-_RANGE = rf"{_WS}*+(?:[-–—]|(?i:to|through|thru)(?={_WS}|[0-9])){_WS}*+"
+_DASHES = "‐‑–—−-"  # hyphens, dashes and minus; `-` last so it stays literal in a class
+_RANGE = rf"{_WS}*+(?:[{_DASHES}]|(?i:to|through|thru)(?={_WS}|[0-9]|¶)){_WS}*+(?:¶+{_WS}*+)?"
 _ITEM = rf"{_NUM}(?:{_RANGE}{_NUM})?"
-_SEP = rf"{_WS}*+(?:,{_WS}*+(?i:and\b)?|&|(?i:and\b)){_WS}*+(?:¶+{_WS}*+)?"
+# Between items: a comma, `and` or `&`, each optionally followed by a marker, or a marker alone
+# (`¶5 ¶7`). Single-letter markers (`p6`) are not taken inside a list: too often something else.
+_INNER = rf"(?:[¶§]+|(?i:paragraphs?|paras?)\.?){_WS}*+#?"
+_JOIN = rf"(?:,{_WS}*+(?i:and\b)?|&|(?i:and\b))"
+_SEP = rf"{_WS}*+(?:{_JOIN}{_WS}*+(?:{_INNER})?|{_INNER}){_WS}*+"
 _LIST = rf"(?>{_ITEM}(?:{_SEP}{_ITEM})*)"
-_MARKER = r"(?:[¶§]+|(?i:paragraphs?|paras?|pars?|pp?)\.?)"
+_MARKER = rf"(?:[¶§]+|(?i:paragraphs?|paras?|pars?|pp?)\.?){_WS}*+#?"
 _OF = rf"{_WS}++(?i:of|in|from){_WS}++(?:(?i:the){_WS}++)?(?:(?i:cable){_WS}++)?#?"
+_FORMAT = r"[*_~|]{0,4}"  # Markdown bold, italics, strike-through and spoiler marks
 
 _AFTER = re.compile(
     r"(?:_[A-Za-z])?(?:\.html?)?(?:"
     rf"#(?i:par|p)(?P<anchor>{_NUM})"
     rf"|[:/](?P<attached>{_LIST})"
-    rf"|[*_~|]{{0,4}}{_WS}*+(?:,{_WS}*+)?(?:\({_WS}*+)?{_MARKER}{_WS}*+(?P<listed>{_LIST})\)?"
-    rf")(?!{_OF}[0-9]{{2,}}[A-Za-z])"
+    rf"|(?:['’]s)?{_FORMAT}{_WS}*+(?:[,:{_DASHES}]{_WS}*+)?(?:[(\[]{_WS}*+)?{_FORMAT}"
+    rf"#?{_MARKER}{_WS}*+(?P<listed>{_LIST})[)\]]?"
+    r")"
 )
+_OF_NEXT = re.compile(_OF)
 _BEFORE = re.compile(rf"(?<![^\W_]){_MARKER}{_WS}*+(?P<listed>{_LIST}){_OF}\Z")
 _LIST_ITEM = re.compile(rf"({_NUM})(?:{_RANGE}({_NUM}))?")
 _REVERSE_REACH = 80
@@ -113,9 +122,9 @@ def find_requests(text: str, *, max_requests: int = 5, max_paragraphs: int = 10)
             start = before.start()
             numbers += _LIST_ITEM.findall(before["listed"])
         after = _AFTER.match(scan, end)
-        if after:
-            end = after.end()
-            listed = after["anchor"] or after["attached"] or after["listed"]
+        own = _own_part(scan, after) if after else None
+        if own:
+            end, listed = own
             numbers += _LIST_ITEM.findall(listed)
         done = end
         paragraphs, problem = _paragraphs(numbers, max_paragraphs)
@@ -126,6 +135,32 @@ def find_requests(text: str, *, max_requests: int = 5, max_paragraphs: int = 10)
 
 def _hides(text: str) -> bool:
     return "`" in text or "<" in text
+
+
+def _own_part(scan: str, after: re.Match[str]) -> tuple[int, str] | None:
+    """Where the paragraph part after an ID ends and its numbers, as far as they are the ID's.
+
+    A part followed by `of <ID>` belongs to that later ID (`08MEXICO2498 ¶5 of 09STATE1`),
+    except the items before its last marker: `09OSLO12 ¶9 and ¶0 of 09OSLO777` keeps ¶9 here.
+    """
+    listed = after["anchor"] or after["attached"] or after["listed"]
+    if scan[after.end() - 1] in ")]" or not _cites_next(scan, after.end()):
+        return after.end(), listed
+    if after["listed"] is None:
+        return None
+    items = list(_LIST_ITEM.finditer(listed))
+    for index in range(len(items) - 1, 0, -1):
+        gap = listed[items[index - 1].end() : items[index].start()]
+        if any(mark in gap for mark in "¶§pP"):
+            return after.start("listed") + items[index - 1].end(), listed[: items[index - 1].end()]
+    return None
+
+
+def _cites_next(scan: str, at: int) -> bool:
+    """True when `of <ID>` (or `in`, `from`) starts at `at`: the reverse form of a later ID."""
+    of = _OF_NEXT.match(scan, at)
+    token = _TOKEN.match(scan, of.end()) if of else None
+    return token is not None and _canonical(token[0]) is not None
 
 
 def _canonical(token: str) -> str | None:

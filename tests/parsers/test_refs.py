@@ -123,6 +123,80 @@ TABLE: list[tuple[str, list[Want]]] = [
         "08MEXICO2498 ¶0 then 08MEXICO2498 ¶5",
         [r(M, problem="¶0 is not a paragraph number"), r(M, 5)],
     ),
+    # a list before `of <ID>`: items up to its last marker stay with the ID before (¶0 as above)
+    (
+        "09OSLO12 ¶9 and ¶0 of 09OSLO777",
+        [r("09OSLO12", 9), r("09OSLO777", problem="¶0 is not a paragraph number")],
+    ),
+    (
+        "08MEXICO2498 ¶5 and ¶0 of 09STATE120288",
+        [r(M, 5), r(S, problem="¶0 is not a paragraph number")],
+    ),
+    ("08MEXICO2498 ¶5, ¶6 and ¶7 of 09STATE120288", [r(M, 5, 6), r(S, 7)]),
+    ("08MEXICO2498 ¶5 para 7 of 09STATE120288", [r(M, 5), r(S, 7)]),
+    ("08MEXICO2498 ¶5 and 6 of 09STATE120288", [r(M), r(S, 5, 6)]),
+    ("08MEXICO2498 ¶5-7 of 10BERLIN12", [r(M), r("10BERLIN12", 5, 6, 7)]),
+    ("08MEXICO2498 ¶4 in 2010s coverage", [r(M, 4)]),
+    ("08MEXICO2498 (¶5) of 09STATE120288 too", [r(M, 5), r(S)]),
+    # how people type in Discord: notations, punctuation and Markdown around IDs and paragraphs
+    ("paras 3-5 of 08MEXICO2498", [r(M, 3, 4, 5)]),
+    ("08MEXICO2498 ¶¶ 2, 4", [r(M, 2, 4)]),
+    ("08MEXICO2498 paragraph 3 and 7", [r(M, 3, 7)]),
+    ("08MEXICO2498 (para 4)", [r(M, 4)]),
+    ("08MEXICO2498 (paragraphs 3 and 7)", [r(M, 3, 7)]),
+    ("08MEXICO2498 [¶5]", [r(M, 5)]),
+    ("(para 4 of 08MEXICO2498)", [r(M, 4)]),
+    ("look at 08mexico2498 para 5.", [r(M, 5)]),
+    ("08MEXICO2498 paras. 3, 4, and 5", [r(M, 3, 4, 5)]),
+    ("08MEXICO2498 ¶5, 6, 7, and 8", [r(M, 5, 6, 7, 8)]),
+    ("08MEXICO2498 ¶3,¶4", [r(M, 3, 4)]),
+    ("08MEXICO2498 ¶¶3–5, 8", [r(M, 3, 4, 5, 8)]),
+    ("08MEXICO2498 ¶5-7,9", [r(M, 5, 6, 7, 9)]),
+    ("08MEXICO2498 paragraphs 3 through 5", [r(M, 3, 4, 5)]),
+    ("08MEXICO2498 paras 3 thru 5", [r(M, 3, 4, 5)]),
+    ("08MEXICO2498 ¶3-¶5", [r(M, 3, 4, 5)]),
+    ("08MEXICO2498 ¶3 to ¶5", [r(M, 3, 4, 5)]),
+    ("08MEXICO2498 ¶ 5 \u2011 7", [r(M, 5, 6, 7)]),
+    ("08MEXICO2498 para 5, para 7", [r(M, 5, 7)]),
+    ("08MEXICO2498 ¶5 and para 7", [r(M, 5, 7)]),
+    ("08MEXICO2498 ¶5 ¶7", [r(M, 5, 7)]),
+    ("08MEXICO2498 para #5", [r(M, 5)]),
+    ("08MEXICO2498 #par5", [r(M, 5)]),
+    ("08MEXICO2498's ¶5", [r(M, 5)]),
+    ("08MEXICO2498’s para 5 says", [r(M, 5)]),
+    ("08MEXICO2498 - ¶5 is damning", [r(M, 5)]),
+    ("08MEXICO2498: para 5", [r(M, 5)]),
+    ("08MEXICO2498 - 5", [r(M)]),
+    ("the 5th paragraph of 08MEXICO2498", [r(M)]),
+    ("#08mexico2498 ¶5", [r(M, 5)]),
+    ("“08MEXICO2498” and '09STATE120288'", [r(M), r(S)]),
+    ("The cable (08MEXICO2498, ¶5) says", [r(M, 5)]),
+    ("see 08MEXICO2498, 09STATE120288 and 10BERLIN12", [r(M), r(S), r("10BERLIN12")]),
+    ("08MEXICO2498 para 5 and 09STATE120288 para 2", [r(M, 5), r(S, 2)]),
+    ("08MEXICO2498 ¶5, 09STATE120288 ¶2", [r(M, 5), r(S, 2)]),
+    ("08MEXICO2498 ¶5\n09STATE120288 ¶2", [r(M, 5), r(S, 2)]),
+    ("Para 5 of 08MEXICO2498 and para 2 of 09STATE120288", [r(M, 5), r(S, 2)]),
+    ("<@123456789012345678> ¶5 of 08MEXICO2498", [r(M, 5)]),
+    ("||08MEXICO2498 ¶5||", [r(M, 5)]),
+    ("||08MEXICO2498|| ¶5", [r(M, 5)]),
+    ("08MEXICO2498 ||¶5||", [r(M, 5)]),
+    ("**08MEXICO2498 ¶5**", [r(M, 5)]),
+    ("08MEXICO2498 **¶5**", [r(M, 5)]),
+    ("**08MEXICO2498**: ¶5", [r(M, 5)]),
+    ("`08MEXICO2498` is the wrong one, 09STATE120288 is right", [r(S)]),
+    ("`08MEXICO2498 ¶5` vs 08MEXICO2498 ¶7", [r(M, 7)]),
+    ("08MEXICO2498 `¶5`", [r(M)]),
+    ("`||08MEXICO2498||`", []),
+    (f"[the Mexico cable]({URL}#par5)", [r(M, 5)]),
+    (f"[08MEXICO2498 ¶5]({URL}#par5)", [r(M, 5)]),
+    (f"[08MEXICO2498](<{URL}>)", [r(M)]),
+    ("https://wikileaks.org/plusd/cables/08MEXICO2498_a.html#par5", [r(M, 5)]),
+    ("https://search.wikileaks.org/plusd/cables/08mexico2498_a.html", [r(M)]),
+    ("wikileaks.org/cable/2008/08/08mexico2498.html", [r(M)]),
+    (
+        f"https://wikileaks.org/cable/2009/12/09STATE120288.html#par2, {URL}#par5",
+        [r(S, 2), r(M, 5)],
+    ),
     # published malformed IDs, typed exactly
     ("7575LIBREVILLE1895", [r("7575LIBREVILLE1895")]),
     ("see 09EFTOLONDON2468", [r("09EFTOLONDON2468")]),
@@ -185,6 +259,13 @@ def test_span_covers_the_reference_and_its_paragraphs() -> None:
     first, second = find_requests(text)
     assert text[first.start : first.end] == "08MEXICO2498 ¶5"
     assert text[second.start : second.end] == "¶2 of 09STATE120288"
+
+
+def test_list_split_before_a_reverse_form_gives_each_its_span() -> None:
+    text = "09OSLO12 ¶9 and ¶0 of 09OSLO777"
+    first, second = find_requests(text)
+    assert text[first.start : first.end] == "09OSLO12 ¶9"
+    assert text[second.start : second.end] == "¶0 of 09OSLO777"
 
 
 def test_merged_request_keeps_the_first_span() -> None:
@@ -288,7 +369,8 @@ _ORIGINS = sorted(KNOWN_ORIGINS)
 _YEARS = sorted(KNOWN_YEARS)
 _GRAMMAR_BITS = st.sampled_from(
     ["08MEXICO2498", "09state120288", "¶", "¶¶", " ", "5", "-", "–", ",", " and ", " of ", ":",
-     "/", "#par", "para", "p", "`", "```", "<", ">", "<@1>", "\n", "0", "999999", "to", "é", "_"]
+     "/", "#par", "para", "p", "`", "```", "<", ">", "<@1>", "\n", "0", "999999", "to", "é", "_",
+     "§", "'s", "**", "||", "[", ")", "#", " - ", "—", "¶0", " of 09OSLO7", "10am"]
 )  # fmt: skip
 _CHAT = st.one_of(st.text(max_size=300), st.lists(_GRAMMAR_BITS, max_size=60).map("".join))
 _SAFE_TEXT = st.text(
@@ -363,9 +445,11 @@ def test_junk_of_2000_characters_returns_quickly(text: str) -> None:
         M + " ¶5" + " and" * 1000,
         ("¶5 of " * 600) + M,
         "08" + "A1" * 2000 + "é",
+        " ".join(f"09STATE{n} ¶1 and ¶2 of" for n in range(1, 300)) + " 09STATE9",
+        M + " ¶5" + " ¶5 and" * 600 + " ¶2 of 09STATE9",
     ],
     ids=["500 IDs", "500 same", "backticks", "angles", "pilcrows", "spaces", "ranges", "ands",
-         "reverse", "one token"],
+         "reverse", "one token", "chained splits", "long split"],
 )  # fmt: skip
 def test_adversarial_messages_return_quickly(text: str) -> None:
     assert _quick(text) < 0.2
