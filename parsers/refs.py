@@ -35,10 +35,10 @@ _NUM = r"[0-9]+(?![0-9A-Za-z])"
 _DASHES = "‐‑–—−-"  # hyphens, dashes and minus; `-` last so it stays literal in a class
 _RANGE = rf"{_WS}*+(?:[{_DASHES}]|(?i:to|through|thru)(?={_WS}|[0-9]|¶)){_WS}*+(?:¶+{_WS}*+)?"
 _ITEM = rf"{_NUM}(?:{_RANGE}{_NUM})?"
-# Between items: a comma, `and` or `&`, each optionally followed by a marker, or a marker alone
+# Between items: a comma, `and`, `or` or `&`, each maybe followed by a marker, or a marker alone
 # (`¶5 ¶7`). Single-letter markers (`p6`) are not taken inside a list: too often something else.
 _INNER = rf"(?:[¶§]+|(?i:paragraphs?|paras?)\.?){_WS}*+#?"
-_JOIN = rf"(?:,{_WS}*+(?i:and\b)?|&|(?i:and\b))"
+_JOIN = rf"(?:,{_WS}*+(?i:(?:and|or)\b)?|&|(?i:(?:and|or)\b))"
 _SEP = rf"{_WS}*+(?:{_JOIN}{_WS}*+(?:{_INNER})?|{_INNER}){_WS}*+"
 _LIST = rf"(?>{_ITEM}(?:{_SEP}{_ITEM})*)"
 _MARKER = rf"(?:[¶§]+|(?i:paragraphs?|paras?|pars?|pp?)\.?){_WS}*+#?"
