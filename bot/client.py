@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 import discord
@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.cooldown import RateLimit
 from bot.embeds import CiteButton, DeleteButton, ParagraphButton
 from bot.guilds import GuildSettingsCache, GuildSettingsStore
-from bot.store import SearchHit
+from bot.store import FollowedReply, SearchHit
 from parsers.models import CableRequest
 
 log = logging.getLogger(__name__)
@@ -24,6 +24,7 @@ COGS = (
     "bot.cogs.passive",
     "bot.cogs.follow",
     "bot.cogs.slash",
+    "bot.cogs.search",
     "bot.cogs.settings",
 )
 FOLLOW_SECONDS = 24 * 3600
@@ -36,6 +37,16 @@ class BotLibrary(CableSource, GuildSettingsStore, Protocol):
     async def search(self, query: str, limit: int = 10, offset: int = 0) -> list[SearchHit]: ...
 
     async def complete_ids(self, prefix: str, limit: int = 25) -> list[str]: ...
+
+    async def remember_reply(
+        self, trigger_id: int, reply: FollowedReply, at: float, *, forget_before: float
+    ) -> None: ...
+
+    async def followed(self, trigger_id: int, since: float) -> FollowedReply | None: ...
+
+    async def forget_reply(
+        self, *, trigger_id: int | None = None, reply_id: int | None = None
+    ) -> None: ...
 
 
 class Cablebot(commands.Bot):
@@ -66,8 +77,8 @@ class Cablebot(commands.Bot):
         self.guild_settings = GuildSettingsCache(library)
         self.user_limit = RateLimit(1, 5.0)
         self.channel_limit = RateLimit(5, 30.0)
-        self.replies: dict[int, tuple[int, int, int, float]] = {}
-        """Trigger message id -> (channel id, reply id, author id, time) for message-follow."""
+        self.clock: Callable[[], float] = time.time
+        """Wall-clock seconds: follow entries are kept in the store across restarts."""
 
     async def setup_hook(self) -> None:
         """Load the cogs, register the persistent buttons and publish the slash commands."""
@@ -108,26 +119,29 @@ class Cablebot(commands.Bot):
             with_citations=with_citations,
         )
 
-    def remember_reply(self, trigger: discord.Message, reply: discord.Message) -> None:
-        """Follow `trigger` for 24 h: its edits update `reply`, its deletion deletes it."""
-        now = time.monotonic()
-        self.replies[trigger.id] = (reply.channel.id, reply.id, trigger.author.id, now)
-        if len(self.replies) > 10_000:
-            cutoff = now - FOLLOW_SECONDS
-            self.replies = {k: v for k, v in self.replies.items() if v[3] >= cutoff}
+    async def remember_reply(self, trigger: discord.Message, reply: discord.Message) -> None:
+        """Follow `trigger` for 24 h: its edits update `reply`, its deletion deletes it.
 
-    def followed(self, trigger_id: int) -> tuple[int, int, int] | None:
-        """(channel id, reply id, author id) of the reply to `trigger_id`, within 24 h."""
-        entry = self.replies.get(trigger_id)
-        if entry is None or time.monotonic() - entry[3] > FOLLOW_SECONDS:
-            return None
-        return entry[:3]
+        Kept in the store, so a restart does not lose it; a store failure only loses the follow.
+        """
+        now = self.clock()
+        entry = FollowedReply(reply.channel.id, reply.id, trigger.author.id)
+        try:
+            await self.library.remember_reply(
+                trigger.id, entry, now, forget_before=now - FOLLOW_SECONDS
+            )
+        except Exception:
+            log.exception("could not remember the reply to %s", trigger.id)
 
-    def forget_reply(self, reply_id: int) -> None:
-        """Stop following the message whose reply `reply_id` was deleted."""
-        for trigger, entry in list(self.replies.items()):
-            if entry[1] == reply_id:
-                del self.replies[trigger]
+    async def followed(self, trigger_id: int) -> FollowedReply | None:
+        """Where the reply to message `trigger_id` is, if it was sent within 24 h."""
+        return await self.library.followed(trigger_id, self.clock() - FOLLOW_SECONDS)
+
+    async def forget_reply(
+        self, *, trigger_id: int | None = None, reply_id: int | None = None
+    ) -> None:
+        """Stop following a trigger message, or the message whose reply `reply_id` is gone."""
+        await self.library.forget_reply(trigger_id=trigger_id, reply_id=reply_id)
 
     async def on_message(self, message: discord.Message, /) -> None:
         """No prefix commands: messages are handled by the cogs' listeners only."""

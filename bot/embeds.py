@@ -287,7 +287,7 @@ class DeleteButton(
         await interaction.response.defer()
         if interaction.message is not None:
             await interaction.message.delete()
-            _bot(interaction).forget_reply(interaction.message.id)
+            await _bot(interaction).forget_reply(reply_id=interaction.message.id)
 
 
 def may_delete(interaction: discord.Interaction[Any], owner_id: int) -> bool:

@@ -11,12 +11,13 @@ from typing import Self
 from bot.config import Settings
 from bot.mirror import CableMirror, MirrorBadResponse, MirrorNotFound, MirrorUnreachable
 from bot.month_index import MonthIndexError, ensure_month_index
-from bot.store import CableStore, LibraryStats, SearchHit
+from bot.store import CableStore, FollowedReply, LibraryStats, SearchHit
 from parsers.models import Cable
 
 __all__ = [
     "CableLibrary",
     "CableNotFound",
+    "FollowedReply",
     "LibraryError",
     "LibraryStats",
     "MirrorUnavailable",
@@ -157,3 +158,19 @@ class CableLibrary:
     async def set_guild_settings(self, guild_id: int, data: dict[str, object]) -> None:
         """Replace a guild's saved settings."""
         await self.store.set_guild_settings(guild_id, data)
+
+    async def remember_reply(
+        self, trigger_id: int, reply: FollowedReply, at: float, *, forget_before: float
+    ) -> None:
+        """Remember the bot's reply to message `trigger_id` (older entries are dropped)."""
+        await self.store.remember_reply(trigger_id, reply, at, forget_before=forget_before)
+
+    async def followed(self, trigger_id: int, since: float) -> FollowedReply | None:
+        """The reply to message `trigger_id`, if remembered at or after `since`."""
+        return await self.store.followed(trigger_id, since)
+
+    async def forget_reply(
+        self, *, trigger_id: int | None = None, reply_id: int | None = None
+    ) -> None:
+        """Stop following a trigger message, or the message that `reply_id` answered."""
+        await self.store.forget_reply(trigger_id=trigger_id, reply_id=reply_id)

@@ -109,7 +109,7 @@ class Passive(commands.Cog):
             sent = await message.reply(**send, mention_author=False)
         else:
             sent = await message.channel.send(**send)
-        self.bot.remember_reply(message, sent)
+        await self.bot.remember_reply(message, sent)
 
 
 async def setup(bot: commands.Bot) -> None:

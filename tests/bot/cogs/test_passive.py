@@ -97,7 +97,7 @@ async def test_edit_updates_the_reply_and_delete_removes_it(bot: Cablebot, sent:
     assert isinstance(channel, discord.TextChannel)
     history = [m.id async for m in channel.history(limit=10)]
     assert reply.id not in history
-    assert bot.followed(trigger.id) is None
+    assert await bot.followed(trigger.id) is None
 
 
 async def test_edit_to_nothing_deletes_the_reply(bot: Cablebot, sent: Sent) -> None:
