@@ -1,9 +1,9 @@
-"""Slash commands (/cable, /cite, /search, /hashtags) and the "Resolve cables" menu command."""
+"""Slash commands (/cable, /cite, /hashtags) and the "Resolve cables" menu command."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -18,8 +18,9 @@ from parsers.refs import find_requests
 
 log = logging.getLogger(__name__)
 
-SEARCH_PAGE = 5
-Style = Literal["all", "plain", "markdown", "chicago", "bibtex", "post"]
+STYLES = [app_commands.Choice(name="All styles", value="all")] + [
+    app_commands.Choice(name=name, value=key) for key, name in CITATION_NAMES.items()
+]
 
 
 def parse_request(ref: str, paragraphs: str | None = None) -> CableRequest | None:
@@ -105,19 +106,21 @@ class Slash(commands.Cog):
 
     @app_commands.command(name="cite", description="Citations of a cable (private)")
     @app_commands.describe(ref="Reference ID", paragraphs="e.g. 5", style="Citation style")
+    @app_commands.choices(style=STYLES)
     async def cite(
         self,
         interaction: discord.Interaction[Any],
         ref: str,
         paragraphs: str | None = None,
-        style: Style = "all",
+        style: app_commands.Choice[str] | None = None,
     ) -> None:
         """/cite <ref> [paragraphs] [style]."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         reply = await self._reply_for(interaction, ref, paragraphs)
         if reply is None:
             return
-        styles: list[str] = list(CITATION_NAMES) if style == "all" else [style]
+        chosen = style.value if style else "all"
+        styles = list(CITATION_NAMES) if chosen == "all" else [chosen]
         await interaction.followup.send(
             embed=citation_embed(reply.cards[0], styles),
             ephemeral=True,
@@ -144,34 +147,6 @@ class Slash(commands.Cog):
 
     hashtags.autocomplete("ref")(autocomplete_ref)
 
-    @app_commands.command(name="search", description="Full-text search of the cables")
-    @app_commands.describe(query="Words to look for", page="Result page (5 a page)")
-    async def search(
-        self,
-        interaction: discord.Interaction[Any],
-        query: str,
-        page: app_commands.Range[int, 1, 100] = 1,
-    ) -> None:
-        """/search <query> [page]."""
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        hits = await self.bot.library.search(
-            query, limit=SEARCH_PAGE + 1, offset=(page - 1) * SEARCH_PAGE
-        )
-        if not hits:
-            await _private(interaction, f"No cables match {shorten(query, 80)!r} on page {page}.")
-            return
-        embed = discord.Embed(title=shorten(f"Search: {query}", 256), colour=0x95A5A6)
-        for hit in hits[:SEARCH_PAGE]:
-            created = f"{hit.created:%Y-%m-%d}" if hit.created else "undated"
-            embed.add_field(
-                name=shorten(f"{hit.ref_id} · {created}", 256),
-                value=shorten(f"{hit.subject}\n{hit.snippet}", 1000),
-                inline=False,
-            )
-        more = f" · more: /search page:{page + 1}" if len(hits) > SEARCH_PAGE else ""
-        embed.set_footer(text=f"Page {page}{more}")
-        await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
-
     async def resolve_menu(
         self, interaction: discord.Interaction[Any], message: discord.Message
     ) -> None:
@@ -182,14 +157,28 @@ class Slash(commands.Cog):
             text = _errors(reply) or "No cable references found in that message."
             await _private(interaction, text)
             return
-        if reply.failures:
-            await _private(interaction, _errors(reply))
+        public = Reply(cards=reply.cards, note=reply.note)  # errors go to the user only
+        perms = interaction.app_permissions
+        in_thread = isinstance(message.channel, discord.Thread)
+        sent: discord.Message | None = None
+        if perms.send_messages_in_threads if in_thread else perms.send_messages:
+            send = payload(public, owner_id=interaction.user.id, embed_links=perms.embed_links)
+            try:
+                if perms.read_message_history:
+                    sent = await message.reply(**send, mention_author=False)
+                else:
+                    sent = await message.channel.send(**send)
+            except discord.HTTPException:
+                log.warning("could not post in channel %s", message.channel.id, exc_info=True)
+        if sent is None:  # the bot may not post there: show the cards to the user alone
+            private = payload(public, owner_id=interaction.user.id)
+            private.pop("view")
+            await interaction.followup.send(**private, ephemeral=True)
         else:
-            await interaction.followup.send("Posted.", ephemeral=True)
-        sent = await message.reply(
-            **payload(reply, owner_id=interaction.user.id), mention_author=False
-        )
-        self.bot.remember_reply(message, sent)
+            await self.bot.remember_reply(message, sent)
+        errors = _errors(reply)
+        if errors or sent is not None:
+            await _private(interaction, errors or "Posted.")
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
+from unittest.mock import AsyncMock, create_autospec
+
+import discord
 
 from parsers.models import Cable, Paragraph
 
@@ -51,3 +55,19 @@ TAG_MEANINGS = {
     "ECON": "Economic Conditions",
     "NO": "Norway",
 }
+
+
+def spec_interaction(client: discord.Client, user_id: int = 99) -> Any:
+    """An interaction of the real class, its network calls replaced by recorders."""
+    interaction = create_autospec(discord.Interaction, instance=True)
+    interaction.client = client
+    interaction.user = create_autospec(discord.Member, instance=True)
+    interaction.user.id = user_id
+    interaction.permissions = discord.Permissions.none()
+    interaction.app_permissions = discord.Permissions.text()
+    interaction.response = create_autospec(discord.InteractionResponse, instance=True)
+    interaction.response.is_done.return_value = True
+    interaction.followup = create_autospec(discord.Webhook, instance=True)
+    interaction.delete_original_response = AsyncMock()
+    interaction.edit_original_response = AsyncMock()
+    return interaction

@@ -3,29 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
-from unittest.mock import AsyncMock, create_autospec
 
-import discord
 import discord.ext.test as dpytest
 
 from bot.client import Cablebot
-from bot.cogs.slash import parse_request
+from bot.cogs.slash import STYLES, parse_request
 from bot.embeds import CiteButton, DeleteButton, ParagraphButton
-
-
-def _interaction(bot: Cablebot, user_id: int = 99) -> Any:
-    """An interaction of the real class, its network calls replaced by recorders."""
-    interaction = create_autospec(discord.Interaction, instance=True)
-    interaction.client = bot
-    interaction.user = create_autospec(discord.Member, instance=True)
-    interaction.user.id = user_id
-    interaction.permissions = discord.Permissions.none()
-    interaction.response = create_autospec(discord.InteractionResponse, instance=True)
-    interaction.response.is_done.return_value = True
-    interaction.followup = create_autospec(discord.Webhook, instance=True)
-    interaction.delete_original_response = AsyncMock()
-    interaction.edit_original_response = AsyncMock()
-    return interaction
+from tests.bot.helpers import spec_interaction
 
 
 def test_options_are_read_with_the_chat_grammar() -> None:
@@ -37,7 +21,7 @@ def test_options_are_read_with_the_chat_grammar() -> None:
 
 async def test_cable_posts_the_card_publicly(bot: Cablebot) -> None:
     cog: Any = bot.get_cog("Slash")
-    interaction = _interaction(bot)
+    interaction = spec_interaction(bot)
     await cog.cable.callback(cog, interaction, "09OSLO777", "2")
     kwargs = interaction.followup.send.call_args.kwargs
     assert kwargs["embeds"][0].url.endswith("09OSLO777.html#par2")
@@ -47,7 +31,7 @@ async def test_cable_posts_the_card_publicly(bot: Cablebot) -> None:
 
 async def test_cable_errors_are_private(bot: Cablebot) -> None:
     cog: Any = bot.get_cog("Slash")
-    interaction = _interaction(bot)
+    interaction = spec_interaction(bot)
     await cog.cable.callback(cog, interaction, "09OSLO777", "12")
     interaction.delete_original_response.assert_awaited_once()
     args, kwargs = interaction.followup.send.call_args
@@ -57,8 +41,9 @@ async def test_cable_errors_are_private(bot: Cablebot) -> None:
 
 async def test_cite_and_hashtags_are_private(bot: Cablebot) -> None:
     cog: Any = bot.get_cog("Slash")
-    interaction = _interaction(bot)
-    await cog.cite.callback(cog, interaction, "09OSLO777", None, "bibtex")
+    interaction = spec_interaction(bot)
+    [bibtex] = [c for c in STYLES if c.value == "bibtex"]
+    await cog.cite.callback(cog, interaction, "09OSLO777", None, bibtex)
     kwargs = interaction.followup.send.call_args.kwargs
     assert kwargs["ephemeral"] is True
     assert "@misc{cable:09OSLO777," in kwargs["embed"].description
@@ -68,14 +53,14 @@ async def test_cite_and_hashtags_are_private(bot: Cablebot) -> None:
 
 async def test_autocomplete_offers_stored_ids(bot: Cablebot) -> None:
     cog: Any = bot.get_cog("Slash")
-    choices = await cog.autocomplete_ref(_interaction(bot), "09osl")
+    choices = await cog.autocomplete_ref(spec_interaction(bot), "09osl")
     assert {c.value for c in choices} >= {"09OSLO777", "09OSLO12"}
 
 
 async def test_paragraph_button_replaces_the_card_in_place(bot: Cablebot) -> None:
     await dpytest.message("see 09OSLO777 ¶2")
     reply = dpytest.get_message()
-    interaction = _interaction(bot)
+    interaction = spec_interaction(bot)
     interaction.message = reply
     await ParagraphButton(0, "09OSLO777", 3, "▶").callback(interaction)
     kwargs = interaction.edit_original_response.call_args.kwargs
@@ -85,7 +70,7 @@ async def test_paragraph_button_replaces_the_card_in_place(bot: Cablebot) -> Non
 
 
 async def test_cite_button_answers_privately(bot: Cablebot) -> None:
-    interaction = _interaction(bot)
+    interaction = spec_interaction(bot)
     await CiteButton(0, "09OSLO777", (2,)).callback(interaction)
     kwargs = interaction.followup.send.call_args.kwargs
     assert kwargs["ephemeral"] is True
@@ -95,8 +80,19 @@ async def test_cite_button_answers_privately(bot: Cablebot) -> None:
 async def test_delete_button_refuses_others(bot: Cablebot) -> None:
     await dpytest.message("see 09OSLO777 ¶2")
     reply = dpytest.get_message()
-    stranger = _interaction(bot, user_id=1)
+    stranger = spec_interaction(bot, user_id=1)
     stranger.response.is_done.return_value = False
     stranger.message = reply
     await DeleteButton(owner_id=2).callback(stranger)
     assert "Only the person who asked" in stranger.response.send_message.call_args.args[0]
+
+
+def test_cite_offers_readable_style_choices(bot: Cablebot) -> None:
+    cog: Any = bot.get_cog("Slash")
+    [style] = [p for p in cog.cite.parameters if p.name == "style"]
+    names = {c.name: c.value for c in style.choices}
+    assert names["Chicago note"] == "chicago" and names["All styles"] == "all"
+    assert not style.required
+    for name in ("cable", "cite", "hashtags"):
+        [ref] = [p for p in getattr(cog, name).parameters if p.name == "ref"]
+        assert ref.autocomplete, f"/{name} ref has no autocomplete"
