@@ -71,3 +71,46 @@ def spec_interaction(client: discord.Client, user_id: int = 99) -> Any:
     interaction.delete_original_response = AsyncMock()
     interaction.edit_original_response = AsyncMock()
     return interaction
+
+
+def spec_member(member_id: int, *, bot: bool = False) -> Any:
+    """A guild member of the real class (attributes set, no network)."""
+    member = create_autospec(discord.Member, instance=True)
+    member.id, member.bot, member.mention = member_id, bot, f"<@{member_id}>"
+    return member
+
+
+def spec_thread(
+    thread_id: int, parent_id: int, guild: Any, permissions: discord.Permissions
+) -> Any:
+    """A thread of the real class whose `permissions_for` gives `permissions`."""
+    thread = create_autospec(discord.Thread, instance=True)
+    thread.id, thread.parent_id, thread.guild = thread_id, parent_id, guild
+    thread.permissions_for.return_value = permissions
+    thread.send.return_value = spec_sent(thread)
+    return thread
+
+
+def spec_sent(channel: Any, message_id: int = 900) -> Any:
+    """The message Discord hands back for a send in `channel`."""
+    sent = create_autospec(discord.Message, instance=True)
+    sent.id, sent.channel = message_id, channel
+    return sent
+
+
+def spec_message(content: str, channel: Any, *, author_id: int = 7, message_id: int = 500) -> Any:
+    """A message of the real class typed by a person in `channel` (a guild channel or thread)."""
+    message = create_autospec(discord.Message, instance=True)
+    message.id, message.content, message.channel = message_id, content, channel
+    message.guild = channel.guild
+    message.author = spec_member(author_id)
+    message.mentions, message.reference = [], None
+    message.reply.return_value = spec_sent(channel)
+    return message
+
+
+def spec_guild(guild_id: int = 300, me_id: int = 4242) -> Any:
+    """A guild of the real class in which the bot is the member `me`."""
+    guild = create_autospec(discord.Guild, instance=True)
+    guild.id, guild.me = guild_id, spec_member(me_id, bot=True)
+    return guild

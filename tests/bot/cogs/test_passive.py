@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import discord
 import discord.ext.test as dpytest
@@ -12,6 +13,7 @@ from bot.config import Settings
 from bot.guilds import GuildSettings
 from bot.library import CableLibrary
 from tests.bot.cogs.conftest import Sent, set_member_overwrite
+from tests.bot.helpers import spec_guild, spec_message, spec_thread
 
 
 def _replies() -> list[discord.Message]:
@@ -230,3 +232,62 @@ async def test_without_send_permission_it_stays_quiet(bot: Cablebot, sent: Sent)
     set_member_overwrite(bot, config.channels[0], config.guilds[0].me, send_messages=False)
     await dpytest.message("see 09OSLO777 ¶2")
     assert _replies() == [] and sent.calls == []
+
+
+# Threads: dpytest has none, so these use spec'd objects of the real discord.py classes.
+
+
+def _in_thread(content: str, **perms: bool) -> Any:
+    guild = spec_guild()
+    permissions = discord.Permissions.text()
+    permissions.update(**perms)
+    thread = spec_thread(thread_id=610, parent_id=600, guild=guild, permissions=permissions)
+    return spec_message(content, thread)
+
+
+async def _passive(bot: Cablebot, message: Any) -> None:
+    cog: Any = bot.get_cog("Passive")
+    await cog.on_message(message)
+
+
+async def test_a_thread_gets_the_reply_in_the_thread(bot: Cablebot) -> None:
+    message = _in_thread("@everyone see 09OSLO777 ¶2")
+    await _passive(bot, message)
+    message.reply.assert_awaited_once()
+    message.channel.send.assert_not_awaited()
+    kwargs = message.reply.call_args.kwargs
+    [embed] = kwargs["embeds"]
+    assert embed.url.endswith("09OSLO777.html#par2")
+    assert "@everyone in the cabinet" in embed.description
+    assert "#cablegate #09OSLO777" in embed.description
+    assert kwargs["allowed_mentions"].to_dict() == {"parse": []}
+    assert kwargs["mention_author"] is False
+    followed = await bot.followed(message.id)
+    assert followed is not None and followed.channel_id == message.channel.id == 610
+
+
+async def test_a_thread_without_history_gets_a_post_in_the_thread(bot: Cablebot) -> None:
+    message = _in_thread("see 09OSLO777 ¶3", read_message_history=False, embed_links=False)
+    await _passive(bot, message)
+    message.reply.assert_not_awaited()
+    kwargs = message.channel.send.call_args.kwargs
+    assert kwargs["embeds"] == []
+    assert "<https://wikileaks.org/cable/2009/03/09OSLO777.html#par3>" in kwargs["content"]
+    assert kwargs["allowed_mentions"].to_dict() == {"parse": []}
+
+
+async def test_a_thread_may_forbid_posting(bot: Cablebot) -> None:
+    message = _in_thread("see 09OSLO777 ¶2", send_messages_in_threads=False)
+    await _passive(bot, message)
+    message.reply.assert_not_awaited()
+    message.channel.send.assert_not_awaited()
+
+
+async def test_a_thread_follows_its_parent_channel_settings(bot: Cablebot) -> None:
+    message = _in_thread("see 09OSLO777 ¶2")
+    await bot.guild_settings.set(message.guild.id, GuildSettings(deny_channels=[600]))
+    await _passive(bot, message)
+    message.reply.assert_not_awaited()
+    await bot.guild_settings.set(message.guild.id, GuildSettings(allow_channels=[600]))
+    await _passive(bot, message)
+    message.reply.assert_awaited_once()
