@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
-from bot.answer import Reply
+from bot.answer import Failure, Reply
 from bot.cards import MESSAGE_MAX, Card, shorten
 from parsers.models import CableRequest
 
@@ -54,11 +55,23 @@ def card_text(card: Card, limit: int = CONTENT_MAX) -> str:
     return shorten("\n".join(head + tail), limit)
 
 
-def notes(reply: Reply) -> list[str]:
-    """The lines sent as message content: the cut note and one line per failure."""
-    lines = [f"-# {reply.note}"] if reply.note else []
-    lines += [f.line for f in reply.failures]
+def failure_lines(failures: Sequence[Failure]) -> list[str]:
+    """One line per failure naming its cable; one shared error (an outage) is said once."""
+    lines: list[str] = []
+    shared: dict[str, list[str]] = {}
+    for failure in failures:
+        if failure.ref_id in failure.error:
+            lines.append(failure.error)
+        else:
+            shared.setdefault(failure.error, []).append(failure.ref_id)
+    lines += [f"{', '.join(dict.fromkeys(ids))}: {error}" for error, ids in shared.items()]
     return lines
+
+
+def notes(reply: Reply) -> list[str]:
+    """The lines sent as message content: the cut note and the failures."""
+    lines = [f"-# {reply.note}"] if reply.note else []
+    return lines + failure_lines(reply.failures)
 
 
 def content_for(reply: Reply, *, embed_links: bool = True) -> str | None:
@@ -158,7 +171,7 @@ class ParagraphButton(
         request = CableRequest(ref_id=self.ref_id, paragraphs=(self.paragraph,))
         reply = await bot.answer_requests([request], slots=slots)
         if not reply.cards:
-            await _tell(interaction, "; ".join(f.line for f in reply.failures) or "Not found.")
+            await _tell(interaction, "; ".join(failure_lines(reply.failures)) or "Not found.")
             return
         card = reply.cards[0]
         has_buttons = bool(getattr(message, "components", None))
@@ -215,7 +228,7 @@ class CiteButton(
         request = CableRequest(ref_id=self.ref_id, paragraphs=self.paragraphs)
         reply = await _bot(interaction).answer_requests([request], with_citations=True)
         if not reply.cards:
-            await _tell(interaction, "; ".join(f.line for f in reply.failures) or "Not found.")
+            await _tell(interaction, "; ".join(failure_lines(reply.failures)) or "Not found.")
             return
         await interaction.followup.send(
             embed=citation_embed(reply.cards[0]), ephemeral=True, allowed_mentions=NO_MENTIONS

@@ -89,7 +89,8 @@ class Passive(commands.Cog):
             if not addressed and not settings.allows(home_channel_id(message.channel)):
                 return
             cooldown = settings.cooldown
-        user, channel = message.author.id, message.channel.id
+        channel = message.channel.id
+        user = (message.guild.id if message.guild else 0, message.author.id)  # per server
         if not self.bot.user_limit.ready(user, per=cooldown) or not (
             self.bot.channel_limit.ready(channel)
         ):
@@ -97,14 +98,14 @@ class Passive(commands.Cog):
         reply = await self.reply_for(message, addressed=addressed)
         if reply.empty:
             return
-        self.bot.user_limit.hit(user)
+        self.bot.user_limit.hit(user, per=cooldown)
         self.bot.channel_limit.hit(channel)
         me = message.guild.me if message.guild else self.bot.user
         perms = channel_permissions(message.channel, me)
         in_thread = isinstance(message.channel, discord.Thread)
         if not (perms.send_messages_in_threads if in_thread else perms.send_messages):
             return
-        send = payload(reply, owner_id=user, embed_links=perms.embed_links)
+        send = payload(reply, owner_id=message.author.id, embed_links=perms.embed_links)
         if perms.read_message_history:  # replying needs it
             sent = await message.reply(**send, mention_author=False)
         else:

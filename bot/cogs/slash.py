@@ -12,7 +12,7 @@ from discord.ext import commands
 from bot.answer import Reply
 from bot.cards import shorten
 from bot.client import Cablebot
-from bot.embeds import CITATION_NAMES, NO_MENTIONS, citation_embed, payload
+from bot.embeds import CITATION_NAMES, NO_MENTIONS, citation_embed, failure_lines, payload
 from parsers.models import CableRequest
 from parsers.refs import find_requests
 
@@ -42,7 +42,7 @@ async def _private(interaction: discord.Interaction[Any], text: str) -> None:
 
 
 def _errors(reply: Reply) -> str:
-    return "\n".join(f.line for f in reply.failures)
+    return "\n".join(failure_lines(reply.failures))
 
 
 class Slash(commands.Cog):
@@ -100,7 +100,10 @@ class Slash(commands.Cog):
             error = _errors(reply) if reply else f"{shorten(ref, 60)!r} is not a reference ID."
             await _private(interaction, error)
             return
-        await interaction.followup.send(**payload(reply, owner_id=interaction.user.id))
+        public = Reply(cards=reply.cards, note=reply.note)  # a missing paragraph: privately
+        await interaction.followup.send(**payload(public, owner_id=interaction.user.id))
+        if reply.failures:
+            await _private(interaction, _errors(reply))
 
     cable.autocomplete("ref")(autocomplete_ref)
 

@@ -15,6 +15,7 @@ from bot.embeds import (
     ParagraphButton,
     citation_embed,
     content_for,
+    failure_lines,
     may_delete,
     payload,
     reply_view,
@@ -119,3 +120,20 @@ def test_citation_embed_has_every_style() -> None:
     for name in ("Plain text", "Markdown", "Chicago note", "BibTeX", "Post (280 characters)"):
         assert f"**{name}**" in embed.description
     assert len(embed) <= MESSAGE_MAX
+
+
+def test_a_shared_error_is_said_once_naming_every_cable() -> None:
+    down = "the cable mirror is unreachable; try again later"
+    reply = Reply(
+        failures=(
+            Failure(ref_id="09MADRID1", error=down, kind="mirror"),
+            Failure(ref_id="09OSLO1", error="09OSLO1 has 6 paragraphs", kind="missing_paragraph"),
+            Failure(ref_id="09MADRID2", error=down, kind="mirror"),
+            Failure(ref_id="09MADRID1", error=down, kind="mirror"),
+        )
+    )
+    assert failure_lines(reply.failures) == [
+        "09OSLO1 has 6 paragraphs",
+        f"09MADRID1, 09MADRID2: {down}",
+    ]
+    assert content_for(reply) == "\n".join(failure_lines(reply.failures))

@@ -291,3 +291,17 @@ async def test_a_thread_follows_its_parent_channel_settings(bot: Cablebot) -> No
     await bot.guild_settings.set(message.guild.id, GuildSettings(allow_channels=[600]))
     await _passive(bot, message)
     message.reply.assert_awaited_once()
+
+
+async def test_a_reply_to_the_bot_is_answered_even_with_detection_off(bot: Cablebot) -> None:
+    message = _in_thread("and what about 09OSLO777 ¶40 then?")
+    await bot.guild_settings.set(message.guild.id, GuildSettings(passive=False))
+    await _passive(bot, message)
+    message.reply.assert_not_awaited()  # not addressed: detection is off here
+    earlier = spec_message("…", message.channel, author_id=4242, message_id=400)
+    earlier.author = bot.user
+    message.reference = discord.MessageReference(message_id=400, channel_id=610)
+    message.reference.resolved = earlier
+    await _passive(bot, message)
+    content = message.reply.call_args.kwargs["content"]
+    assert content == "09OSLO777 has 6 paragraphs (¶1-¶6); there is no ¶40"  # addressed: said

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import discord
 import discord.ext.test as dpytest
 
 from bot.client import Cablebot
 from bot.cogs.slash import STYLES, parse_request
 from bot.embeds import CiteButton, DeleteButton, ParagraphButton
+from bot.guilds import GuildSettings
 from tests.bot.helpers import spec_interaction
 
 
@@ -96,3 +98,50 @@ def test_cite_offers_readable_style_choices(bot: Cablebot) -> None:
     for name in ("cable", "cite", "hashtags"):
         [ref] = [p for p in getattr(cog, name).parameters if p.name == "ref"]
         assert ref.autocomplete, f"/{name} ref has no autocomplete"
+
+
+async def test_cable_shows_what_exists_and_tells_the_rest_privately(bot: Cablebot) -> None:
+    cog: Any = bot.get_cog("Slash")
+    interaction = spec_interaction(bot)
+    await cog.cable.callback(cog, interaction, "09OSLO777", "2,40")
+    public, private = interaction.followup.send.call_args_list
+    assert public.kwargs["embeds"][0].url.endswith("#par2")
+    assert public.kwargs["content"] is None and not public.kwargs.get("ephemeral")
+    assert private.args[0] == "09OSLO777 has 6 paragraphs (¶1-¶6); there is no ¶40"
+    assert private.kwargs["ephemeral"] is True
+
+
+async def _menu_target(bot: Cablebot) -> Any:
+    guild = dpytest.get_config().guilds[0]
+    await bot.guild_settings.set(guild.id, GuildSettings(passive=False))
+    return await dpytest.message("compare 09OSLO777 ¶2 with 09OSLO777 ¶40")
+
+
+async def test_resolve_menu_posts_cards_and_keeps_errors_private(bot: Cablebot) -> None:
+    target = await _menu_target(bot)
+    assert dpytest.sent_queue.empty()
+    cog: Any = bot.get_cog("Slash")
+    interaction = spec_interaction(bot, user_id=target.author.id)
+    await cog.resolve_menu(interaction, target)
+    posted = dpytest.get_message()
+    assert posted.embeds[0].url.endswith("09OSLO777.html#par2")
+    assert not posted.content  # the missing paragraph is not said in public
+    [private] = interaction.followup.send.call_args_list
+    assert private.args[0] == "09OSLO777 has 6 paragraphs (¶1-¶6); there is no ¶40"
+    assert private.kwargs["ephemeral"] is True
+    assert await bot.followed(target.id) is not None
+
+
+async def test_resolve_menu_shows_the_cards_privately_where_it_may_not_post(
+    bot: Cablebot,
+) -> None:
+    target = await _menu_target(bot)
+    cog: Any = bot.get_cog("Slash")
+    interaction = spec_interaction(bot)
+    interaction.app_permissions = discord.Permissions.none()
+    await cog.resolve_menu(interaction, target)
+    assert dpytest.sent_queue.empty()
+    cards, error = interaction.followup.send.call_args_list
+    assert cards.kwargs["ephemeral"] is True and "view" not in cards.kwargs
+    assert cards.kwargs["embeds"][0].url.endswith("#par2")
+    assert "there is no ¶40" in error.args[0]
