@@ -55,6 +55,8 @@ class Follow(commands.Cog):
                 return
             target = self._reply_message(entry, event.guild_id)
             reply = (await self.bot.answer(content)).passive()
+            if not reply.cards and reply.mirror_down:
+                return  # the new text cannot be checked now: keep the old answer
             if not reply.cards:
                 await target.delete()
                 await self.bot.forget_reply(trigger_id=event.message_id)

@@ -21,6 +21,7 @@ from werkzeug import Request, Response
 from bot.client import FOLLOW_SECONDS, Cablebot
 from bot.config import Settings
 from bot.library import CableLibrary
+from bot.mirror import CableMirror
 from bot.store import CableStore
 from tests.bot.helpers import TAG_MEANINGS
 
@@ -148,3 +149,29 @@ async def test_an_unchanged_text_does_not_touch_the_reply(bot: Cablebot) -> None
     assert calls == []
     assert await bot.followed(trigger.id) is not None
     assert reply.id == (await bot.followed(trigger.id) or (0, 0, 0))[1]
+
+
+async def test_an_edit_during_a_mirror_outage_keeps_the_reply(
+    bot: Cablebot, library: CableLibrary
+) -> None:
+    trigger = await dpytest.message("see 09OSLO777 ¶2")
+    reply = dpytest.get_message()
+    dead = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        mirrors=("http://127.0.0.1:9/cable/{year}/{month}/{ref_id}.html",),
+        retries=0,
+        connect_timeout=1,
+        total_timeout=2,
+    )
+    bot.library = CableLibrary(library.store, CableMirror.from_settings(dead))
+    data = dpytest.backend.facts.dict_from_message(trigger)
+    data.update(content="actually 09MADRID1234", channel_id=str(trigger.channel.id))
+    bot._connection.parse_message_update(data)
+    await dpytest.run_all_events()
+    channel = trigger.channel
+    assert isinstance(channel, discord.TextChannel)
+    [kept] = [m async for m in channel.history(limit=10) if m.id == reply.id]
+    assert kept.embeds[0].url == reply.embeds[0].url
+    assert await bot.followed(trigger.id) is not None
+    assert bot.library.mirror is not None
+    await bot.library.mirror.close()
