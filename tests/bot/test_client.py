@@ -30,6 +30,15 @@ async def test_setup_hook_loads_every_feature() -> None:
     assert set(bot.cogs) == {"Passive", "Follow", "Slash", "Search", "Settings"}
     names = {c.name for c in bot.tree.get_commands()}
     assert {"cable", "cite", "search", "hashtags", "cablebot", "Resolve cables"} <= names
+    # Buttons of messages sent before a restart still find their handler.
+    patterns = bot._connection._view_store._dynamic_items
+    for custom_id in (
+        "cablebot:par:0:09OSLO777:3",
+        "cablebot:cite:1:09OSLO777:2,3",
+        "cablebot:del:42",
+        "cablebot:find:42:2:ferry: contract",
+    ):
+        assert [p for p in patterns if p.fullmatch(custom_id)], custom_id
 
 
 def test_run_with_a_rejected_token(
