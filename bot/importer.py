@@ -170,9 +170,10 @@ class _Teller:
 
 
 async def _parse_here(
-    fh: BinaryIO, run: _Run, position: int, row: int, tell: _Teller
+    fh: BinaryIO, run: _Run, position: int, row: int, tell: _Teller, until: int | None = None
 ) -> tuple[int, int]:
-    """Parse rows with iter_dump in this process; returns the position and row after them."""
+    """Parse rows with iter_dump in this process, to the end or to the first row ending at or
+    after `until`; returns the position and row after them."""
     from parsers.dump import iter_dump
 
     counter = [position]
@@ -184,91 +185,111 @@ async def _parse_here(
             run.error(f"{tell.name}: {item}")
         if row % 1000 == 0:
             tell.progress(counter[0], tell.total, row - 1)
+        if until is not None and counter[0] >= until:
+            break
     return counter[0], row
 
 
-def _parse_chunk(lines: list[str], first_row: int) -> list[PreparedCable | str]:
-    """Worker side: the rows of one chunk, ready to write; errors as their messages."""
+ROW_START = re.compile(rb'\n(?="[0-9]+",")')
+"""A line opening a dump row: inside a field every quote is escaped, so none starts a line."""
+
+
+def _row_ranges(fh: BinaryIO, position: int, chunk_bytes: int) -> Iterator[tuple[int, int]]:
+    """Byte ranges of about `chunk_bytes` that start and end at lines opening a row."""
+    fh.seek(0, os.SEEK_END)
+    total = fh.tell()
+    while position < total:
+        end = position + chunk_bytes
+        while end < total:
+            fh.seek(end - 1)
+            window = fh.read(1 << 20)
+            found = ROW_START.search(window)
+            if found:
+                end += found.start()
+                break
+            if len(window) < 1 << 20:  # no row starts before the end of the file
+                end = total
+            else:
+                end += len(window) - 16  # an overlap for a row start cut by the window
+        end = min(end, total)
+        yield position, end
+        position = end
+
+
+def _parse_range(path: str, start: int, end: int) -> list[PreparedCable | tuple[int, str]]:
+    """Worker side: the rows of bytes start..end, ready to write; errors as (row, problem)."""
     from parsers.dump import iter_dump
 
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        text = fh.read(end - start).decode("utf-8", "replace")
+    lines = [line + "\n" for line in text.split("\n")]
+    lines[-1] = lines[-1][:-1]
     return [
-        PreparedCable.of(i) if isinstance(i, Cable) else str(i)
-        for i in iter_dump(lines, first_row=first_row)
+        PreparedCable.of(item) if isinstance(item, Cable) else (item.row, item.problem)
+        for item in iter_dump(lines)
     ]
-
-
-_ESCAPED = re.compile(r"\\.")
-
-
-def _row_chunks(
-    fh: BinaryIO, position: int, rows_per_chunk: int
-) -> Iterator[tuple[list[str], int, int]]:
-    """Cut the dump into chunks of whole rows by counting unescaped quotes.
-
-    Yields (lines, rows, position after the chunk). A malformed row can fool the count; the
-    caller checks each chunk's row count against what iter_dump found.
-    """
-    lines: list[str] = []
-    rows, inside, pending = 0, False, False
-    for raw in fh:
-        position += len(raw)
-        line = raw.decode("utf-8", "replace")
-        lines.append(line)
-        if not pending and not line.strip():
-            continue
-        pending = True
-        quotes = _ESCAPED.sub("", line).count('"') if "\\" in line else line.count('"')
-        inside ^= quotes % 2 == 1
-        if not inside:
-            rows, pending = rows + 1, False
-            if rows == rows_per_chunk:
-                yield lines, rows, position
-                lines, rows = [], 0
-    if lines:
-        yield lines, rows + pending, position
 
 
 async def _parse_in_workers(
     fh: BinaryIO, run: _Run, position: int, row: int, workers: int, tell: _Teller
 ) -> tuple[int, int]:
-    """Parse chunks in worker processes, writing them in order; returns where it stopped."""
-    loop = asyncio.get_running_loop()
-    chunks = _row_chunks(fh, position, run.batch_size)
-    window: deque[tuple[asyncio.Future[list[PreparedCable | str]], int, int]] = deque()
-    next_row = row
+    """Parse byte ranges in worker processes, writing them in order; returns where it stopped.
 
-    def submit() -> None:
-        nonlocal next_row
-        chunk = next(chunks, None)
-        if chunk is not None:
-            lines, rows, end = chunk
-            window.append((loop.run_in_executor(pool, _parse_chunk, lines, next_row), rows, end))
-            next_row += rows
+    A range whose last row is malformed may have cut a row that runs on past its end: that
+    range is parsed again here, reading on as far as the row goes, and the workers resume after.
+    """
+    from parsers.dump import DumpRowError
+
+    loop = asyncio.get_running_loop()
+    path = fh.name
+    chunk_bytes = run.batch_size * 8192
+    window: deque[tuple[asyncio.Future[list[PreparedCable | tuple[int, str]]], int, int]]
+    window = deque()
+    ranges = _row_ranges(fh, position, chunk_bytes)
+
+    def fill() -> None:
+        while len(window) < workers * 2:
+            span = next(ranges, None)
+            if span is None:
+                return
+            start, end = span
+            window.append((loop.run_in_executor(pool, _parse_range, path, start, end), start, end))
+
+    def drain() -> None:
+        for future, _, _ in window:
+            future.cancel()
+        window.clear()
 
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         try:
-            for _ in range(workers * 2):
-                submit()
+            fill()
             while window:
-                future, rows, end = window.popleft()
+                future, start, end = window.popleft()
                 items = await future
-                if len(items) != rows:  # the quote count was fooled: iter_dump takes over here
-                    break
+                if items and isinstance(items[-1], tuple):  # parse it here, as a single pass
+                    drain()
+                    fh.seek(start)
+                    position, row = await _parse_here(fh, run, start, row, tell, until=end)
+                    ranges = _row_ranges(fh, position, chunk_bytes)
+                    fill()
+                    continue
                 for item in items:
                     if isinstance(item, PreparedCable):
                         run.batch.append(item)
                     else:
-                        run.error(f"{tell.name}: {item}")
-                position, row = end, row + rows
+                        error = DumpRowError(row + item[0] - 1, item[1])
+                        run.error(f"{tell.name}: {error}")
+                position, row = end, row + len(items)
                 await run.flush(position, row)
                 tell.progress(position, tell.total, row - 1)
-                submit()
+                fill()
         except BrokenProcessPool:
             pass  # a worker died (or could not start): carry on in this process
         finally:
-            for pending, _, _ in window:
-                pending.cancel()
-            await asyncio.gather(*(f for f, _, _ in window), return_exceptions=True)
+            pending = [f for f, _, _ in window]
+            drain()
+            await asyncio.gather(*pending, return_exceptions=True)
     return position, row
 
 
