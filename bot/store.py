@@ -21,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, NamedTuple, Self, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from parsers.models import Cable, Paragraph
 
@@ -146,6 +146,8 @@ MIGRATIONS: tuple[str, ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _CABLE_COLUMNS = "ref_id, created, released, classification, origin, subject, meta, header, body"
+_PARAGRAPHS = TypeAdapter(tuple[Paragraph, ...])
+"""Builds a cable's paragraphs from rows several times faster than one model_construct each."""
 _META_FIELDS = (
     "tags",
     "references",
@@ -297,8 +299,8 @@ def _build_cable(row: Sequence[Any], paragraphs: list[Any]) -> Cable:
         subject=subject,
         header=header,
         body=body,
-        paragraphs=tuple(
-            Paragraph.model_construct(number=n, marking=m, text=t) for n, m, t in paragraphs
+        paragraphs=_PARAGRAPHS.validate_python(
+            [{"number": n, "marking": m, "text": t} for n, m, t in paragraphs]
         ),
         **extra,
     )
