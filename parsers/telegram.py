@@ -8,10 +8,15 @@ broken by page-break lines, separated by headings and followed by trailers and a
 
 from __future__ import annotations
 
+import operator
 import re
+from bisect import bisect_left
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import compress, count, pairwise
 
-from parsers.models import Cable, Paragraph
+from parsers.models import Cable
 from parsers.vocab import KNOWN_ORIGINS
 
 __all__ = [
@@ -147,6 +152,66 @@ _SUMMARY_IN_PREAMBLE = re.compile(
 _END_SUMMARY = re.compile(r"\s*\bEND\s+(?:OF\s+)?(?:INTRODUCTION\s+AND\s+)?SUMMARY\b", re.I)
 
 
+# --- the same, for whole texts ------------------------------------------------------------
+# Matching a whole text once is much faster than matching each of its lines. A line pattern
+# `^X` becomes `\nX` with whitespace that stops at newlines, used on "\n" + text: each match
+# starts at the newline before its line, and X matches exactly where it matched on the line.
+
+
+def _on_lines(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """`pattern` (anchored with ^ at line start) for "\n" + text."""
+    source = pattern.pattern
+    assert "[^" not in source and "\\n" not in source  # ^ is only the anchor; no newlines
+    source = source.replace("^", "").replace(r"\s", r"[^\S\n]")
+    return re.compile(rf"\n(?:{source})", pattern.flags | re.M)
+
+
+def _line_numbers(pattern: re.Pattern[str], text: str) -> Iterator[tuple[int, re.Match[str]]]:
+    """(line number, match) of each match in text (for an `_on_lines` pattern, "\n" + text)."""
+    row = pos = 0
+    for m in pattern.finditer(text):
+        row += text.count("\n", pos, m.start())
+        pos = m.start()
+        yield row, m
+
+
+def _rows(pattern: re.Pattern[str], text: str) -> dict[int, None]:
+    """The numbers of the lines that a pattern matches in, in order."""
+    return dict.fromkeys(row for row, _ in _line_numbers(pattern, text))
+
+
+_PARA_START_M = _on_lines(_PARA_START)
+# _ITEM for "\n" + text, its leading whitespace taken once (every branch then needs a
+# non-space character, so nothing is lost): the same matches, found faster
+_ITEM_M = re.compile(
+    r"\n[^\S\n]*+(?:(?:-{1,3}|[*•–—·])[^\S\n]*(?=\S)(?!-)"
+    r"|(?:[A-Za-z]|\d{1,2}|[ivxIVX]{1,4})[.)][^\S\n]+\S"
+    r"|\((?:[A-Za-z]|\d{1,2}|[ivxIVX]{1,4})\)[^\S\n]+\S)"
+)
+_NUMBER_ITEM_M = _on_lines(_NUMBER_ITEM)
+_CLASSIFIED_BY_M = _on_lines(_CLASSIFIED_BY)
+_TRAILER_START_M = _on_lines(_TRAILER_START)
+_INLINE_TRAILER_M = re.compile(_INLINE_TRAILER.pattern, _INLINE_TRAILER.flags | re.M)
+# a line needs two of these (or "//") to be a rule or a decorated heading
+_DECORATION = re.compile(r"[-=_*~—–/][ \t]?[-=_*~—–/]")
+# on ASCII text: those characters (and #) turned into # by bytes.translate, which is fast
+_DECORATION_MARKS = bytes.maketrans(b"-=_*~/", b"######")
+_DECORATION_BYTES = re.compile(rb"#[ \t]?#")
+_TEXT_RUN = re.compile(r"^[^\S\n]*\S.*+(?:\n[^\S\n]*\S.*+)*+", re.M)  # non-blank lines
+_HYPHEN_BREAK = re.compile(r"-[^\S\n]*\n")
+_LOWER = re.compile("[a-z]")
+# lines that may hold a page break: a superset of _PAGE_HINT, fast on lower-cased ASCII text
+_PAGE_HINTS_ASCII = (re.compile(r"of[ \t]+\d{3}"), re.compile(r"page[ \t]+\d"))
+
+
+def _page_hint_rows(text: str) -> list[int]:
+    """The lines of a text where _PAGE_HINT matches (and maybe a few more), in order."""
+    if not text.isascii():
+        return list(_rows(_PAGE_HINT, text))
+    lower = text.lower()
+    return sorted(_rows(_PAGE_HINTS_ASCII[0], lower).keys() | _rows(_PAGE_HINTS_ASCII[1], lower))
+
+
 @dataclass
 class _Block:
     """A paragraph being collected: its number, marking and raw lines."""
@@ -154,7 +219,8 @@ class _Block:
     number: int
     marking: str | None
     lines: list[str] = field(default_factory=list)
-    heading_before: str = ""
+    row: int = 0  # the line it starts on
+    after: int = -1  # the line the previous paragraph starts on
 
 
 def is_page_break(line: str) -> bool:
@@ -275,13 +341,19 @@ _ORIGIN_ALIASES = {
     "USEU": "USEUBRUSSELS",
     "USNATO": "USNATO",
 }
+_ORIGIN_SPLIT = re.compile(r"[\s\-]+")
+_UPPER_WORD = re.compile(r"[A-Z]+")
+_DOUBLED_FIRST = re.compile(r"^\s*([CS])\1(?= )")
+_SPACES = re.compile(r"\s+")
+_TAG_SPLIT = re.compile(r"[\s,;/]+")
 _SENDER_WORDS = frozenset(["AMEMBASSY", "EMBASSY", "AMCONSUL", "CONSULATE", "USMISSION", "MISSION"])
 
 
+@lru_cache(maxsize=8192)
 def _origin_code(origin: str) -> str | None:
     """`"LA PAZ"` → `"LAPAZ"`, `"SECSTATE WASHDC"` → `"STATE"`; None unless it is an origin of
     published reference IDs or, failing that, a single word that could be one."""
-    words = [w for w in re.split(r"[\s\-]+", origin.upper()) if w]
+    words = [w for w in _ORIGIN_SPLIT.split(origin.upper()) if w]
     if words and words[-1] == "WASHDC":
         words = words[:-1]
     while words and words[0] in _SENDER_WORDS:
@@ -308,7 +380,7 @@ def _origin_words(before: str) -> tuple[str, int] | None:
     m = _REF_WORDS.search(before)
     if not m:
         return None
-    spans = [(w.group(), w.start() + m.start(1)) for w in re.finditer(r"[A-Z]+", m.group(1))]
+    spans = [(w.group(), w.start() + m.start(1)) for w in _UPPER_WORD.finditer(m.group(1))]
     for first in range(max(0, len(spans) - 4), len(spans)):
         origin = " ".join(word for word, _ in spans[first:])
         if spans[first][0] not in _REF_STOPWORDS and _origin_code(origin):
@@ -395,10 +467,10 @@ def parse_routing_header(text: str) -> dict[str, object]:
 
 
 def _classification(banner: str, caveats: tuple[str, ...]) -> str:
-    m = _BANNER.match(re.sub(r"^\s*([CS])\1(?= )", r"\1", banner))  # "SS E C R E T"
+    m = _BANNER.match(_DOUBLED_FIRST.sub(r"\1", banner))  # "SS E C R E T"
     if not m:
         return ""
-    word = re.sub(r"\s+", "", m.group("cls")).upper()
+    word = _SPACES.sub("", m.group("cls")).upper()
     base = _BANNER_WORDS.get(word, "SECRET" if word.endswith("ECRET") else word)
     if word.startswith("TOP"):
         base = "TOP SECRET"
@@ -420,75 +492,189 @@ def _accept(number: int, last: int | None, marked: bool, after_blank: bool) -> b
     return number == 1 or last < number <= last + (30 if marked or after_blank else 5)
 
 
-def _drop_page_breaks(lines: list[str]) -> list[str]:
+def _drop_page_breaks(lines: list[str], hinted: list[int]) -> list[str]:
     """Remove page-break lines with the blank lines around them; the text on both sides
-    joins up, unless a sentence ended before the break (then a blank line stays)."""
+    joins up, unless a sentence ended before the break (then a blank line stays).
+
+    Only the `hinted` lines (`002 OF 003`, `PAGE 02`) can hold a page break."""
     out: list[str] = []
+    hints = set(hinted)
     i = 0
-    while i < len(lines):
-        if not is_page_break(lines[i]):
-            out.append(_INLINE_PAGE_BREAK.sub("", lines[i]))
-            i += 1
+    for row in hinted:
+        if row < i:
+            continue
+        out.extend(lines[i:row])
+        i = row + 1
+        if not is_page_break(lines[row]):
+            out.append(_INLINE_PAGE_BREAK.sub("", lines[row]))
             continue
         while out and not out[-1].strip():
             out.pop()
-        i += 1
-        while i < len(lines) and (not lines[i].strip() or is_page_break(lines[i])):
+        while i < len(lines) and (not lines[i].strip() or (i in hints and is_page_break(lines[i]))):
             i += 1
         if out and i < len(lines) and _SENTENCE_END.search(out[-1]):
             out.append("")
+    out.extend(lines[i:])
     return out
 
 
 def _unwrapped(lines: list[str]) -> bool:
     """True for a body written one line per paragraph (the site's Dec 2010 style)."""
-    text_lines = [line for line in lines if line.strip()]
-    return sum(len(line) > 100 for line in text_lines) > 0.2 * len(text_lines)
+    if max(map(len, lines), default=0) <= 100:
+        return False
+    long = sum(1 for line in lines if len(line) > 100 and line.strip())
+    return long > 0.2 * sum(1 for line in lines if line.strip())
 
 
 def _join(lines: list[str], unwrapped: bool = False) -> str:
     """Hard-wrapped lines → prose; bullets, sub-items and blank-line-separated sub-blocks
     stay on their own lines (in an unwrapped body every line is its own)."""
+    if unwrapped:
+        return "\n".join(" ".join(words) for line in lines if (words := line.split()))
     out: list[str] = []
-    gap = True
-    for raw in lines:
-        line = " ".join(raw.split())
-        if not line:
-            gap = True
-            continue
-        numbered_wrap = _NUMBER_ITEM.match(raw) and out and _MID_SENTENCE.search(out[-1])
-        if gap or unwrapped or (_ITEM.match(raw) and not numbered_wrap):
-            gap = False
-            out.append(line)
-        elif out[-1].endswith("-") and out[-1][-2:-1].isalpha():  # hyphenated word
-            out[-1] += line
-        else:
-            out[-1] += " " + line
+    for run in _TEXT_RUN.finditer("\n".join(lines)):  # each run of non-blank lines
+        text = run.group()
+        starts = [0]  # of the lines that begin an output line: the run's first, sub-items
+        for item in _ITEM_M.finditer(text):  # at the newline before the line
+            at = item.start()
+            if _NUMBER_ITEM_M.match(text, at):  # "...in\n2009. The" is a wrapped number
+                previous = text[text.rfind("\n", 0, at) + 1 : at]
+                if _MID_SENTENCE.search(previous):
+                    continue
+            starts.append(at + 1)
+        starts.append(len(text) + 1)
+        out.extend(_flow(text[a : b - 1]) for a, b in pairwise(starts))
     return "\n".join(out)
 
 
-def _decorated(line: str) -> bool:
-    """Cheap pre-check: could the line be a rule or a decorated heading?"""
-    return any(char in line for char in "-=_*~—–/")
+def _flow(text: str) -> str:
+    """Non-blank lines → one line; a word hyphenated at a line's end is joined up."""
+    if not _HYPHEN_BREAK.search(text):
+        return " ".join(text.split())
+    out = ""
+    for raw in text.split("\n"):
+        line = " ".join(raw.split())
+        if out.endswith("-") and out[-2:-1].isalpha():
+            out += line
+        else:
+            out += " " + line if out else line
+    return out
+
+
+def _decorated_rows(text: str) -> list[int]:
+    """The lines with two of -=_*~—–/ in a row (or maybe #): rules or decorated headings."""
+    if not text.isascii():
+        return list(_rows(_DECORATION, text))
+    data = text.encode("ascii").translate(_DECORATION_MARKS)
+    found: list[int] = []
+    row = pos = 0
+    for m in _DECORATION_BYTES.finditer(data):
+        row += data.count(b"\n", pos, m.start())
+        pos = m.start()
+        if not found or found[-1] != row:
+            found.append(row)
+    return found
+
+
+@dataclass
+class _Rows:
+    """Where a body's special lines are (sorted line numbers), found in one pass each."""
+
+    decorated: list[int]  # two of -=_*~—–/ (or more): a rule or a decorated heading?
+    classified: list[int]  # Classified By lines
+    blank: list[int]
+    items: list[int]  # bullets and sub-items
+
+    @classmethod
+    def of(cls, text: str, lines: list[str]) -> _Rows:
+        """Scan a body: its text and the same as lines."""
+        lined = "\n" + text
+        classified: list[int] = []
+        if "lassified" in text or "LASSIFIED" in text:
+            classified = list(_rows(_CLASSIFIED_BY_M, lined))
+        empty = compress(count(), map(operator.not_, lines))
+        spaces = compress(count(), map(str.isspace, lines))
+        return cls(
+            _decorated_rows(text),
+            classified,
+            sorted([*empty, *spaces]),
+            list(_rows(_ITEM_M, lined)),
+        )
+
+    @staticmethod
+    def any(rows: list[int], start: int, end: int) -> bool:
+        """Whether any of the rows is in start..end-1."""
+        i = bisect_left(rows, start)
+        return i < len(rows) and rows[i] < end
+
+    @staticmethod
+    def within(rows: list[int], start: int, end: int) -> list[int]:
+        """The rows in start..end-1, counted from start."""
+        return [row - start for row in rows[bisect_left(rows, start) : bisect_left(rows, end)]]
+
+
+def _plain_paragraph(lines: list[str], start: int, rows: _Rows) -> str:
+    """`_join(_drop_headings(lines))` for a paragraph without decorated or Classified By lines
+    (`lines` start on line `start` of the body): only its end can go, and the body's scans
+    say where its blank lines and sub-items are."""
+    kept = list(lines)
+    _drop_last_heading(kept)
+    end = start + len(kept)
+    blank = set(_Rows.within(rows.blank, start, end))  # (line 0 has a number: never blank)
+    if kept and not kept[0].strip():  # the rest of a line "5." with nothing after it
+        blank.add(0)
+    cuts = set(blank)  # lines that end a run (blank) or start an output line (sub-items)
+    for row in _Rows.within(rows.items, start + 1, end):
+        row += 1  # (line 0 always starts a line)
+        if (
+            row - 1 not in blank
+            and _NUMBER_ITEM.match(kept[row])
+            and _MID_SENTENCE.search(kept[row - 1])
+        ):
+            continue  # "...in\n2009. The" is a wrapped number
+        cuts.add(row)
+    out: list[str] = []
+    first = 0
+    for row in sorted(cuts):
+        if first < row:
+            out.append(_flow("\n".join(kept[first:row])))
+        first = row + 1 if row in blank else row
+    if first < len(kept):
+        out.append(_flow("\n".join(kept[first:])))
+    return "\n".join(out)
 
 
 def _drop_headings(lines: list[str]) -> list[str]:
     """Remove dash-underlined, `//HEADING//` and free-standing heading lines, and
     `Classified By:` lines, from a paragraph's lines."""
+    if not lines:
+        return []
+    text = "\n".join(lines)
+    # only these lines can be dropped or changed: the first, lines with two of -=_*~—–/
+    # (rules, decorated headings), lines above a rule and Classified By lines
+    decorated = _rows(_DECORATION, text)
+    rules = {row for row in decorated if _RULE.match(lines[row])}
+    special = decorated.keys() | {row - 1 for row in rules} | {0}
+    if "lassified" in text or "LASSIFIED" in text:
+        special.update(_rows(_CLASSIFIED_BY_M, "\n" + text))
     kept: list[str] = []
     skip_to = -1
-    decorated = [_decorated(line) for line in lines]
-    rules = [d and bool(_RULE.match(line)) for d, line in zip(decorated, lines, strict=True)]
-    for i, line in enumerate(lines):
-        underlined = i + 1 < len(lines) and rules[i + 1] and line.strip()
+    plain_from = 0  # lines from here to the next special one are kept as they are
+    for i in sorted(special):
+        if i < 0:
+            continue
+        kept.extend(lines[max(plain_from, skip_to + 1) : i])
+        plain_from = i + 1
+        line = lines[i]
+        underlined = i + 1 in rules and line.strip()
         if i == 0:  # the paragraph's own first line; a heading may be glued to its end
             line = _GLUED_HEADING.sub("", line) if underlined else line
-            kept.append(_GLUED_DASHED_HEADING.sub("", line) if decorated[i] else line)
+            kept.append(_GLUED_DASHED_HEADING.sub("", line) if i in decorated else line)
         elif (
             i <= skip_to
             or underlined
-            or rules[i]
-            or (decorated[i] and (_SLASH_HEADING.match(line) or _DASHED_HEADING.match(line)))
+            or i in rules
+            or (i in decorated and (_SLASH_HEADING.match(line) or _DASHED_HEADING.match(line)))
         ):
             continue
         elif _CLASSIFIED_BY.match(line):  # with its wrapped lines, up to a blank line
@@ -506,34 +692,51 @@ def _drop_headings(lines: list[str]) -> list[str]:
             skip_to = end
         else:
             kept.append(line)
+    kept.extend(lines[max(plain_from, skip_to + 1) :])
+    _drop_last_heading(kept)
+    return kept
+
+
+def _drop_last_heading(kept: list[str]) -> None:
+    """Remove trailing blank lines and a heading line ending the paragraph (the next one's)."""
     while kept and not kept[-1].strip():
         kept.pop()
-    if len(kept) >= 2:
-        last = kept[-1].strip()
-        prev = next((x for x in reversed(kept[:-1]) if x.strip()), "")
-        blank_before = not kept[-2].strip()
-        if (
-            len(last) <= (90 if blank_before else 60)
-            and last[:1].isupper()
-            and not _SENTENCE_END.search(last)
-            and not _ITEM.match(last)
-            and (blank_before or _SENTENCE_END.search(prev))
-            and not last.endswith(",")
-        ):
-            kept.pop()
-    return kept
+    if len(kept) < 2:
+        return
+    last = kept[-1].strip()
+    blank_before = not kept[-2].strip()
+    if (
+        len(last) <= (90 if blank_before else 60)
+        and last[:1].isupper()
+        and not _SENTENCE_END.search(last)
+        and not _ITEM.match(last)
+        and (blank_before or _SENTENCE_END.search(_last_text(kept)))
+        and not last.endswith(",")
+    ):
+        kept.pop()
+
+
+def _last_text(kept: list[str]) -> str:
+    """The last non-blank line before the last line."""
+    return next((kept[i] for i in range(len(kept) - 2, -1, -1) if kept[i].strip()), "")
 
 
 def _drop_trailer(lines: list[str]) -> list[str]:
     """Cut the trailers and signature that follow the last paragraph."""
-    for i, line in enumerate(lines):
-        if i and _TRAILER_START.match(line):
-            lines = lines[:i]
-            break
-        if cut := _INLINE_TRAILER.search(line):
-            lines = [*lines[:i], line[: cut.start()]]
-            break
-    mixed_case = any(re.search("[a-z]", line) for line in lines)
+    text = "\n".join(lines)
+    lower = text.lower() if text.isascii() else None  # for cheap checks that rule out a match
+    start = len(lines)
+    if lower is None or "visit" in lower or "*****" in text:
+        start = next((r for r, _ in _line_numbers(_TRAILER_START_M, "\n" + text) if r), start)
+    inline = None
+    if lower is None or ("visit" in lower and "classified" in lower):
+        inline = _INLINE_TRAILER_M.search(text)
+    if inline and (row := text.count("\n", 0, inline.start())) < start:
+        line_start = text.rfind("\n", 0, inline.start()) + 1
+        lines = [*lines[:row], text[line_start : inline.start()]]
+    else:
+        lines = lines[:start]
+    mixed_case = any(_LOWER.search(line) for line in lines)
     while len(lines) > 1:
         last = lines[-1].strip()
         prev = next((x for x in reversed(lines[:-1]) if x.strip()), "")
@@ -592,7 +795,7 @@ def _block_after(lines: list[str], start: int, rest: str) -> str:
 
 def _tags(lines: list[str], start: int, rest: str) -> tuple[str, ...]:
     def tokens(text: str) -> list[str]:
-        return [t for t in re.split(r"[\s,;/]+", text.strip()) if t]
+        return [t for t in _TAG_SPLIT.split(text.strip()) if t]
 
     found = [t for t in tokens(rest) if _TAG_TOKEN.match(t)]
     for line in lines[start + 1 :]:
@@ -603,7 +806,9 @@ def _tags(lines: list[str], start: int, rest: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def _summary(preamble: list[str], blocks: list[_Block], texts: list[str]) -> str | None:
+def _summary(
+    lines: list[str], preamble: list[str], blocks: list[_Block], texts: list[str]
+) -> str | None:
     """The summary: a `SUMMARY:` block before the paragraphs, a paragraph opening with
     `Summary:`, or the paragraphs under a Summary heading, up to `END SUMMARY`."""
     joined = "\n".join(preamble)
@@ -617,7 +822,7 @@ def _summary(preamble: list[str], blocks: list[_Block], texts: list[str]) -> str
         starts = _SUMMARY_START.match(text)
         if starts:
             parts = [text[starts.end() :]]
-        elif _SUMMARY_HEADING.match(block.heading_before):
+        elif _SUMMARY_HEADING.match(_heading_above(lines, block)):
             parts = texts[i : i + 6]
             ends = [n for n, part in enumerate(parts) if _END_SUMMARY.search(part)]
             parts = parts[: ends[0] + 1] if ends else parts[:1]
@@ -629,45 +834,55 @@ def _summary(preamble: list[str], blocks: list[_Block], texts: list[str]) -> str
     return None
 
 
+def _blocks(text: str, lines: list[str]) -> list[_Block]:
+    """The numbered paragraphs: lines starting with a number that continues the sequence."""
+    candidates = dict(_line_numbers(_PARA_START_M, "\n" + text))
+    blocks: list[_Block] = []
+    last: int | None = None
+    for row, m in candidates.items():
+        previous = lines[row - 1] if row else ""
+        # "...began on October\n5. FDP strategist": an unmarked number ending a wrapped sentence
+        wrapped = (
+            m["mark"] is None
+            and len(previous.strip()) >= 45  # a full-width line, not a title
+            and _MID_SENTENCE.search(previous) is not None
+            and row - 1 not in candidates
+        )
+        number = int(m["num"])
+        if wrapped or not _accept(number, last, m["mark"] is not None, not previous.strip()):
+            continue
+        if blocks:
+            blocks[-1].lines.extend(lines[blocks[-1].row + 1 : row])
+        marking = " ".join(m["mark"].upper().split()) if m["mark"] else None
+        rest = lines[row][m.end() - m.start() - 1 :]
+        blocks.append(_Block(number, marking, [rest], row, blocks[-1].row if blocks else -1))
+        last = number
+    if blocks:
+        blocks[-1].lines.extend(lines[blocks[-1].row + 1 :])
+    return blocks
+
+
+def _heading_above(lines: list[str], block: _Block) -> str:
+    """The last text line (not a rule) between the previous paragraph's start and this one."""
+    for i in range(block.row - 1, block.after, -1):
+        stripped = lines[i].strip()
+        if stripped and not _RULE.match(lines[i]):
+            return stripped.strip("/ -")
+    return ""
+
+
 def parse_telegram(text: str, *, ref_id: str = "") -> Cable:
     """Parse a telegram body (plain text, no anchors) into a Cable; never raises on any text."""
     published = text
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
-    if _PAGE_HINT.search(text):
-        lines = _drop_page_breaks(lines)
+    if hinted := _page_hint_rows(text):
+        lines = _drop_page_breaks(lines, hinted)
+        text = "\n".join(lines)
     unwrapped = _unwrapped(lines)
     year = ref_id[:2] if ref_id[:2].isdigit() else ""
-
-    blocks: list[_Block] = []
-    preamble: list[str] = []
-    last: int | None = None
-    pending_heading = ""
-    previous = ""
-    for line in lines:
-        m = _PARA_START.match(line)
-        after_blank = not previous.strip()
-        # "...began on October\n5. FDP strategist": an unmarked number ending a wrapped sentence
-        wrapped = (
-            m is not None
-            and m.group("mark") is None
-            and len(previous.strip()) >= 45  # a full-width line, not a title
-            and _MID_SENTENCE.search(previous) is not None
-            and not _PARA_START.match(previous)
-        )
-        previous = line
-        if m and not wrapped and _accept(int(m["num"]), last, m["mark"] is not None, after_blank):
-            number = int(m.group("num"))
-            marking = " ".join(m.group("mark").upper().split()) if m.group("mark") else None
-            heading = pending_heading
-            blocks.append(_Block(number, marking, [line[m.end() :]], heading))
-            last = number
-            pending_heading = ""
-            continue
-        stripped = line.strip()
-        if stripped and not _RULE.match(line):
-            pending_heading = stripped.strip("/ -")
-        (blocks[-1].lines if blocks else preamble).append(line)
+    blocks = _blocks(text, lines)
+    preamble = lines[: blocks[0].row] if blocks else lines
 
     # header fields from the preamble
     opening = [x for x in preamble[:40] if x.strip()][:6]
@@ -687,14 +902,29 @@ def parse_telegram(text: str, *, ref_id: str = "") -> Cable:
             refs = parse_references(_block_after(preamble, i, r.group("rest")), year)
     caveat_tuple = tuple(dict.fromkeys(caveats))
 
-    paragraphs: list[Paragraph] = []
+    # every summary has the word (letters are never joined up): skip the search without it
+    maybe_summary = not text.isascii() or "summary" in text.lower()
+    rows = _Rows.of(text, lines) if blocks else None
     texts: list[str] = []
     for i, block in enumerate(blocks):
+        last = i == len(blocks) - 1
+        end = len(lines) if last else blocks[i + 1].row
+        if rows and not (
+            last
+            or unwrapped
+            or _Rows.any(rows.decorated, block.row, end)
+            or _Rows.any(rows.classified, block.row, end)
+        ):
+            texts.append(_plain_paragraph(block.lines, block.row, rows))
+            continue
         body = _drop_headings(block.lines)
-        if i == len(blocks) - 1:
+        if last:
             body = _drop_trailer(body)
         texts.append(_join(body, unwrapped))
-        paragraphs.append(Paragraph(number=block.number, marking=block.marking, text=texts[-1]))
+    paragraphs = [
+        {"number": block.number, "marking": block.marking, "text": text}
+        for block, text in zip(blocks, texts, strict=True)
+    ]
 
     return Cable(
         ref_id=ref_id,
@@ -703,7 +933,7 @@ def parse_telegram(text: str, *, ref_id: str = "") -> Cable:
         tags=tags,
         references=refs,
         caveats=caveat_tuple,
-        summary=_summary(preamble, blocks, texts),
-        paragraphs=tuple(paragraphs),
+        summary=_summary(lines, preamble, blocks, texts) if maybe_summary else None,
+        paragraphs=paragraphs,  # dicts, validated into Paragraphs (faster than one by one)
         body=published,
     )
