@@ -37,11 +37,6 @@ class Failure(BaseModel):
     error: str
     kind: FailureKind
 
-    @property
-    def line(self) -> str:
-        """The error as one line naming the cable."""
-        return self.error if self.ref_id in self.error else f"{self.ref_id}: {self.error}"
-
 
 class Reply(BaseModel):
     """What to send for one message: cards, failures and a note when references were cut."""

@@ -15,7 +15,7 @@ from rich.text import Text
 
 from bot.answer import CableSource, Reply, answer
 from bot.cards import Card
-from bot.embeds import citation_text
+from bot.embeds import citation_text, failure_lines
 from parsers.vocab import parse_tag_table
 
 PROMPT = "you> "
@@ -68,12 +68,12 @@ def render_reply(reply: Reply, console: Console, *, silent_reasons: Reply | None
     """Print `reply` as the bot would post it; `silent_reasons` explains a silent bot."""
     if reply.note:
         console.print(Text(reply.note, style="italic"))
-    for failure in reply.failures:
-        console.print(Text(failure.line, style="yellow"))
+    for line in failure_lines(reply.failures):
+        console.print(Text(line, style="yellow"))
     for card in reply.cards:
         console.print(card_renderable(card))
     if reply.empty and silent_reasons is not None:
-        reasons = "; ".join(f.line for f in silent_reasons.failures)
+        reasons = "; ".join(failure_lines(silent_reasons.failures))
         console.print(Text(f"(the bot stays silent{': ' + reasons if reasons else ''})", "dim"))
 
 
