@@ -1,20 +1,30 @@
 """Benchmark: pages/second of parsers.page.parse_page over the cable corpus, against a
-straightforward BeautifulSoup extraction of the same fields, measured in one run.
+straightforward BeautifulSoup extraction of the same fields, measured in one run; and dump
+rows/second of parsers.dump.iter_dump against the csv module reading the same rows.
 
     .venv/bin/python bench/parse.py [PAGES_DIR] [--limit N] [--repeat R]
+                                    [--dump CSV] [--dump-rows N]
+
+Dump rows come from the first N rows of --dump, or are generated in memory by
+bench/make_dump.py (--dump-rows 0 skips them).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import importlib.util
+import io
 import re
 import sys
 import time
 from collections.abc import Callable
+from itertools import islice
 from pathlib import Path
 
 from bs4 import BeautifulSoup
 
+from parsers.dump import iter_dump
 from parsers.page import cable_part, parse_page  # the same slicing, for a fair second baseline
 
 DEFAULT_PAGES = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "pages"
@@ -63,12 +73,41 @@ def _rate(parse: Callable[[str], object], pages: list[str], repeat: int) -> floa
     return len(pages) / best
 
 
+def dump_lines(path: Path | None, rows: int) -> list[str]:
+    """The lines of `rows` dump rows: the first ones of a file, or generated ones."""
+    if path is not None:
+        lines: list[str] = []
+        with path.open(encoding="utf-8", newline="") as handle:
+            taken = (lines.append(line) or line for line in handle)  # type: ignore[func-returns-value]
+            for _ in islice(iter_dump(taken), rows):  # (it reads no line beyond a row)
+                pass
+        return lines
+    spec = importlib.util.spec_from_file_location(
+        "make_dump", Path(__file__).with_name("make_dump.py")
+    )
+    assert spec is not None and spec.loader is not None
+    make_dump = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_dump)
+    writer = make_dump.DumpWriter()
+    text = "".join(writer.row(i) for i in range(rows))
+    return text.splitlines(keepends=True)
+
+
+def _csv_rows(lines: list[str]) -> object:
+    """The baseline: the csv module's reader over the same lines (escapes kept as read)."""
+    return list(csv.reader(io.StringIO("".join(lines)), escapechar="\\", doublequote=False))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the table."""
     args = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     args.add_argument("pages", nargs="?", type=Path, default=DEFAULT_PAGES)
     args.add_argument("--limit", type=int, default=0, help="only the first N pages")
     args.add_argument("--repeat", type=int, default=3, help="passes; the best one counts")
+    args.add_argument("--dump", type=Path, default=None, help="a cables.csv for the dump rows")
+    args.add_argument(
+        "--dump-rows", type=int, default=None, help="dump rows (default 2000; 20 per --limit page)"
+    )
     opts = args.parse_args(argv)
     paths = sorted(opts.pages.glob("*.html"))[: opts.limit or None]
     if not paths:
@@ -86,7 +125,25 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'parser':<28}{'pages/s':>10}{'MB/s':>8}{'ratio':>8}")
     for name, rate in rows:
         print(f"{name:<28}{rate:>10.1f}{rate * megabytes / len(pages):>8.2f}{rate / base:>7.1f}x")
+    count = opts.dump_rows if opts.dump_rows is not None else min(2000, 20 * (opts.limit or 100))
+    if count > 0:
+        _dump_table(dump_lines(opts.dump, count), opts.repeat)
     return 0
+
+
+def _dump_table(lines: list[str], repeat: int) -> None:
+    """Rows/second of iter_dump against the csv module on the same lines."""
+    count = sum(1 for _ in iter_dump(lines))
+    megabytes = sum(len(line) for line in lines) / 1e6
+    rates = [
+        ("csv module baseline", _rate(lambda _: _csv_rows(lines), [""], repeat) * count),
+        ("dump rows/s (iter_dump)", _rate(lambda _: list(iter_dump(lines)), [""], repeat) * count),
+    ]
+    print(f"\n{count} dump rows, {megabytes:.1f} MB, best of {repeat}")
+    print(f"{'parser':<28}{'rows/s':>10}{'MB/s':>8}{'ratio':>8}")
+    for name, rate in rates:
+        ratio = rate / rates[0][1]
+        print(f"{name:<28}{rate:>10.1f}{rate * megabytes / count:>8.2f}{ratio:>7.2f}x")
 
 
 if __name__ == "__main__":

@@ -81,6 +81,9 @@ class _RowSplitter:
                     self.fields.append("".join(self.current))
                     self.current = []
                     self.state = "after"
+                    if line.startswith(',"', at + 1) and len(self.fields) < len(FIELDS):
+                        self.state = "quoted"  # the next field starts right away
+                        at += 2
                 else:
                     self.state = "escape"
                 pos = at + 1
@@ -186,6 +189,10 @@ def iter_dump(lines: Iterable[str], *, first_row: int = 1) -> Iterator[Cable | D
         if plain is not None:  # inside a quoted field: what feed() does, faster
             if '"' not in line and "\\" not in line:
                 plain.append(line)
+                continue
+            quotes = line.count('\\"')  # each quote escaped and each backslash escaping one:
+            if quotes == line.count('"') and quotes == line.count("\\"):
+                plain.append(line.replace('\\"', '"'))
                 continue
             if _QUOTED_LINE.fullmatch(line):
                 plain.append(_ESCAPE.sub(_unescape, line))

@@ -125,6 +125,7 @@ _CAVEAT_LINE = re.compile(
     r"^\s*(?:(?:" + "|".join(_CAVEATS) + r")\b[\s,;/]*)+$",
     re.IGNORECASE,
 )
+_CAVEAT_INITIALS = frozenset(c[0] for c in _CAVEATS)  # a caveat line starts with one
 _CAVEAT_WORD = re.compile(r"\b(?:" + "|".join(_CAVEATS) + r")\b", re.IGNORECASE)
 _TAGS = re.compile(r"(?:^|\s)TAGS\b\s*:?\s*(?P<rest>.*)$")
 _TAG_TOKEN = re.compile(r"^[A-Z][A-Z0-9]{1,}$")
@@ -190,6 +191,8 @@ _ITEM_M = re.compile(
 )
 _NUMBER_ITEM_M = _on_lines(_NUMBER_ITEM)
 _CLASSIFIED_BY_M = _on_lines(_CLASSIFIED_BY)
+# the lines where _PARA_START_M or _ITEM_M may match: one fast pass instead of two
+_MAY_START = re.compile(r"\n[^\S\n]*+(?:[\d¶(*•–—·-]|[A-Za-z]{1,4}[.)])")
 _TRAILER_START_M = _on_lines(_TRAILER_START)
 _INLINE_TRAILER_M = re.compile(_INLINE_TRAILER.pattern, _INLINE_TRAILER.flags | re.M)
 # a line needs two of these (or "//") to be a rule or a decorated heading
@@ -204,15 +207,15 @@ _LOWER = re.compile("[a-z]")
 _PAGE_HINTS_ASCII = (re.compile(r"of[ \t]+\d{3}"), re.compile(r"page[ \t]+\d"))
 
 
-def _page_hint_rows(text: str) -> list[int]:
-    """The lines of a text where _PAGE_HINT matches (and maybe a few more), in order."""
+def _page_hint_rows(text: str, lower: str) -> list[int]:
+    """The lines of a text where _PAGE_HINT matches (and maybe a few more), in order;
+    `lower` is text.lower()."""
     if not text.isascii():
         return list(_rows(_PAGE_HINT, text))
-    lower = text.lower()
     return sorted(_rows(_PAGE_HINTS_ASCII[0], lower).keys() | _rows(_PAGE_HINTS_ASCII[1], lower))
 
 
-@dataclass
+@dataclass(slots=True)
 class _Block:
     """A paragraph being collected: its number, marking and raw lines."""
 
@@ -377,6 +380,8 @@ def normalise_reference(year: str, origin: str, serial: str) -> str | None:
 def _origin_words(before: str) -> tuple[str, int] | None:
     """The known origin whose name ends `before` (the longest of its last 1-4 words) and
     where it starts; None when there is none."""
+    if not before.rstrip(" -")[-1:].isupper():  # _REF_WORDS needs a letter there
+        return None
     m = _REF_WORDS.search(before)
     if not m:
         return None
@@ -440,7 +445,7 @@ def parse_routing_header(text: str) -> dict[str, object]:
         line = raw.strip()
         if not line:
             continue
-        dtg = _DTG.match(line)
+        dtg = _DTG.match(line) if line[0] in "ZOPRM" else None  # (line is stripped)
         if dtg and result["date_time_group"] is None:
             result["precedence"] = _PRECEDENCE.get(dtg.group("prec"))
             result["date_time_group"] = " ".join(dtg.group("dtg").split())
@@ -549,7 +554,7 @@ def _join(lines: list[str], unwrapped: bool = False) -> str:
 
 def _flow(text: str) -> str:
     """Non-blank lines → one line; a word hyphenated at a line's end is joined up."""
-    if not _HYPHEN_BREAK.search(text):
+    if "-" not in text or not _HYPHEN_BREAK.search(text):
         return " ".join(text.split())
     out = ""
     for raw in text.split("\n"):
@@ -576,7 +581,7 @@ def _decorated_rows(text: str) -> list[int]:
     return found
 
 
-@dataclass
+@dataclass(slots=True)
 class _Rows:
     """Where a body's special lines are (sorted line numbers), found in one pass each."""
 
@@ -586,19 +591,19 @@ class _Rows:
     items: list[int]  # bullets and sub-items
 
     @classmethod
-    def of(cls, text: str, lines: list[str]) -> _Rows:
-        """Scan a body: its text and the same as lines."""
-        lined = "\n" + text
+    def of(cls, text: str, lines: list[str], items: list[int], lower: str) -> _Rows:
+        """Scan a body: its text, the same as lines, the lines that are sub-items and a
+        lower-cased text that has all the body's words."""
         classified: list[int] = []
-        if "lassified" in text or "LASSIFIED" in text:
-            classified = list(_rows(_CLASSIFIED_BY_M, lined))
+        if "lassified" in lower:
+            classified = list(_rows(_CLASSIFIED_BY_M, "\n" + text))
         empty = compress(count(), map(operator.not_, lines))
         spaces = compress(count(), map(str.isspace, lines))
         return cls(
             _decorated_rows(text),
             classified,
             sorted([*empty, *spaces]),
-            list(_rows(_ITEM_M, lined)),
+            items,
         )
 
     @staticmethod
@@ -610,24 +615,28 @@ class _Rows:
     @staticmethod
     def within(rows: list[int], start: int, end: int) -> list[int]:
         """The rows in start..end-1, counted from start."""
-        return [row - start for row in rows[bisect_left(rows, start) : bisect_left(rows, end)]]
+        i = bisect_left(rows, start)
+        if i == len(rows) or rows[i] >= end:
+            return []
+        return [row - start for row in rows[i : bisect_left(rows, end, i)]]
 
 
-def _plain_paragraph(lines: list[str], start: int, rows: _Rows) -> str:
-    """`_join(_drop_headings(lines))` for a paragraph without decorated or Classified By lines
-    (`lines` start on line `start` of the body): only its end can go, and the body's scans
-    say where its blank lines and sub-items are."""
-    kept = list(lines)
-    _drop_last_heading(kept)
+def _plain_join(kept: list[str], start: int, rows: _Rows) -> str:
+    """`_join(kept)` for lines that start on line `start` of the body and are the same as
+    there (but the first): the body's scans say where blank lines and sub-items are."""
     end = start + len(kept)
-    blank = set(_Rows.within(rows.blank, start, end))  # (line 0 has a number: never blank)
+    blank = _Rows.within(rows.blank, start, end)  # (line 0: never blank with its number)
+    items = _Rows.within(rows.items, start + 1, end)  # (line 0 starts a line anyway)
     if kept and not kept[0].strip():  # the rest of a line "5." with nothing after it
-        blank.add(0)
+        blank.insert(0, 0)
+    if not blank and not items:
+        return _flow("\n".join(kept))
+    items = [row + 1 for row in items]
+    gaps = set(blank)
     cuts = set(blank)  # lines that end a run (blank) or start an output line (sub-items)
-    for row in _Rows.within(rows.items, start + 1, end):
-        row += 1  # (line 0 always starts a line)
+    for row in items:
         if (
-            row - 1 not in blank
+            row - 1 not in gaps
             and _NUMBER_ITEM.match(kept[row])
             and _MID_SENTENCE.search(kept[row - 1])
         ):
@@ -638,7 +647,7 @@ def _plain_paragraph(lines: list[str], start: int, rows: _Rows) -> str:
     for row in sorted(cuts):
         if first < row:
             out.append(_flow("\n".join(kept[first:row])))
-        first = row + 1 if row in blank else row
+        first = row + 1 if row in gaps else row
     if first < len(kept):
         out.append(_flow("\n".join(kept[first:])))
     return "\n".join(out)
@@ -834,9 +843,21 @@ def _summary(
     return None
 
 
-def _blocks(text: str, lines: list[str]) -> list[_Block]:
+def _starts(lined: str) -> tuple[dict[int, re.Match[str]], list[int]]:
+    """Lines of "\n" + text that could start a paragraph (with the match) and sub-item lines;
+    one pass finds the lines that may be either."""
+    paragraphs: dict[int, re.Match[str]] = {}
+    items: list[int] = []
+    for row, m in _line_numbers(_MAY_START, lined):
+        if para := _PARA_START_M.match(lined, m.start()):
+            paragraphs[row] = para
+        if _ITEM_M.match(lined, m.start()):
+            items.append(row)
+    return paragraphs, items
+
+
+def _blocks(lines: list[str], candidates: dict[int, re.Match[str]]) -> list[_Block]:
     """The numbered paragraphs: lines starting with a number that continues the sequence."""
-    candidates = dict(_line_numbers(_PARA_START_M, "\n" + text))
     blocks: list[_Block] = []
     last: int | None = None
     for row, m in candidates.items():
@@ -874,14 +895,17 @@ def _heading_above(lines: list[str], block: _Block) -> str:
 def parse_telegram(text: str, *, ref_id: str = "") -> Cable:
     """Parse a telegram body (plain text, no anchors) into a Cable; never raises on any text."""
     published = text
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
-    if hinted := _page_hint_rows(text):
+    lower = text.lower()  # for quick checks that a word is not there (page breaks only go)
+    if hinted := _page_hint_rows(text, lower):
         lines = _drop_page_breaks(lines, hinted)
         text = "\n".join(lines)
     unwrapped = _unwrapped(lines)
     year = ref_id[:2] if ref_id[:2].isdigit() else ""
-    blocks = _blocks(text, lines)
+    candidates, items = _starts("\n" + text)
+    blocks = _blocks(lines, candidates)
     preamble = lines[: blocks[0].row] if blocks else lines
 
     # header fields from the preamble
@@ -892,35 +916,38 @@ def parse_telegram(text: str, *, ref_id: str = "") -> Cable:
     tags: tuple[str, ...] = ()
     refs: tuple[str, ...] = ()
     for i, line in enumerate(preamble):
-        if _CAVEAT_LINE.match(line):
+        # cheap checks of the first letters first (upper() also maps the long s, ſ, to S)
+        head = line.lstrip()[:4].upper()
+        if head[:1] in _CAVEAT_INITIALS and _CAVEAT_LINE.match(line):
             caveats.extend(c.upper() for c in _CAVEAT_WORD.findall(line))
-        elif not tags and (t := _TAGS.search(line)):
+        elif not tags and "TAGS" in line and (t := _TAGS.search(line)):
             tags = _tags(preamble, i, t.group("rest"))
-        elif not subject and (_SUBJECT.match(line) or _SUBJECT_CI.match(line)):
+        elif not subject and head == "SUBJ" and (_SUBJECT.match(line) or _SUBJECT_CI.match(line)):
             subject = _subject(preamble, i)
-        elif not refs and (r := _REF.match(line)):
+        elif not refs and head[:3] == "REF" and (r := _REF.match(line)):
             refs = parse_references(_block_after(preamble, i, r.group("rest")), year)
     caveat_tuple = tuple(dict.fromkeys(caveats))
 
     # every summary has the word (letters are never joined up): skip the search without it
-    maybe_summary = not text.isascii() or "summary" in text.lower()
-    rows = _Rows.of(text, lines) if blocks else None
+    maybe_summary = not text.isascii() or "summary" in lower
+    rows = _Rows.of(text, lines, items, lower) if blocks else None
     texts: list[str] = []
     for i, block in enumerate(blocks):
         last = i == len(blocks) - 1
         end = len(lines) if last else blocks[i + 1].row
-        if rows and not (
-            last
-            or unwrapped
-            or _Rows.any(rows.decorated, block.row, end)
-            or _Rows.any(rows.classified, block.row, end)
-        ):
-            texts.append(_plain_paragraph(block.lines, block.row, rows))
-            continue
-        body = _drop_headings(block.lines)
+        assert rows is not None
+        if _Rows.any(rows.decorated, block.row, end) or _Rows.any(rows.classified, block.row, end):
+            body = _drop_headings(block.lines)
+            plain = False
+        else:  # nothing to drop but the end: its lines are the body's
+            body = list(block.lines)
+            _drop_last_heading(body)
+            plain = not unwrapped
         if last:
             body = _drop_trailer(body)
-        texts.append(_join(body, unwrapped))
+            # only cut and its last line changed: as the body's lines if that one is the same
+            plain = plain and (not body or body[-1] == block.lines[len(body) - 1])
+        texts.append(_plain_join(body, block.row, rows) if plain else _join(body, unwrapped))
     paragraphs = [
         {"number": block.number, "marking": block.marking, "text": text}
         for block, text in zip(blocks, texts, strict=True)
