@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parsers.dump import DumpRowError, iter_dump, parse_dump_row, split_row
+from parsers.dump import DumpRowError, _RowSplitter, iter_dump, parse_dump_row, split_row
 from parsers.models import Cable
 
 DUMP = Path(__file__).resolve().parents[1] / "fixtures" / "dump" / "cables.csv"
@@ -158,3 +159,59 @@ def test_any_field_text_round_trips(rows: list[tuple[str, str, str]]) -> None:
     assert [(c.ref_id, c.origin.strip(), c.body) for c in parsed if isinstance(c, Cable)] == [
         (ref, origin.strip(), body) for ref, origin, body in rows
     ]
+
+
+def test_dump_row_errors_pickle_for_worker_processes() -> None:
+    error = DumpRowError(12, "created '31/12/2009' is not a date M/D/YYYY H:MM")
+    copy = pickle.loads(pickle.dumps(error))
+    assert isinstance(copy, DumpRowError)
+    assert (copy.row, copy.problem, str(copy)) == (error.row, error.problem, str(error))
+
+
+def _reference_rows(lines: list[str]) -> list[tuple[int, list[str] | str]]:
+    """The row splitter fed every line (no fast paths): where each row ends, its fields or
+    its problem."""
+    out: list[tuple[int, list[str] | str]] = []
+    splitter, pending = _RowSplitter(), False
+    for end, line in enumerate(lines, 1):
+        if not pending and not line.strip():
+            continue
+        pending = True
+        if splitter.feed(line):
+            out.append((end, splitter.problem or splitter.fields))
+            splitter, pending = _RowSplitter(), False
+    if pending:
+        out.append((len(lines), splitter.problem or "the file ends inside a quoted field"))
+    return out
+
+
+_dump_bits = st.sampled_from(
+    ['"', '\\"', "\\\\", "\\", ",", '","', "\n", "\r\n", "text", " ", "\\n", '"\n', '\\\\"']
+)
+_good_row = st.lists(st.text(max_size=8) | _dump_bits, max_size=6).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            _good_row.map(
+                lambda body: _encode(["1", "1/2/2009 1:05", "09X1", "o", "", "", "", body])
+            ),
+            st.lists(_dump_bits | st.text(max_size=5), max_size=12).map("".join),
+        ),
+        min_size=1,
+        max_size=6,
+    ).map("".join)
+)
+def test_fast_paths_split_rows_like_the_row_splitter(text: str) -> None:
+    lines = text.splitlines(keepends=True)
+    consumed = [0]
+    got = [(consumed[0], item) for item in iter_dump(_counting(lines, consumed))]
+    expected = _reference_rows(lines)
+    assert [end for end, _ in got] == [end for end, _ in expected]
+    for (_, item), (_, fields) in zip(got, expected, strict=True):
+        if isinstance(fields, str):
+            assert isinstance(item, DumpRowError) and fields in str(item)
+        elif isinstance(item, Cable):
+            assert item.body == fields[7] and item.header == fields[6]

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from parsers import telegram as _t  # its private scans, checked against the line patterns
 from parsers.models import Cable
 from parsers.telegram import (
     is_page_break,
@@ -344,3 +345,84 @@ def test_classified_by_lines_are_not_paragraph_text() -> None:
         "First.\nMore text of one, on papers classified by the ministry.",
         "Two.",
     ]
+
+
+# --- the whole-text scans find exactly what the per-line patterns match ---------------------
+
+_scan_bits = st.sampled_from(
+    [
+        "",
+        " ",
+        "\t",
+        "\u00a0",
+        "5.",
+        "12. (C)",
+        "1.(S/NF) Text",
+        "¶ 3. ",
+        "- bullet",
+        "-- dash",
+        "---",
+        "= = =",
+        "//HEADING//",
+        "a) item",
+        "(iv) item",
+        "iv. roman",
+        "* star",
+        "• dot",
+        "Classified By: Amb",
+        "CLASSIFIED BY x",
+        "word",
+        "ends here.",
+        "goes on,",
+        "2009. The",
+        "hyphen-",
+        "PAGE 02 STATE 1234",
+        "MEXICO 00002498  002 OF 003",
+        "of 003",
+        "Visit Embassy X's Classified Web Site",
+        "sum-",
+        "mary",
+    ]
+)
+_scan_line = st.lists(_scan_bits, max_size=4).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_scan_line, min_size=1, max_size=25))
+def test_whole_text_scans_match_the_line_patterns(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    paragraphs, items = _t._starts("\n" + text)
+    assert list(paragraphs) == [i for i, x in enumerate(lines) if _t._PARA_START.match(x)]
+    for row, m in paragraphs.items():
+        per_line = _t._PARA_START.match(lines[row])
+        assert per_line is not None and m.group() == "\n" + per_line.group()
+    assert items == [i for i, x in enumerate(lines) if _t._ITEM.match(x)]
+    classified = list(_t._rows(_t._CLASSIFIED_BY_M, "\n" + text))
+    assert classified == [i for i, x in enumerate(lines) if _t._CLASSIFIED_BY.match(x)]
+    hinted = set(_t._page_hint_rows(text, text.lower()))
+    assert hinted >= {i for i, x in enumerate(lines) if _t._PAGE_HINT.search(x)}
+    decorated = set(_t._decorated_rows(text))  # every line that can be a rule or heading
+    assert decorated >= {i for i, x in enumerate(lines) if _t._RULE.match(x) or "//" in x}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_scan_line, max_size=15), st.sampled_from(["", " ", "text", "- x", "5."]))
+def test_plain_join_is_join(lines: list[str], first: str) -> None:
+    body = ["9. " + first, *lines]  # a paragraph's lines as the body has them
+    text = "\n".join(body)
+    rows = _t._Rows.of(text, body, _t._starts("\n" + text)[1], text.lower())
+    kept = [first, *lines]
+    _t._drop_last_heading(kept)
+    assert _t._plain_join(kept, 0, rows) == _t._join(kept)
+
+
+def test_a_body_of_only_a_page_break_has_nothing() -> None:
+    cable = parse_telegram("MEXICO 00002498  002 OF 003")
+    assert cable.paragraphs == () and cable.subject == ""
+
+
+def test_carriage_returns_read_like_newlines() -> None:
+    text = (TELEGRAMS / "09ELBONIA1234.txt").read_text()
+    plain = parse_telegram(text, ref_id="09ELBONIA1234")
+    crlf = parse_telegram(text.replace("\n", "\r\n"), ref_id="09ELBONIA1234")
+    assert crlf.model_dump(exclude={"body"}) == plain.model_dump(exclude={"body"})
