@@ -8,13 +8,12 @@ broken by page-break lines, separated by headings and followed by trailers and a
 
 from __future__ import annotations
 
-import operator
 import re
 from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import compress, count, pairwise
+from itertools import pairwise
 
 from parsers.models import Cable
 from parsers.vocab import KNOWN_ORIGINS
@@ -201,6 +200,7 @@ _DECORATION = re.compile(r"[-=_*~—–/][ \t]?[-=_*~—–/]")
 _DECORATION_MARKS = bytes.maketrans(b"-=_*~/", b"######")
 _DECORATION_BYTES = re.compile(rb"#[ \t]?#")
 _TEXT_RUN = re.compile(r"^[^\S\n]*\S.*+(?:\n[^\S\n]*\S.*+)*+", re.M)  # non-blank lines
+_BLANK_AFTER_FIRST = re.compile(r"\n[^\S\n]*+(?:\n|\Z)")
 _HYPHEN_BREAK = re.compile(r"-[^\S\n]*\n")
 _LOWER = re.compile("[a-z]")
 # lines that may hold a page break: a superset of _PAGE_HINT, fast on lower-cased ASCII text
@@ -587,24 +587,16 @@ class _Rows:
 
     decorated: list[int]  # two of -=_*~—–/ (or more): a rule or a decorated heading?
     classified: list[int]  # Classified By lines
-    blank: list[int]
     items: list[int]  # bullets and sub-items
 
     @classmethod
-    def of(cls, text: str, lines: list[str], items: list[int], lower: str) -> _Rows:
-        """Scan a body: its text, the same as lines, the lines that are sub-items and a
-        lower-cased text that has all the body's words."""
+    def of(cls, text: str, items: list[int], lower: str) -> _Rows:
+        """Scan a body: its text, the lines that are sub-items and a lower-cased text that
+        has all the body's words."""
         classified: list[int] = []
         if "lassified" in lower:
             classified = list(_rows(_CLASSIFIED_BY_M, "\n" + text))
-        empty = compress(count(), map(operator.not_, lines))
-        spaces = compress(count(), map(str.isspace, lines))
-        return cls(
-            _decorated_rows(text),
-            classified,
-            sorted([*empty, *spaces]),
-            items,
-        )
+        return cls(_decorated_rows(text), classified, items)
 
     @staticmethod
     def any(rows: list[int], start: int, end: int) -> bool:
@@ -623,14 +615,16 @@ class _Rows:
 
 def _plain_join(kept: list[str], start: int, rows: _Rows) -> str:
     """`_join(kept)` for lines that start on line `start` of the body and are the same as
-    there (but the first): the body's scans say where blank lines and sub-items are."""
-    end = start + len(kept)
-    blank = _Rows.within(rows.blank, start, end)  # (line 0: never blank with its number)
-    items = _Rows.within(rows.items, start + 1, end)  # (line 0 starts a line anyway)
-    if kept and not kept[0].strip():  # the rest of a line "5." with nothing after it
-        blank.insert(0, 0)
-    if not blank and not items:
-        return _flow("\n".join(kept))
+    there (but the first): the body's scan says where its sub-items are."""
+    if not kept:
+        return ""
+    text = "\n".join(kept)
+    items = _Rows.within(rows.items, start + 1, start + len(kept))  # (line 0 starts anyway)
+    blank: list[int] = []
+    if not kept[0].strip() or _BLANK_AFTER_FIRST.search(text):
+        blank = [row for row, line in enumerate(kept) if not line.strip()]
+    elif not items:
+        return _flow(text)
     items = [row + 1 for row in items]
     gaps = set(blank)
     cuts = set(blank)  # lines that end a run (blank) or start an output line (sub-items)
@@ -930,7 +924,7 @@ def parse_telegram(text: str, *, ref_id: str = "") -> Cable:
 
     # every summary has the word (letters are never joined up): skip the search without it
     maybe_summary = not text.isascii() or "summary" in lower
-    rows = _Rows.of(text, lines, items, lower) if blocks else None
+    rows = _Rows.of(text, items, lower) if blocks else None
     texts: list[str] = []
     for i, block in enumerate(blocks):
         last = i == len(blocks) - 1

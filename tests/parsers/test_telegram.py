@@ -410,7 +410,7 @@ def test_whole_text_scans_match_the_line_patterns(lines: list[str]) -> None:
 def test_plain_join_is_join(lines: list[str], first: str) -> None:
     body = ["9. " + first, *lines]  # a paragraph's lines as the body has them
     text = "\n".join(body)
-    rows = _t._Rows.of(text, body, _t._starts("\n" + text)[1], text.lower())
+    rows = _t._Rows.of(text, _t._starts("\n" + text)[1], text.lower())
     kept = [first, *lines]
     _t._drop_last_heading(kept)
     assert _t._plain_join(kept, 0, rows) == _t._join(kept)
