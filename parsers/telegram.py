@@ -850,7 +850,9 @@ def _starts(lined: str) -> tuple[dict[int, re.Match[str]], list[int]]:
     return paragraphs, items
 
 
-def _blocks(lines: list[str], candidates: dict[int, re.Match[str]]) -> list[_Block]:
+def _blocks(
+    lines: list[str], candidates: dict[int, re.Match[str]], unwrapped: bool = False
+) -> list[_Block]:
     """The numbered paragraphs: lines starting with a number that continues the sequence."""
     blocks: list[_Block] = []
     last: int | None = None
@@ -864,7 +866,13 @@ def _blocks(lines: list[str], candidates: dict[int, re.Match[str]]) -> list[_Blo
             and row - 1 not in candidates
         )
         number = int(m["num"])
-        if wrapped or not _accept(number, last, m["mark"] is not None, not previous.strip()):
+        marked, after_blank = m["mark"] is not None, not previous.strip()
+        if wrapped:
+            continue
+        if last is not None and 1 < number < last:  # numbering that went wrong: 19. then 16.
+            if not _step_back(lines, row, m, marked, after_blank or unwrapped):
+                continue
+        elif not _accept(number, last, marked, after_blank):
             continue
         if blocks:
             blocks[-1].lines.extend(lines[blocks[-1].row + 1 : row])
@@ -875,6 +883,18 @@ def _blocks(lines: list[str], candidates: dict[int, re.Match[str]]) -> list[_Blo
     if blocks:
         blocks[-1].lines.extend(lines[blocks[-1].row + 1 :])
     return blocks
+
+
+def _step_back(lines: list[str], row: int, m: re.Match[str], marked: bool, own_line: bool) -> bool:
+    """Whether a number smaller than the last paragraph's starts a paragraph: on a line of
+    its own (after a blank line, or in a body written one line per paragraph), marked or
+    followed by a capital letter, after text that ended its sentence (not "see paragraph\n
+    3.")."""
+    capital = lines[row][m.end() - m.start() - 1 : m.end() - m.start()].isupper()
+    if not own_line or not (marked or capital):
+        return False
+    above = next((lines[i] for i in range(row - 1, -1, -1) if lines[i].strip()), "")
+    return not _MID_SENTENCE.search(above)
 
 
 def _heading_above(lines: list[str], block: _Block) -> str:
@@ -899,7 +919,7 @@ def parse_telegram(text: str, *, ref_id: str = "") -> Cable:
     unwrapped = _unwrapped(lines)
     year = ref_id[:2] if ref_id[:2].isdigit() else ""
     candidates, items = _starts("\n" + text)
-    blocks = _blocks(lines, candidates)
+    blocks = _blocks(lines, candidates, unwrapped)
     preamble = lines[: blocks[0].row] if blocks else lines
 
     # header fields from the preamble

@@ -426,3 +426,38 @@ def test_carriage_returns_read_like_newlines() -> None:
     plain = parse_telegram(text, ref_id="09ELBONIA1234")
     crlf = parse_telegram(text.replace("\n", "\r\n"), ref_id="09ELBONIA1234")
     assert crlf.model_dump(exclude={"body"}) == plain.model_dump(exclude={"body"})
+
+
+def test_numbering_that_steps_back_starts_paragraphs() -> None:
+    cable = _load("09FREEDONIA88")
+    assert [(p.number, p.marking) for p in cable.paragraphs] == [
+        (1, "U"),
+        (2, "U"),
+        (3, "U"),
+        (4, "U"),
+        (2, "U"),
+        (3, None),
+        (5, "U"),
+    ]
+    texts = [p.text for p in cable.paragraphs]
+    assert texts[2].endswith("in paragraph 2. above and were told to wait for the final text.")
+    assert texts[3] == "The Chancellor closed the session at six."
+    assert texts[4] == "The drafter numbered this paragraph again from two."
+    assert texts[5] == "The same goes for this unmarked one, which follows it."
+    assert texts[6].endswith("posed in paragraph\n3. Firefly")  # a cited number, not a paragraph
+
+
+def test_numbering_that_steps_back_in_a_body_of_one_line_per_paragraph() -> None:
+    sentence = "The talks went on for a long time and every delegation spoke at length. " * 2
+    text = "\n".join(
+        [
+            "SUBJECT: ONE LINE EACH",
+            f"7. (C) {sentence}",
+            f"8. (C) {sentence}",
+            f"5. Later, {sentence}",
+            f"6. Finally, {sentence}",
+        ]
+    )
+    cable = parse_telegram(text)
+    assert [p.number for p in cable.paragraphs] == [7, 8, 5, 6]
+    assert cable.paragraphs[2].text.startswith("Later, The talks")
