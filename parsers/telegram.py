@@ -719,6 +719,26 @@ def _drop_last_heading(kept: list[str]) -> None:
         kept.pop()
 
 
+_TITLE_SMALL_WORD = re.compile(r"a|an|the|of|on|in|to|for|and|or|at|by|with|from|as|but|vs")
+
+
+def _drop_glued_title(kept: list[str]) -> None:
+    """In a body written one line per paragraph, cut the next paragraph's heading from the
+    end of this one's last line: title-case words after a finished sentence, without a
+    full stop (`...accelerates. Dilma on the Rise`)."""
+    if not kept or not (m := _GLUED_HEADING.search(kept[-1])):
+        return
+    words = [w.strip("\"“”'(),:;") for w in m.group().split()]
+    if (
+        len(words) <= 8
+        and all(w[:1].isupper() or _TITLE_SMALL_WORD.fullmatch(w) for w in words)
+        and not any(w.isdigit() or "XX" in w for w in words)  # a count, a redacted name
+        and _LOWER.search(m.group())  # title case, not an all-caps body
+        and not _NOT_SIGNATURE.search(m.group())
+    ):
+        kept[-1] = kept[-1][: m.start()]
+
+
 def _last_text(kept: list[str]) -> str:
     """The last non-blank line before the last line."""
     return next((kept[i] for i in range(len(kept) - 2, -1, -1) if kept[i].strip()), "")
@@ -957,6 +977,8 @@ def parse_telegram(text: str, *, ref_id: str = "") -> Cable:
             body = list(block.lines)
             _drop_last_heading(body)
             plain = not unwrapped
+        if unwrapped and not last:
+            _drop_glued_title(body)
         if last:
             body = _drop_trailer(body)
             # only cut and its last line changed: as the body's lines if that one is the same

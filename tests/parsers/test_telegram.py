@@ -461,3 +461,16 @@ def test_numbering_that_steps_back_in_a_body_of_one_line_per_paragraph() -> None
     cable = parse_telegram(text)
     assert [p.number for p in cable.paragraphs] == [7, 8, 5, 6]
     assert cable.paragraphs[2].text.startswith("Later, The talks")
+
+
+def test_headings_glued_to_one_line_paragraphs_are_cut() -> None:
+    cable = _load("10FREEDONIA5")
+    texts = {p.number: p.text for p in cable.paragraphs}
+    assert texts[2].endswith(
+        "the coming elections in the provinces."
+    )  # "The Chancellor on the Rise"
+    assert texts[3].endswith("schools in the poorer provinces.")  # 'Rivals: "Also-Rans"'
+    assert texts[4].endswith("including our source XXXXXXXXXXXX")  # a redacted name stays
+    assert texts[5].endswith("after the debate. Yea: 62 Nay: 31")  # a tally stays
+    assert texts[6].endswith("with the regional office.")
+    assert cable.summary is not None and cable.summary.endswith("published this month.")
