@@ -22,7 +22,7 @@ from collections.abc import Callable
 from itertools import islice
 from pathlib import Path
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 
 from parsers.dump import iter_dump
 from parsers.page import cable_part, parse_page  # the same slicing, for a fair second baseline
@@ -44,7 +44,8 @@ def baseline(page: str) -> dict[str, object]:
     for anchor in body_pre.find_all("a", id=re.compile(r"^par\d+$")):
         parts = []
         for sibling in anchor.next_siblings:
-            if getattr(sibling, "name", None) == "a" and sibling.get("id", "").startswith("par"):
+            anchor_id = str(sibling.get("id", "")) if isinstance(sibling, Tag) else ""
+            if isinstance(sibling, Tag) and sibling.name == "a" and anchor_id.startswith("par"):
                 break
             parts.append(sibling.get_text() if hasattr(sibling, "get_text") else str(sibling))
         m = _PARA.match("".join(parts))
