@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol, TextIO
 
 from bot.store import CableStore, Checkpoint, PreparedCable, PutResult
+from parsers.dump import ROW_START, DumpRowError, iter_dump
 from parsers.models import Cable, NotACableError
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 PAGE_SUFFIXES = frozenset({".html", ".htm", ".txt"})
 MAX_SHOWN_ERRORS = 100
+_ROW_START = re.compile(ROW_START.pattern.encode())
 
 
 class ImportError_(Exception):
@@ -174,8 +176,6 @@ async def _parse_here(
 ) -> tuple[int, int]:
     """Parse rows with iter_dump in this process, to the end or to the first row ending at or
     after `until`; returns the position and row after them."""
-    from parsers.dump import iter_dump
-
     counter = [position]
     for item in iter_dump(_lines(fh, counter), first_row=row):
         row += 1
@@ -190,10 +190,6 @@ async def _parse_here(
     return counter[0], row
 
 
-ROW_START = re.compile(rb'\n(?="[0-9]+",")')
-"""A line opening a dump row: inside a field every quote is escaped, so none starts a line."""
-
-
 def _row_ranges(fh: BinaryIO, position: int, chunk_bytes: int) -> Iterator[tuple[int, int]]:
     """Byte ranges of about `chunk_bytes` that start and end at lines opening a row."""
     fh.seek(0, os.SEEK_END)
@@ -203,9 +199,9 @@ def _row_ranges(fh: BinaryIO, position: int, chunk_bytes: int) -> Iterator[tuple
         while end < total:
             fh.seek(end - 1)
             window = fh.read(1 << 20)
-            found = ROW_START.search(window)
+            found = _ROW_START.search(window)
             if found:
-                end += found.start()
+                end += found.start()  # the window starts a byte early, at the newline
                 break
             if len(window) < 1 << 20:  # no row starts before the end of the file
                 end = total
@@ -218,8 +214,6 @@ def _row_ranges(fh: BinaryIO, position: int, chunk_bytes: int) -> Iterator[tuple
 
 def _parse_range(path: str, start: int, end: int) -> list[PreparedCable | tuple[int, str]]:
     """Worker side: the rows of bytes start..end, ready to write; errors as (row, problem)."""
-    from parsers.dump import iter_dump
-
     with open(path, "rb") as fh:
         fh.seek(start)
         text = fh.read(end - start).decode("utf-8", "replace")
@@ -239,8 +233,6 @@ async def _parse_in_workers(
     A range whose last row is malformed may have cut a row that runs on past its end: that
     range is parsed again here, reading on as far as the row goes, and the workers resume after.
     """
-    from parsers.dump import DumpRowError
-
     loop = asyncio.get_running_loop()
     path = fh.name
     chunk_bytes = run.batch_size * 8192

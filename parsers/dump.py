@@ -18,13 +18,16 @@ from datetime import datetime
 from parsers.models import Cable
 from parsers.telegram import parse_routing_header, parse_telegram
 
-__all__ = ["FIELDS", "DumpRowError", "iter_dump", "parse_dump_row", "split_row"]
+__all__ = ["FIELDS", "ROW_START", "DumpRowError", "iter_dump", "parse_dump_row", "split_row"]
 
 FIELDS = ("id", "created", "refid", "origin", "classification", "references", "header", "body")
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r", "\n": "\n", "0": ""}
 _SPECIAL = re.compile(r'["\\]')
 _QUOTED_LINE = re.compile(r'(?:[^"\\]++|\\[\s\S])*+')  # stays inside a quoted field
 _ESCAPE = re.compile(r"\\([\s\S])")
+ROW_START = re.compile(r'\n(?="[0-9]+",")')
+"""The newline before a line that opens a row: inside a field every quote is escaped, so no
+line inside a field starts with one."""
 _REF_ID = re.compile(r"^[0-9]{2}[A-Z0-9]{2,40}$")
 _DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4}) ([0-9]{1,2}):([0-9]{1,2})")
 

@@ -10,6 +10,14 @@ SITE_URL = "https://wikileaks.org"
 """The cable site whose page and paragraph links the bot hands out."""
 
 
+def cable_path(ref_id: str, created: datetime | None) -> str:
+    """The cable-site path of a cable: `/cable/YYYY/MM/<REFID>.html`, or its PlusD page when
+    the month is unknown."""
+    if created is None:
+        return f"/plusd/cables/{ref_id}_a.html"
+    return f"/cable/{created:%Y/%m}/{ref_id}.html"
+
+
 class Paragraph(BaseModel):
     """One numbered paragraph of a cable body: `5. (SBU) text...`."""
 
@@ -47,9 +55,7 @@ class Cable(BaseModel):
     @property
     def path(self) -> str:
         """The cable-site path `/cable/YYYY/MM/<REFID>.html` (month from `created`)."""
-        if self.created is None:
-            return f"/plusd/cables/{self.ref_id}_a.html"
-        return f"/cable/{self.created:%Y/%m}/{self.ref_id}.html"
+        return cable_path(self.ref_id, self.created)
 
     def url(self, paragraph: int | None = None, site: str = SITE_URL) -> str:
         """The page URL on `site`, pointing at `#parN` when a paragraph is given."""

@@ -18,6 +18,7 @@ from bot.cards import shorten
 from bot.client import Cablebot
 from bot.embeds import NO_MENTIONS
 from bot.store import SearchHit
+from parsers.models import cable_path
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +40,6 @@ def normalize(query: str) -> str:
     return text.strip()
 
 
-def hit_url(hit: SearchHit, site: str) -> str | None:
-    """The cable page of a hit (its month comes from the creation date)."""
-    if hit.created is None:
-        return None
-    return f"{site.rstrip('/')}/cable/{hit.created:%Y/%m}/{hit.ref_id}.html"
-
-
 def search_embed(
     query: str, hits: Sequence[SearchHit], page: int, *, last: bool, site: str
 ) -> discord.Embed:
@@ -53,9 +47,9 @@ def search_embed(
     embed = discord.Embed(title=shorten(f"Search: {query}", 256), colour=0x95A5A6)
     for hit in hits[:PAGE_SIZE]:
         created = f"{hit.created:%Y-%m-%d}" if hit.created else "undated"
-        url = hit_url(hit, site)
+        url = site.rstrip("/") + cable_path(hit.ref_id, hit.created)
         subject = shorten(hit.subject or "(no subject)", 300)
-        head = f"[{subject}]({url})" if url else subject
+        head = f"[{subject}]({url})"
         embed.add_field(
             name=f"{hit.ref_id} · {created}",
             value=shorten(f"{head}\n{hit.snippet}", HIT_MAX),

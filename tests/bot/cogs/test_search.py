@@ -151,3 +151,14 @@ async def test_a_blank_query_is_a_private_note(bot: Cablebot) -> None:
     args, kwargs = interaction.response.send_message.call_args
     assert args[0] == "Type a few words to search for." and kwargs["ephemeral"] is True
     interaction.followup.send.assert_not_awaited()
+
+
+def test_hits_link_their_page_and_an_undated_hit_its_plusd_page() -> None:
+    dated = SearchHit(
+        ref_id="09ELBONIA1234", subject="FERRY", created=datetime(2009, 3, 2), snippet=""
+    )
+    undated = SearchHit(ref_id="10ATLANTIS7", subject="TIDES", created=None, snippet="")
+    embed = search_embed("ferry", [dated, undated], 1, last=True, site="https://example.org/")
+    values = [field.value or "" for field in embed.fields]
+    assert "(https://example.org/cable/2009/03/09ELBONIA1234.html)" in values[0]
+    assert "(https://example.org/plusd/cables/10ATLANTIS7_a.html)" in values[1]
