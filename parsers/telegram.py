@@ -430,6 +430,7 @@ _ADDRESSEE_TAIL = re.compile(
 _ROUTING = re.compile(r"^[A-Z]{4,7}/")
 
 
+@lru_cache(maxsize=4096)  # the same addressees come back cable after cable
 def _addressee(line: str) -> str:
     line = _ROUTING.sub("", line.strip())
     return _ADDRESSEE_TAIL.sub("", line).strip()
@@ -862,10 +863,14 @@ def _starts(lined: str) -> tuple[dict[int, re.Match[str]], list[int]]:
     one pass finds the lines that may be either."""
     paragraphs: dict[int, re.Match[str]] = {}
     items: list[int] = []
-    for row, m in _line_numbers(_MAY_START, lined):
-        if para := _PARA_START_M.match(lined, m.start()):
+    row = pos = 0
+    for m in _MAY_START.finditer(lined):
+        at = m.start()
+        row += lined.count("\n", pos, at)
+        pos = at
+        if para := _PARA_START_M.match(lined, at):
             paragraphs[row] = para
-        if _ITEM_M.match(lined, m.start()):
+        if _ITEM_M.match(lined, at):
             items.append(row)
     return paragraphs, items
 
@@ -879,16 +884,17 @@ def _blocks(
     for row, m in candidates.items():
         previous = lines[row - 1] if row else ""
         # "...began on October\n5. FDP strategist": an unmarked number ending a wrapped sentence
+        mark = m["mark"]
         wrapped = (
-            m["mark"] is None
+            mark is None
             and len(previous.strip()) >= 45  # a full-width line, not a title
             and _MID_SENTENCE.search(previous) is not None
             and row - 1 not in candidates
         )
-        number = int(m["num"])
-        marked, after_blank = m["mark"] is not None, not previous.strip()
         if wrapped:
             continue
+        number = int(m["num"])
+        marked, after_blank = mark is not None, not previous.strip()
         if last is not None and 1 < number < last:  # numbering that went wrong: 19. then 16.
             if not _step_back(lines, row, m, marked, after_blank or unwrapped):
                 continue
@@ -896,7 +902,7 @@ def _blocks(
             continue
         if blocks:
             blocks[-1].lines.extend(lines[blocks[-1].row + 1 : row])
-        marking = " ".join(m["mark"].upper().split()) if m["mark"] else None
+        marking = " ".join(mark.upper().split()) if mark else None
         rest = lines[row][m.end() - m.start() - 1 :]
         blocks.append(_Block(number, marking, [rest], row, blocks[-1].row if blocks else -1))
         last = number
@@ -964,13 +970,13 @@ def parse_telegram(text: str, *, ref_id: str = "") -> Cable:
 
     # every summary has the word (letters are never joined up): skip the search without it
     maybe_summary = not text.isascii() or "summary" in lower
-    rows = _Rows.of(text, items, lower) if blocks else None
+    rows = _Rows.of(text, items, lower) if blocks else _Rows([], [], [])
+    special = sorted({*rows.decorated, *rows.classified}) if rows.classified else rows.decorated
     texts: list[str] = []
     for i, block in enumerate(blocks):
         last = i == len(blocks) - 1
         end = len(lines) if last else blocks[i + 1].row
-        assert rows is not None
-        if _Rows.any(rows.decorated, block.row, end) or _Rows.any(rows.classified, block.row, end):
+        if _Rows.any(special, block.row, end):  # a rule, a heading or a Classified By line
             body = _drop_headings(block.lines)
             plain = False
         else:  # nothing to drop but the end: its lines are the body's
