@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import sqlite3
@@ -10,27 +9,19 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from bot.cli import main
 from bot.importer import import_path, run_import
 from bot.store import CableStore
+from tests.benches import load_bench
 from tests.bot.library_helpers import site_page
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _load_make_dump() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("make_dump", ROOT / "bench" / "make_dump.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-make_dump = _load_make_dump()
+make_dump = load_bench("make_dump")
 
 
 def snapshot(path: Path) -> dict[str, list[tuple[object, ...]]]:

@@ -215,17 +215,3 @@ def test_fast_paths_split_rows_like_the_row_splitter(text: str) -> None:
             assert isinstance(item, DumpRowError) and fields in str(item)
         elif isinstance(item, Cable):
             assert item.body == fields[7] and item.header == fields[6]
-
-
-def test_bench_dump_rows_still_run(corpus_pages: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    import importlib.util
-
-    bench_file = Path(__file__).resolve().parents[2] / "bench" / "parse.py"
-    spec = importlib.util.spec_from_file_location("bench_parse_dump", bench_file)
-    assert spec is not None and spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    args = [str(corpus_pages), "--limit", "1", "--repeat", "1", "--dump-rows", "30"]
-    assert bench.main(args) == 0
-    out = capsys.readouterr().out
-    assert "30 dump rows" in out and "dump rows/s (iter_dump)" in out and "csv module" in out

@@ -198,19 +198,6 @@ def test_subjects_are_full_and_clean(corpus: list[tuple[str, str, Cable]]) -> No
     assert with_subject > 300
 
 
-def test_bench_still_runs(corpus_pages: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    import importlib.util
-
-    bench_file = Path(__file__).resolve().parents[2] / "bench" / "parse.py"
-    spec = importlib.util.spec_from_file_location("bench_parse", bench_file)
-    assert spec is not None and spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    assert bench.main([str(corpus_pages), "--limit", "2", "--repeat", "1"]) == 0
-    out = capsys.readouterr().out
-    assert "parsers.page.parse_page" in out and "BeautifulSoup baseline" in out
-
-
 _page_bits = st.one_of(
     st.text(max_size=40),
     st.sampled_from(
