@@ -117,7 +117,10 @@ def _run_import(args: argparse.Namespace) -> int:
     async def go() -> int:
         async with await CableStore.open(settings.store_file) as store:
             summaries = await run_import(
-                store, paths, batch_size=args.batch or settings.import_batch
+                store,
+                paths,
+                batch_size=args.batch or settings.import_batch,
+                workers=settings.import_workers or None,
             )
         return 1 if any(s.errors for s in summaries) else 0
 

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     max_retry_after: float = Field(30.0, ge=0, description="Longest Retry-After honoured.")
     max_redirects: int = Field(5, ge=0)
     import_batch: int = Field(500, ge=1, le=10_000, description="Cables per import transaction.")
+    import_workers: int = Field(
+        0, ge=0, le=64, description="Processes parsing a dump; 0: one per CPU for dumps over 32 MB."
+    )
     max_requests: int = Field(5, ge=1, le=10, description="References answered per message.")
     message_content: bool = Field(
         True, description="Ask for the Message Content intent (passive detection in channels)."

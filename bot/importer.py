@@ -460,9 +460,15 @@ def _rich_progress() -> rich.progress.Progress:
 
 
 async def run_import(
-    store: CableStore, paths: list[Path], *, batch_size: int, tty: bool | None = None
+    store: CableStore,
+    paths: list[Path],
+    *,
+    batch_size: int,
+    workers: int | None = None,
+    tty: bool | None = None,
 ) -> list[ImportSummary]:
-    """Import each path with progress (a bar on a terminal, lines otherwise) and summaries."""
+    """Import each path with progress (a bar on a terminal, lines otherwise) and summaries;
+    `workers` as for `import_dump`."""
     tty = sys.stderr.isatty() if tty is None else tty
     summaries = []
     for path in paths:
@@ -471,13 +477,19 @@ async def run_import(
             with _rich_progress() as bar:
                 progress: Progress = RichProgress(path.name, bar)
                 summary = await import_path(
-                    store, path, batch_size=batch_size, on_error=errors, progress=progress
+                    store,
+                    path,
+                    batch_size=batch_size,
+                    workers=workers,
+                    on_error=errors,
+                    progress=progress,
                 )
         else:
             summary = await import_path(
                 store,
                 path,
                 batch_size=batch_size,
+                workers=workers,
                 on_error=errors,
                 progress=LineProgress(path.name),
             )

@@ -134,13 +134,19 @@ def test_cli_import_prints_a_summary_and_numbered_errors(
     assert "no such file" in capsys.readouterr().err
 
 
-def test_kill_9_then_resume_equals_a_clean_import(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_kill_9_then_resume_equals_a_clean_import(tmp_path: Path, workers: str) -> None:
     dump = tmp_path / "cables.csv"
     make_dump.write_dump(dump, 900, seed=11, malformed=3)
     clean, killed = tmp_path / "clean.db", tmp_path / "killed.db"
 
     def cablebot_import(store: Path) -> subprocess.Popen[bytes]:
-        env = {**os.environ, "CABLEBOT_STORE_PATH": str(store), "CABLEBOT_IMPORT_BATCH": "40"}
+        env = {
+            **os.environ,
+            "CABLEBOT_STORE_PATH": str(store),
+            "CABLEBOT_IMPORT_BATCH": "40",
+            "CABLEBOT_IMPORT_WORKERS": workers,
+        }
         command = [sys.executable, "-m", "bot", "import", str(dump)]
         return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE)
 
