@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import re
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -225,6 +226,18 @@ def _parse_range(path: str, start: int, end: int) -> list[PreparedCable | tuple[
     ]
 
 
+def _exit_with_parent(parent: int) -> None:
+    """Worker start-up: end the worker once the importing process is gone (say, killed with
+    kill -9), instead of waiting forever for work that will not come."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
+
+
 async def _parse_in_workers(
     fh: BinaryIO, run: _Run, position: int, row: int, workers: int, tell: _Teller
 ) -> tuple[int, int]:
@@ -253,7 +266,12 @@ async def _parse_in_workers(
             future.cancel()
         window.clear()
 
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_exit_with_parent,
+        initargs=(os.getpid(),),
+    ) as pool:
         try:
             fill()
             while window:

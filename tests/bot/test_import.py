@@ -134,6 +134,12 @@ def test_cli_import_prints_a_summary_and_numbered_errors(
     assert "no such file" in capsys.readouterr().err
 
 
+def _children(pid: int) -> list[int]:
+    """Process IDs of the children of `pid` (Linux /proc; empty elsewhere)."""
+    found = Path(f"/proc/{pid}/task").glob("*/children")
+    return [int(child) for path in found for child in path.read_text().split()]
+
+
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_kill_9_then_resume_equals_a_clean_import(tmp_path: Path, workers: str) -> None:
     dump = tmp_path / "cables.csv"
@@ -164,8 +170,13 @@ def test_kill_9_then_resume_equals_a_clean_import(tmp_path: Path, workers: str) 
         if stored >= 120:
             break
     assert victim.poll() is None, "the import finished before it could be killed"
+    children = _children(victim.pid)
     victim.send_signal(signal.SIGKILL)
     victim.wait()
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in children if Path(f"/proc/{pid}").exists()], "orphaned workers"
     with sqlite3.connect(killed) as conn:
         left = conn.execute("SELECT position, row FROM imports").fetchall()
         partial = conn.execute("SELECT count(*) FROM cables").fetchone()[0]
