@@ -41,9 +41,26 @@ def _anchors(page: str) -> list[tuple[str, str]]:
 # --- the project's own page -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["09ELBONIA1234.html", "09ELBONIA1234.txt"])
-def test_own_page_as_html_and_as_text(name: str) -> None:
-    cable = parse_page((PAGES / name).read_text(encoding="utf-8"))
+def _site_encoded(page: str) -> str:
+    """The page as the cable site serves it: newlines inside <pre> written as &#x000A;."""
+    return re.sub(
+        r"<pre>(.*?)</pre>",
+        lambda m: "<pre>" + m[1].replace("\n", "&#x000A;") + "</pre>",
+        page,
+        flags=re.DOTALL,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "encode"),
+    [("09ELBONIA1234.html", False), ("09ELBONIA1234.html", True), ("09ELBONIA1234.txt", False)],
+)
+def test_own_page_as_html_and_as_text(name: str, encode: bool) -> None:
+    page = (PAGES / name).read_text(encoding="utf-8")
+    if encode:
+        page = _site_encoded(page)
+        assert "&#x000A;" in page
+    cable = parse_page(page)
     assert cable.ref_id == "09ELBONIA1234"
     assert cable.created == datetime(2009, 3, 2, 12, 0)
     assert cable.released == datetime(2011, 8, 30, 1, 44)
