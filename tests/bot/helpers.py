@@ -8,6 +8,7 @@ from typing import Any
 from unittest.mock import AsyncMock, create_autospec
 
 import discord
+import discord.ext.test as dpytest
 
 from parsers.models import Cable, Paragraph
 
@@ -114,3 +115,12 @@ def spec_guild(guild_id: int = 300, me_id: int = 4242) -> Any:
     guild = create_autospec(discord.Guild, instance=True)
     guild.id, guild.me = guild_id, spec_member(me_id, bot=True)
     return guild
+
+
+async def gateway_edit(bot: discord.Client, message: discord.Message, **changes: Any) -> None:
+    """Deliver an edit of `message` (new `content`, `embeds`, ...) the way the gateway does:
+    a raw MESSAGE_UPDATE through discord.py's own parser, then run the resulting events."""
+    data: dict[str, Any] = dict(dpytest.backend.facts.dict_from_message(message))
+    data.update(changes, channel_id=str(message.channel.id))
+    bot._connection.parse_message_update(data)
+    await dpytest.run_all_events()

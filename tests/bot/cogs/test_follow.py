@@ -23,7 +23,7 @@ from bot.config import Settings
 from bot.library import CableLibrary
 from bot.mirror import CableMirror
 from bot.store import CableStore
-from tests.bot.helpers import TAG_MEANINGS
+from tests.bot.helpers import TAG_MEANINGS, gateway_edit
 
 BOT_USER = {"id": "4242", "username": "cablebot", "discriminator": "0", "avatar": None}
 
@@ -142,10 +142,7 @@ async def test_an_unchanged_text_does_not_touch_the_reply(bot: Cablebot) -> None
         return await original(text)
 
     bot.answer = counting  # type: ignore[method-assign]
-    data = dpytest.backend.facts.dict_from_message(trigger)
-    data.update(channel_id=str(trigger.channel.id), embeds=[{"url": "https://example.org"}])
-    bot._connection.parse_message_update(data)
-    await dpytest.run_all_events()
+    await gateway_edit(bot, trigger, embeds=[{"url": "https://example.org"}])
     assert calls == []
     assert await bot.followed(trigger.id) is not None
     assert reply.id == (await bot.followed(trigger.id) or (0, 0, 0))[1]
@@ -164,10 +161,7 @@ async def test_an_edit_during_a_mirror_outage_keeps_the_reply(
         total_timeout=2,
     )
     bot.library = CableLibrary(library.store, CableMirror.from_settings(dead))
-    data = dpytest.backend.facts.dict_from_message(trigger)
-    data.update(content="actually 09MADRID1234", channel_id=str(trigger.channel.id))
-    bot._connection.parse_message_update(data)
-    await dpytest.run_all_events()
+    await gateway_edit(bot, trigger, content="actually 09MADRID1234")
     channel = trigger.channel
     assert isinstance(channel, discord.TextChannel)
     [kept] = [m async for m in channel.history(limit=10) if m.id == reply.id]

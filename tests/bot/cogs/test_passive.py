@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.guilds import GuildSettings
 from bot.library import CableLibrary
 from tests.bot.cogs.conftest import Sent, set_member_overwrite
-from tests.bot.helpers import spec_guild, spec_message, spec_thread
+from tests.bot.helpers import gateway_edit, spec_guild, spec_message, spec_thread
 
 
 def _replies() -> list[discord.Message]:
@@ -83,10 +83,7 @@ def test_the_bot_itself_never_pings(bot: Cablebot) -> None:
 async def test_edit_updates_the_reply_and_delete_removes_it(bot: Cablebot, sent: Sent) -> None:
     trigger = await dpytest.message("see 09OSLO777 ¶2")
     [reply] = _replies()
-    data = dpytest.backend.facts.dict_from_message(trigger)
-    data.update(content="actually 09OSLO777 ¶3", channel_id=str(trigger.channel.id))
-    bot._connection.parse_message_update(data)
-    await dpytest.run_all_events()
+    await gateway_edit(bot, trigger, content="actually 09OSLO777 ¶3")
     [_, (route, _, edit)] = sent.calls
     assert route == "edit_message"
     assert edit["embeds"][0]["url"].endswith("#par3")
@@ -105,10 +102,7 @@ async def test_edit_updates_the_reply_and_delete_removes_it(bot: Cablebot, sent:
 async def test_edit_to_nothing_deletes_the_reply(bot: Cablebot, sent: Sent) -> None:
     trigger = await dpytest.message("see 09OSLO777 ¶2")
     [reply] = _replies()
-    data = dpytest.backend.facts.dict_from_message(trigger)
-    data.update(content="never mind", channel_id=str(trigger.channel.id))
-    bot._connection.parse_message_update(data)
-    await dpytest.run_all_events()
+    await gateway_edit(bot, trigger, content="never mind")
     channel = trigger.channel
     assert isinstance(channel, discord.TextChannel)
     assert reply.id not in [m.id async for m in channel.history(limit=10)]
