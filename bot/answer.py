@@ -208,7 +208,14 @@ async def answer(
         if requests.truncated
         else None
     )
-    return await answer_requests(library, requests, tag_meanings=tag_meanings, site=site, note=note)
+    return await answer_requests(
+        library,
+        requests,
+        tag_meanings=tag_meanings,
+        site=site,
+        note=note,
+        with_citations=with_citations,
+    )
 
 
 _NOTHING = Reply()

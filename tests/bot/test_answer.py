@@ -49,6 +49,14 @@ def test_cards_failures_and_the_cut_note(library: CableLibrary) -> None:
     assert cut.note == "Only the first 2 references of a message are answered."
 
 
+def test_citations_are_built_unless_left_out(library: CableLibrary) -> None:
+    cited = _run(answer(library, "09OSLO777 ¶2")).cards[0]
+    assert {"plain", "bibtex"} <= set(cited.citations)
+    bare = _run(answer(library, "09OSLO777 ¶2", with_citations=False)).cards[0]
+    assert bare.citations == {}
+    assert bare.quote == cited.quote
+
+
 def test_no_reference_is_an_empty_reply(library: CableLibrary) -> None:
     assert _run(answer(library, "nothing to see here, 2 cats")).empty
 
