@@ -244,12 +244,16 @@ def _bot_context() -> tuple[Any, dict[str, str] | None]:
         raise CliError(f"{exc} (CABLEBOT_TAGS_PATH)") from exc
 
 
-async def _open_library(settings: Any, *, fetch_month_index: bool = False) -> Any:
+async def _open_library(
+    settings: Any, *, fetch_month_index: bool = False, serving: bool = False
+) -> Any:
     from bot.library import CableLibrary
     from bot.store import StoreError
 
     try:
-        return await CableLibrary.open(settings, fetch_month_index=fetch_month_index)
+        return await CableLibrary.open(
+            settings, fetch_month_index=fetch_month_index, serving=serving
+        )
     except (StoreError, OSError) as exc:
         raise CliError(f"cannot open the cable store {settings.store_file}: {exc}") from exc
 
@@ -305,7 +309,7 @@ def _run_chat(args: argparse.Namespace) -> int:
     settings, meanings = _bot_context()
 
     async def go() -> int:
-        async with await _open_library(settings) as library:
+        async with await _open_library(settings, serving=True) as library:
             return await chat(
                 library,
                 stdin=sys.stdin,
@@ -348,7 +352,7 @@ def _run_run(args: argparse.Namespace) -> int:
     discord.utils.setup_logging(level=logging.INFO)
 
     async def go() -> None:
-        library = await _open_library(settings, fetch_month_index=True)
+        library = await _open_library(settings, fetch_month_index=True, serving=True)
         async with library, Cablebot(library, settings, tag_meanings=meanings) as bot:
             await bot.start(token)
 

@@ -11,7 +11,7 @@ from typing import Self
 from bot.config import Settings
 from bot.mirror import CableMirror, MirrorBadResponse, MirrorNotFound, MirrorUnreachable
 from bot.month_index import MonthIndexError, ensure_month_index
-from bot.store import CableStore, FollowedReply, LibraryStats, SearchHit
+from bot.store import CableStore, FollowedReply, LibraryStats, SearchHit, one_cpu
 from parsers.models import Cable
 
 __all__ = [
@@ -54,13 +54,18 @@ class CableLibrary:
         self._index_loaded: bool | None = None
 
     @classmethod
-    async def open(cls, settings: Settings, *, fetch_month_index: bool = False) -> CableLibrary:
+    async def open(
+        cls, settings: Settings, *, fetch_month_index: bool = False, serving: bool = False
+    ) -> CableLibrary:
         """Open the store (migrating it) and the mirror client described by `settings`.
 
         The month index is loaded from its file when present (downloaded first when
-        `fetch_month_index`); without it the mirror probes months.
+        `fetch_month_index`); without it the mirror probes months. `serving`: this event loop
+        serves chat for a long time, so it shares one CPU with the store's threads when
+        `settings.pin_cpu` (see `CableStore.open`).
         """
-        store = await CableStore.open(settings.store_file)
+        cpu = one_cpu() if serving and settings.pin_cpu else None
+        store = await CableStore.open(settings.store_file, cpu=cpu)
         with contextlib.suppress(MonthIndexError):  # months are probed instead
             await ensure_month_index(settings, store, download=fetch_month_index)
         mirror = None

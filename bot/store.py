@@ -7,9 +7,11 @@ on SQLite. Writes are batched: one transaction per `put`, carrying an optional i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import hashlib
 import json
+import os
 import re
 import sqlite3
 import time
@@ -348,11 +350,28 @@ def _statements(script: str) -> list[str]:
     return out
 
 
-class _Worker:
-    """One SQLite connection living on its own thread."""
+def one_cpu() -> int | None:
+    """A CPU this process may run on, for `CableStore.open(cpu=...)`; None where the OS cannot
+    pin threads."""
+    if not hasattr(os, "sched_setaffinity"):
+        return None
+    return max(os.sched_getaffinity(0))
 
-    def __init__(self, path: Path, *, readonly: bool) -> None:
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="cablestore")
+
+def _pin(cpu: int | None) -> None:
+    """Keep the calling thread on `cpu` (best effort: a refused pin leaves it free)."""
+    if cpu is not None:
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(0, {cpu})
+
+
+class _Worker:
+    """One SQLite connection living on its own thread (kept on `cpu` when given)."""
+
+    def __init__(self, path: Path, *, readonly: bool, cpu: int | None = None) -> None:
+        self._executor = ThreadPoolExecutor(
+            1, thread_name_prefix="cablestore", initializer=_pin, initargs=(cpu,)
+        )
         try:
             self.conn = self._executor.submit(_connect, path, readonly).result()
         except BaseException:
@@ -381,17 +400,25 @@ class CableStore:
         self._reader = reader
 
     @classmethod
-    async def open(cls, path: Path) -> CableStore:
-        """Open (creating it and its folder if needed) the store at `path`, migrating it."""
+    async def open(cls, path: Path, *, cpu: int | None = None) -> CableStore:
+        """Open (creating it and its folder if needed) the store at `path`, migrating it.
+
+        `cpu` (see `one_cpu`): keep the calling thread, which runs the event loop, and the
+        store's threads on that one CPU. Handing a query to a store thread is then a switch on
+        the same CPU instead of a wake-up on another one: on a small VM about 3x faster at the
+        median and 6x at p99 (bench/store.py). Python runs on one thread at a time anyway;
+        what is given up is SQLite work beside the loop on a second CPU.
+        """
         path = Path(path).expanduser()
+        _pin(cpu)
 
         def prepare() -> tuple[_Worker, _Worker]:
             path.parent.mkdir(parents=True, exist_ok=True)
             writer: _Worker | None = None
             try:
-                writer = _Worker(path, readonly=False)
+                writer = _Worker(path, readonly=False, cpu=cpu)
                 writer.call(_migrate)
-                return writer, _Worker(path, readonly=True)
+                return writer, _Worker(path, readonly=True, cpu=cpu)
             except sqlite3.DatabaseError as exc:
                 if writer is not None:
                     writer.close()

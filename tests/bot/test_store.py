@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator
@@ -273,3 +277,46 @@ async def test_replies_are_remembered_until_forgotten_or_too_old(tmp_path: Path)
         assert await store.followed(1, since=0.0) is None  # pruned by the later remember
         await store.forget_reply(trigger_id=3)
         assert await store.followed(3, since=0.0) is None
+
+
+_AFFINITIES = """
+import asyncio, json, os, sys, threading
+from pathlib import Path
+from bot.store import CableStore, one_cpu
+
+async def main() -> None:
+    cpu = one_cpu() if sys.argv[2] == "pin" else None
+    async with await CableStore.open(Path(sys.argv[1]), cpu=cpu) as store:
+        await store.get("08MEXICO2498")  # both store threads are running now
+        threads = [t for t in threading.enumerate() if t.name.startswith("cablestore")]
+        print(json.dumps({
+            "cpu": cpu,
+            "loop": sorted(os.sched_getaffinity(0)),
+            "store": [sorted(os.sched_getaffinity(t.native_id or 0)) for t in threads],
+        }))
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2,
+    reason="needs an OS that pins threads and at least two CPUs to choose from",
+)
+@pytest.mark.parametrize("mode", ["pin", "free"])
+def test_the_loop_and_the_store_threads_share_one_cpu_only_when_asked(
+    tmp_path: Path, mode: str
+) -> None:
+    # in a child process: pinning this one would slow the rest of the test session
+    found = subprocess.run(
+        [sys.executable, "-c", _AFFINITIES, str(tmp_path / "cables.db"), mode],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    seen = json.loads(found.stdout)
+    everywhere = sorted(os.sched_getaffinity(0))
+    expected = [seen["cpu"]] if mode == "pin" else everywhere
+    assert seen["loop"] == expected
+    assert seen["store"] == [expected, expected]  # the writer and the reader
