@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
 from parsers.models import Cable
-from parsers.telegram import parse_routing_header, parse_telegram
+from parsers.telegram import parse_routing_header, telegram_fields
 
 __all__ = ["FIELDS", "ROW_START", "DumpRowError", "iter_dump", "parse_dump_row", "split_row"]
 
@@ -164,18 +164,15 @@ def parse_dump_row(fields: Sequence[str]) -> Cable:
     if not _REF_ID.match(ref_id):
         raise ValueError(f"refid {ref_id!r} is not a reference ID like 08MEXICO2498")
     when = _created(created)
-    telegram = parse_telegram(body, ref_id=ref_id)
+    cable = telegram_fields(body, ref_id=ref_id)  # validated once, with the row's own fields
     cited = tuple(dict.fromkeys(r.strip() for r in references.split("|") if r.strip()))
-    return telegram.model_copy(
-        update={
-            "created": when,
-            "origin": origin.strip(),
-            "classification": classification.strip() or telegram.classification,
-            "references": cited or telegram.references,
-            "header": header,
-            **parse_routing_header(header),
-        }
-    )
+    cable.update(parse_routing_header(header))
+    cable["created"] = when
+    cable["origin"] = origin.strip()
+    cable["classification"] = classification.strip() or cable["classification"]
+    cable["references"] = cited or cable["references"]
+    cable["header"] = header
+    return Cable.model_validate(cable)
 
 
 def iter_dump(lines: Iterable[str], *, first_row: int = 1) -> Iterator[Cable | DumpRowError]:

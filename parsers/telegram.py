@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
+from typing import Any
 
 from parsers.models import Cable
 from parsers.vocab import KNOWN_ORIGINS
@@ -24,6 +25,7 @@ __all__ = [
     "parse_references",
     "parse_routing_header",
     "parse_telegram",
+    "telegram_fields",
 ]
 
 # --- lines that are not text -------------------------------------------------------------
@@ -68,6 +70,7 @@ _INLINE_SIGNER = re.compile(
     r"(?:(?<=[a-z0-9,:;])|(?<=END COMMENT)|(?<=END SUMMARY))[ \t]+[A-Z][A-Z'-]{3,}"
     r"(?:[ \t]+(?:JR|SR|III))?[ \t]*$"
 )
+_SIGNED_ENDS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ'-")
 _NOT_SIGNATURE = re.compile(r"\b(?:END|COMMENT|SUMMARY|NOTE|TEXT)\b", re.IGNORECASE)
 
 # --- paragraph starts, markings, sub-items -----------------------------------------------
@@ -393,6 +396,25 @@ def _origin_words(before: str) -> tuple[str, int] | None:
     return None  # (the last word alone was tried last: unknown single words count)
 
 
+@lru_cache(maxsize=8192)  # REF blocks cite the same origins with the same words around them
+def _ref_prefix(before: str, year: str) -> str | None:
+    """The year and origin code of a reference whose serial follows `before` (the upper-case
+    text before it on its line), e.g. `"08LAPAZ"`; None when `before` does not end with an
+    origin or gives no year (nor does `year`, the citing cable's)."""
+    origin = _origin_words(before)
+    if origin is None:
+        return None
+    head = before[: origin[1]]
+    ym = _REF_YEAR.search(head)
+    if not ym and head[-1:].isdigit():
+        return None  # glued to other digits, e.g. a DTG such as 261447ZNOV08
+    name = _origin_code(origin[0])
+    if not ym and name not in KNOWN_ORIGINS:
+        return None  # an origin no published cable has: only with an explicit year
+    ref_year = ym.group(1) if ym else year
+    return f"{ref_year[-2:]}{name}" if ref_year and name else None
+
+
 def parse_references(text: str, year: str) -> tuple[str, ...]:
     """Reference IDs cited in a REF block, e.g. `A. 08 STATE 1234 B. LA PAZ 2974`.
 
@@ -403,19 +425,11 @@ def parse_references(text: str, year: str) -> tuple[str, ...]:
     found: list[str] = []
     for m in _REF_NUMBER.finditer(text):
         line_start = text.rfind("\n", 0, m.start()) + 1
-        before = text[max(line_start, m.start() - 60) : m.start()]
-        origin = _origin_words(before)
-        if origin is None:
+        prefix = _ref_prefix(text[max(line_start, m.start() - 60) : m.start()], year)
+        if prefix is None:
             continue
-        head = before[: origin[1]]
-        ym = _REF_YEAR.search(head)
-        if not ym and head[-1:].isdigit():
-            continue  # glued to other digits, e.g. a DTG such as 261447ZNOV08
-        if not ym and _origin_code(origin[0]) not in KNOWN_ORIGINS:
-            continue  # an origin no published cable has: only with an explicit year
-        ref_year = ym.group(1) if ym else year
-        ref = normalise_reference(ref_year, origin[0], m.group(1)) if ref_year else None
-        if ref and ref not in found:
+        ref = prefix + m.group(1).lstrip("0")
+        if _REF_ID.match(ref) and ref not in found:
             found.append(ref)
     return tuple(found)
 
@@ -472,8 +486,17 @@ def parse_routing_header(text: str) -> dict[str, object]:
 # --- the body -----------------------------------------------------------------------------
 
 
+def _caveat_words(line: str) -> list[str]:
+    """The caveats a line names, upper-cased (the search is skipped when none can match)."""
+    if line.isascii() and not any(word in line.upper() for word in _CAVEATS):
+        return []
+    return [c.upper() for c in _CAVEAT_WORD.findall(line)]
+
+
 def _classification(banner: str, caveats: tuple[str, ...]) -> str:
-    m = _BANNER.match(_DOUBLED_FIRST.sub(r"\1", banner))  # "SS E C R E T"
+    if _DOUBLED_FIRST.match(banner):  # "SS E C R E T"
+        banner = _DOUBLED_FIRST.sub(r"\1", banner)
+    m = _BANNER.match(banner)
     if not m:
         return ""
     word = _SPACES.sub("", m.group("cls")).upper()
@@ -782,7 +805,8 @@ def _drop_trailer(lines: list[str]) -> list[str]:
             lines = lines[:-1]
         else:
             break
-    if lines:
+    # both inline patterns end with one of _SIGNED_ENDS before spaces: skip them when not
+    if lines and lines[-1].rstrip(" \t")[-1:] in _SIGNED_ENDS:
         last = _INLINE_SIGNATURE.sub("", lines[-1])
         if mixed_case:  # a final all-caps word after lower-case text is the signer
             last = _INLINE_SIGNER.sub("", last)
@@ -823,8 +847,9 @@ def _tags(lines: list[str], start: int, rest: str) -> tuple[str, ...]:
 
     found = [t for t in tokens(rest) if _TAG_TOKEN.match(t)]
     for line in lines[start + 1 :]:
-        words = tokens(line)
-        if not words or _STOPS_BLOCK.match(line) or not all(_TAG_TOKEN.match(w) for w in words):
+        if _STOPS_BLOCK.match(line) or not (words := tokens(line)):
+            break
+        if not all(_TAG_TOKEN.match(w) for w in words):
             break
         found.extend(words)
     return tuple(dict.fromkeys(found))
@@ -934,6 +959,11 @@ def _heading_above(lines: list[str], block: _Block) -> str:
 
 def parse_telegram(text: str, *, ref_id: str = "") -> Cable:
     """Parse a telegram body (plain text, no anchors) into a Cable; never raises on any text."""
+    return Cable.model_validate(telegram_fields(text, ref_id=ref_id))
+
+
+def telegram_fields(text: str, *, ref_id: str = "") -> dict[str, Any]:
+    """`parse_telegram`'s Cable as the fields to validate, for a caller that adds its own."""
     published = text
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -951,7 +981,7 @@ def parse_telegram(text: str, *, ref_id: str = "") -> Cable:
     # header fields from the preamble
     opening = [x for x in preamble[:40] if x.strip()][:6]
     banner = next((x for x in opening if _BANNER.match(x)), opening[0] if opening else "")
-    caveats: list[str] = [c.upper() for c in _CAVEAT_WORD.findall(banner)]
+    caveats = _caveat_words(banner)
     subject = ""
     tags: tuple[str, ...] = ()
     refs: tuple[str, ...] = ()
@@ -995,14 +1025,14 @@ def parse_telegram(text: str, *, ref_id: str = "") -> Cable:
         for block, text in zip(blocks, texts, strict=True)
     ]
 
-    return Cable(
-        ref_id=ref_id,
-        classification=_classification(banner, caveat_tuple),
-        subject=subject,
-        tags=tags,
-        references=refs,
-        caveats=caveat_tuple,
-        summary=_summary(lines, preamble, blocks, texts) if maybe_summary else None,
-        paragraphs=paragraphs,  # dicts, validated into Paragraphs (faster than one by one)
-        body=published,
-    )
+    return {
+        "ref_id": ref_id,
+        "classification": _classification(banner, caveat_tuple),
+        "subject": subject,
+        "tags": tags,
+        "references": refs,
+        "caveats": caveat_tuple,
+        "summary": _summary(lines, preamble, blocks, texts) if maybe_summary else None,
+        "paragraphs": paragraphs,  # dicts, validated into Paragraphs (faster than one by one)
+        "body": published,
+    }
