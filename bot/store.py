@@ -370,13 +370,21 @@ def _pin(cpu: int | None) -> None:
             os.sched_setaffinity(0, {cpu})
 
 
+_Call = tuple[Callable[..., Any], tuple[Any, ...], "asyncio.Future[Any]"]
+
+
 class _Worker:
-    """One SQLite connection living on its own thread (kept on `cpu` when given)."""
+    """One SQLite connection living on its own thread (kept on `cpu` when given).
+
+    Calls made in the same turn of the event loop (a card's cable and who cites it, five
+    cables of one message) go to the thread as one job and come back in one wake-up.
+    """
 
     def __init__(self, path: Path, *, readonly: bool, cpu: int | None = None) -> None:
         self._executor = ThreadPoolExecutor(
             1, thread_name_prefix="cablestore", initializer=_pin, initargs=(cpu,)
         )
+        self._queued: list[_Call] = []
         try:
             self.conn = self._executor.submit(_connect, path, readonly).result()
         except BaseException:
@@ -388,12 +396,42 @@ class _Worker:
         return self._executor.submit(fn, self.conn, *args).result()
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn(conn, *args)` on the worker thread, with the other calls of this turn."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, fn, self.conn, *args)
+        future: asyncio.Future[T] = loop.create_future()
+        if not self._queued:
+            loop.call_soon(self._send, loop)  # after the tasks that are ready this turn
+        self._queued.append((fn, args, future))
+        return await future
+
+    def _send(self, loop: asyncio.AbstractEventLoop) -> None:
+        calls, self._queued = self._queued, []
+        self._executor.submit(self._serve, loop, calls)
+
+    def _serve(self, loop: asyncio.AbstractEventLoop, calls: list[_Call]) -> None:
+        """Worker thread: run the calls in order, then hand every outcome back at once."""
+        outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
+        for fn, args, future in calls:
+            try:
+                outcomes.append((future, fn(self.conn, *args), None))
+            except BaseException as exc:  # delivered to the caller, as run_in_executor does
+                outcomes.append((future, None, exc))
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+            loop.call_soon_threadsafe(_deliver, outcomes)
 
     def close(self) -> None:
         self._executor.submit(self.conn.close).result()
         self._executor.shutdown()
+
+
+def _deliver(outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+    for future, result, error in outcomes:
+        if future.cancelled():
+            continue
+        if error is None:
+            future.set_result(result)
+        else:
+            future.set_exception(error)
 
 
 class CableStore:

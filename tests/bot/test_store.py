@@ -48,6 +48,38 @@ async def test_open_creates_file_in_wal_mode_with_schema(tmp_path: Path) -> None
     assert {"cables", "paragraphs", "tags", "refs", "months", "cables_fts"} <= tables
 
 
+async def test_calls_of_one_turn_make_one_trip_and_keep_their_own_outcomes(
+    store: CableStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await store.put([make_cable("10ATLANTIS1"), make_cable("10ATLANTIS2", refs=("10ATLANTIS1",))])
+    executor = store._reader._executor
+    trips: list[object] = []
+    submit = executor.submit
+    monkeypatch.setattr(executor, "submit", lambda *a: trips.append(a) or submit(*a))
+
+    def broken(conn: sqlite3.Connection) -> None:
+        conn.execute("SELECT no_such_column FROM cables")
+
+    lost = asyncio.ensure_future(store.get("10ATLANTIS2"))
+    calls = asyncio.gather(
+        store.get("10ATLANTIS1"),
+        store.cited_by("10ATLANTIS1"),
+        store._reader.run(broken),
+        store.get("10ATLANTIS9"),
+        return_exceptions=True,
+    )
+    await asyncio.sleep(0)  # every call is queued; the trip leaves after this turn
+    lost.cancel()
+    cable, citing, error, missing = await calls
+    assert len(trips) == 1
+    assert cable == make_cable("10ATLANTIS1")
+    assert citing == ["10ATLANTIS2"]
+    assert isinstance(error, sqlite3.OperationalError)
+    assert missing is None
+    assert lost.cancelled()
+    assert await store.get("10ATLANTIS2") == make_cable("10ATLANTIS2", refs=("10ATLANTIS1",))
+
+
 async def test_reopen_keeps_data_and_newer_schema_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "cables.db"
     async with await CableStore.open(path) as store:
