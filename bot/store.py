@@ -399,7 +399,9 @@ class _Worker:
         """Run `fn(conn, *args)` on the worker thread, with the other calls of this turn."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        if not self._queued:
+        if not self._queued or self._queued[0][2].get_loop() is not loop:
+            # (calls left by a loop that stopped before sending them have nobody waiting)
+            self._queued = []
             loop.call_soon(self._send, loop)  # after the tasks that are ready this turn
         self._queued.append((fn, args, future))
         return await future

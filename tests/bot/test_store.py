@@ -80,6 +80,25 @@ async def test_calls_of_one_turn_make_one_trip_and_keep_their_own_outcomes(
     assert await store.get("10ATLANTIS2") == make_cable("10ATLANTIS2", refs=("10ATLANTIS1",))
 
 
+def test_a_call_left_by_a_stopped_loop_does_not_hold_up_the_next_loop(tmp_path: Path) -> None:
+    first = asyncio.new_event_loop()
+    store = first.run_until_complete(CableStore.open(tmp_path / "cables.db"))
+    first.run_until_complete(store.put([make_cable("10ATLANTIS1")]))
+    stranded = first.create_task(store.get("10ATLANTIS1"))
+    first.call_soon(first.stop)  # runs right after the task has queued its call, before sending
+    first.run_forever()
+    first.close()
+    assert not stranded.done()
+
+    async def next_loop() -> Cable | None:
+        try:
+            return await asyncio.wait_for(store.get("10ATLANTIS1"), timeout=10)
+        finally:
+            await store.close()
+
+    assert asyncio.run(next_loop()) == make_cable("10ATLANTIS1")
+
+
 async def test_reopen_keeps_data_and_newer_schema_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "cables.db"
     async with await CableStore.open(path) as store:
