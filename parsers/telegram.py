@@ -347,6 +347,7 @@ _ORIGIN_ALIASES = {
     "USEU": "USEUBRUSSELS",
     "USNATO": "USNATO",
 }
+_WORD_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ -"  # what _REF_WORDS matches after its first character
 _ORIGIN_SPLIT = re.compile(r"[\s\-]+")
 _UPPER_WORD = re.compile(r"[A-Z]+")
 _DOUBLED_FIRST = re.compile(r"^\s*([CS])\1(?= )")
@@ -385,7 +386,8 @@ def _origin_words(before: str) -> tuple[str, int] | None:
     where it starts; None when there is none."""
     if not before.rstrip(" -")[-1:].isupper():  # _REF_WORDS needs a letter there
         return None
-    m = _REF_WORDS.search(before)
+    # its words and what follows them are of [A-Z -], after one other character or ^
+    m = _REF_WORDS.search(before, max(0, len(before.rstrip(_WORD_CHARS)) - 1))
     if not m:
         return None
     spans = [(w.group(), w.start() + m.start(1)) for w in _UPPER_WORD.finditer(m.group(1))]
@@ -405,7 +407,7 @@ def _ref_prefix(before: str, year: str) -> str | None:
     if origin is None:
         return None
     head = before[: origin[1]]
-    ym = _REF_YEAR.search(head)
+    ym = _REF_YEAR.search(head, max(0, len(head.rstrip(" ")) - 5))  # (a year has 2-4 digits)
     if not ym and head[-1:].isdigit():
         return None  # glued to other digits, e.g. a DTG such as 261447ZNOV08
     name = _origin_code(origin[0])
@@ -478,8 +480,8 @@ def parse_routing_header(text: str) -> dict[str, object]:
             current = None
         elif current is not None:
             current.append(_addressee(line))
-    result["to"] = tuple(a for a in to if a)
-    result["info"] = tuple(a for a in info if a)
+    result["to"] = tuple(filter(None, to))
+    result["info"] = tuple(filter(None, info))
     return result
 
 
@@ -488,7 +490,8 @@ def parse_routing_header(text: str) -> dict[str, object]:
 
 def _caveat_words(line: str) -> list[str]:
     """The caveats a line names, upper-cased (the search is skipped when none can match)."""
-    if line.isascii() and not any(word in line.upper() for word in _CAVEATS):
+    upper = line.upper()
+    if line.isascii() and not any(word in upper for word in _CAVEATS):
         return []
     return [c.upper() for c in _CAVEAT_WORD.findall(line)]
 
@@ -597,11 +600,12 @@ def _decorated_rows(text: str) -> list[int]:
     data = text.encode("ascii").translate(_DECORATION_MARKS)
     found: list[int] = []
     row = pos = 0
-    for m in _DECORATION_BYTES.finditer(data):
+    while m := _DECORATION_BYTES.search(data, pos):  # the first on a line, then the next line
         row += data.count(b"\n", pos, m.start())
-        pos = m.start()
-        if not found or found[-1] != row:
-            found.append(row)
+        found.append(row)
+        pos = data.find(b"\n", m.end())
+        if pos < 0:
+            break
     return found
 
 
@@ -671,19 +675,19 @@ def _plain_join(kept: list[str], start: int, rows: _Rows) -> str:
     return "\n".join(out)
 
 
-def _drop_headings(lines: list[str]) -> list[str]:
+def _drop_headings(lines: list[str], decorated: set[int], classified: list[int]) -> list[str]:
     """Remove dash-underlined, `//HEADING//` and free-standing heading lines, and
-    `Classified By:` lines, from a paragraph's lines."""
+    `Classified By:` lines, from a paragraph's lines.
+
+    `decorated` has every line with two of -=_*~—–/ (rules, decorated headings; more lines
+    do no harm), `classified` the Classified By lines (the body's scans, `_Rows`)."""
     if not lines:
         return []
-    text = "\n".join(lines)
-    # only these lines can be dropped or changed: the first, lines with two of -=_*~—–/
-    # (rules, decorated headings), lines above a rule and Classified By lines
-    decorated = _rows(_DECORATION, text)
+    # only these lines can be dropped or changed: the first, the decorated ones, lines above
+    # a rule and Classified By lines
     rules = {row for row in decorated if _RULE.match(lines[row])}
-    special = decorated.keys() | {row - 1 for row in rules} | {0}
-    if "lassified" in text or "LASSIFIED" in text:
-        special.update(_rows(_CLASSIFIED_BY_M, "\n" + text))
+    special = decorated | {row - 1 for row in rules} | {0}
+    special.update(classified)
     kept: list[str] = []
     skip_to = -1
     plain_from = 0  # lines from here to the next special one are kept as they are
@@ -786,7 +790,6 @@ def _drop_trailer(lines: list[str]) -> list[str]:
     mixed_case = any(_LOWER.search(line) for line in lines)
     while len(lines) > 1:
         last = lines[-1].strip()
-        prev = next((x for x in reversed(lines[:-1]) if x.strip()), "")
         if (
             not last
             or _TRAILER_LINE.match(last)
@@ -795,14 +798,14 @@ def _drop_trailer(lines: list[str]) -> list[str]:
                 and not _NOT_SIGNATURE.search(last)
                 and len(last) <= 30
                 and (
-                    _SENTENCE_END.search(prev)
+                    _SENTENCE_END.search(prev := _last_text(lines))
                     or _TRAILER_LINE.match(prev)
                     or not lines[-2].strip()
                     or (mixed_case and last.isupper())
                 )
             )
         ):
-            lines = lines[:-1]
+            lines.pop()  # (a list of its own, made above)
         else:
             break
     # both inline patterns end with one of _SIGNED_ENDS before spaces: skip them when not
@@ -1007,8 +1010,11 @@ def telegram_fields(text: str, *, ref_id: str = "") -> dict[str, Any]:
         last = i == len(blocks) - 1
         end = len(lines) if last else blocks[i + 1].row
         if _Rows.any(special, block.row, end):  # a rule, a heading or a Classified By line
-            body = _drop_headings(block.lines)
-            plain = False
+            decorated = set(_Rows.within(rows.decorated, block.row, end))
+            classified = _Rows.within(rows.classified, block.row, end)
+            body = _drop_headings(block.lines, decorated, classified)
+            # only lines dropped at its end (and maybe its first changed): as the body's lines
+            plain = not unwrapped and body[1:] == block.lines[1 : len(body)]
         else:  # nothing to drop but the end: its lines are the body's
             body = list(block.lines)
             _drop_last_heading(body)
