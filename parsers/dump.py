@@ -25,6 +25,7 @@ _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r", "\n": "\n", "
 _SPECIAL = re.compile(r'["\\]')
 _QUOTED_LINE = re.compile(r'(?:[^"\\]++|\\[\s\S])*+')  # stays inside a quoted field
 _ESCAPE = re.compile(r"\\([\s\S])")
+_PLAIN_FIELDS = re.compile(r'(?:"[^"\\]*",){1,7}"')  # a row's first fields, without escapes
 ROW_START = re.compile(r'\n(?="[0-9]+",")')
 """The newline before a line that opens a row: inside a field every quote is escaped, so no
 line inside a field starts with one."""
@@ -67,11 +68,12 @@ class _RowSplitter:
         self.state = "start"  # start | quoted | escape | after
         self.problem: str | None = None
 
-    def feed(self, line: str) -> bool:
-        """Consume a line; True when the row is finished (well-formed or not)."""
+    def feed(self, line: str, pos: int = 0) -> bool:
+        """Consume a line (from `pos`, its start unless a caller took the fields before);
+        True when the row is finished (well-formed or not)."""
         if self.problem is not None:
             return _ends_row(line)
-        pos, end = 0, len(line)
+        end = len(line)
         while pos < end:
             if self.state == "quoted":  # copy the run up to the next quote or backslash
                 special = _SPECIAL.search(line, pos)
@@ -197,10 +199,16 @@ def iter_dump(lines: Iterable[str], *, first_row: int = 1) -> Iterator[Cable | D
             if _QUOTED_LINE.fullmatch(line):
                 plain.append(_ESCAPE.sub(_unescape, line))
                 continue
-        if not pending and not line.strip():
-            continue  # blank lines between rows are not rows
+        start = 0
+        if not pending:
+            if not line.strip():
+                continue  # blank lines between rows are not rows
+            if m := _PLAIN_FIELDS.match(line):  # the row's first fields: what feed() finds
+                splitter.fields = line[1 : m.end() - 3].split('","')
+                splitter.state = "quoted"
+                start = m.end()
         pending = True
-        done = splitter.feed(line)
+        done = splitter.feed(line, start)
         quoted = splitter.state == "quoted" and splitter.problem is None
         plain = splitter.current if quoted else None
         if not done:

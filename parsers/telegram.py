@@ -351,8 +351,6 @@ _WORD_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ -"  # what _REF_WORDS matches after it
 _ORIGIN_SPLIT = re.compile(r"[\s\-]+")
 _UPPER_WORD = re.compile(r"[A-Z]+")
 _DOUBLED_FIRST = re.compile(r"^\s*([CS])\1(?= )")
-_SPACES = re.compile(r"\s+")
-_TAG_SPLIT = re.compile(r"[\s,;/]+")
 _SENDER_WORDS = frozenset(["AMEMBASSY", "EMBASSY", "AMCONSUL", "CONSULATE", "USMISSION", "MISSION"])
 
 
@@ -502,7 +500,7 @@ def _classification(banner: str, caveats: tuple[str, ...]) -> str:
     m = _BANNER.match(banner)
     if not m:
         return ""
-    word = _SPACES.sub("", m.group("cls")).upper()
+    word = "".join(m.group("cls").split()).upper()  # "C O N F I D E N T I A L"
     base = _BANNER_WORDS.get(word, "SECRET" if word.endswith("ECRET") else word)
     if word.startswith("TOP"):
         base = "TOP SECRET"
@@ -845,8 +843,8 @@ def _block_after(lines: list[str], start: int, rest: str) -> str:
 
 
 def _tags(lines: list[str], start: int, rest: str) -> tuple[str, ...]:
-    def tokens(text: str) -> list[str]:
-        return [t for t in _TAG_SPLIT.split(text.strip()) if t]
+    def tokens(text: str) -> list[str]:  # split at runs of whitespace , ; and /
+        return text.replace(",", " ").replace(";", " ").replace("/", " ").split()
 
     found = [t for t in tokens(rest) if _TAG_TOKEN.match(t)]
     for line in lines[start + 1 :]:

@@ -402,7 +402,18 @@ def test_whole_text_scans_match_the_line_patterns(lines: list[str]) -> None:
     hinted = set(_t._page_hint_rows(text, text.lower()))
     assert hinted >= {i for i, x in enumerate(lines) if _t._PAGE_HINT.search(x)}
     decorated = set(_t._decorated_rows(text))  # every line that can be a rule or heading
+    assert decorated >= {i for i, x in enumerate(lines) if _t._DECORATION.search(x)}
     assert decorated >= {i for i, x in enumerate(lines) if _t._RULE.match(x) or "//" in x}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="AZ -/.019\u0663\t", max_size=24))
+def test_reference_searches_start_near_the_end(before: str) -> None:
+    # parse_references searches only from these places: nothing can match before them
+    words = _t._REF_WORDS.search(before)
+    assert words is None or words.start() >= len(before.rstrip(_t._WORD_CHARS)) - 1
+    year = _t._REF_YEAR.search(before)
+    assert year is None or year.start() >= len(before.rstrip(" ")) - 5
 
 
 @settings(max_examples=300, deadline=None)
