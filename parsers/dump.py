@@ -167,7 +167,7 @@ def parse_dump_row(fields: Sequence[str]) -> Cable:
         raise ValueError(f"refid {ref_id!r} is not a reference ID like 08MEXICO2498")
     when = _created(created)
     cable = telegram_fields(body, ref_id=ref_id)  # validated once, with the row's own fields
-    cited = tuple(dict.fromkeys(r.strip() for r in references.split("|") if r.strip()))
+    cited = tuple(dict.fromkeys(filter(None, map(str.strip, references.split("|")))))
     cable.update(parse_routing_header(header))
     cable["created"] = when
     cable["origin"] = origin.strip()

@@ -397,10 +397,10 @@ def _origin_words(before: str) -> tuple[str, int] | None:
 
 
 @lru_cache(maxsize=8192)  # REF blocks cite the same origins with the same words around them
-def _ref_prefix(before: str, year: str) -> str | None:
-    """The year and origin code of a reference whose serial follows `before` (the upper-case
-    text before it on its line), e.g. `"08LAPAZ"`; None when `before` does not end with an
-    origin or gives no year (nor does `year`, the citing cable's)."""
+def _ref_prefix(before: str) -> tuple[str, str] | None:
+    """The year ("" when it gives none) and origin code of a reference whose serial follows
+    `before` (the upper-case text before it on its line), e.g. `("08", "LAPAZ")`; None when
+    `before` does not end with an origin."""
     origin = _origin_words(before)
     if origin is None:
         return None
@@ -411,8 +411,7 @@ def _ref_prefix(before: str, year: str) -> str | None:
     name = _origin_code(origin[0])
     if not ym and name not in KNOWN_ORIGINS:
         return None  # an origin no published cable has: only with an explicit year
-    ref_year = ym.group(1) if ym else year
-    return f"{ref_year[-2:]}{name}" if ref_year and name else None
+    return (ym.group(1) if ym else "", name) if name else None
 
 
 def parse_references(text: str, year: str) -> tuple[str, ...]:
@@ -425,10 +424,15 @@ def parse_references(text: str, year: str) -> tuple[str, ...]:
     found: list[str] = []
     for m in _REF_NUMBER.finditer(text):
         line_start = text.rfind("\n", 0, m.start()) + 1
-        prefix = _ref_prefix(text[max(line_start, m.start() - 60) : m.start()], year)
-        if prefix is None:
+        before = text[max(line_start, m.start() - 60) : m.start()]
+        if not before.rstrip(" -")[-1:].isupper():
+            continue  # no origin there (a year, a list letter): not worth a cache entry
+        # _ref_prefix reads its words of [A-Z -] at the end and at most 6 characters before
+        # them (see its searches): only those, for its cache
+        prefix = _ref_prefix(before[max(0, len(before.rstrip(_WORD_CHARS)) - 6) :])
+        if prefix is None or not (ref_year := prefix[0] or year):
             continue
-        ref = prefix + m.group(1).lstrip("0")
+        ref = f"{ref_year[-2:]}{prefix[1]}{m.group(1).lstrip('0')}"
         if _REF_ID.match(ref) and ref not in found:
             found.append(ref)
     return tuple(found)
@@ -785,7 +789,7 @@ def _drop_trailer(lines: list[str]) -> list[str]:
         lines = [*lines[:row], text[line_start : inline.start()]]
     else:
         lines = lines[:start]
-    mixed_case = any(_LOWER.search(line) for line in lines)
+    mixed_case = any(map(_LOWER.search, lines))
     while len(lines) > 1:
         last = lines[-1].strip()
         if (
@@ -846,11 +850,11 @@ def _tags(lines: list[str], start: int, rest: str) -> tuple[str, ...]:
     def tokens(text: str) -> list[str]:  # split at runs of whitespace , ; and /
         return text.replace(",", " ").replace(";", " ").replace("/", " ").split()
 
-    found = [t for t in tokens(rest) if _TAG_TOKEN.match(t)]
+    found = list(filter(_TAG_TOKEN.match, tokens(rest)))
     for line in lines[start + 1 :]:
         if _STOPS_BLOCK.match(line) or not (words := tokens(line)):
             break
-        if not all(_TAG_TOKEN.match(w) for w in words):
+        if not all(map(_TAG_TOKEN.match, words)):
             break
         found.extend(words)
     return tuple(dict.fromkeys(found))
