@@ -192,8 +192,9 @@ def iter_dump(lines: Iterable[str], *, first_row: int = 1) -> Iterator[Cable | D
             if '"' not in line and "\\" not in line:
                 plain.append(line)
                 continue
-            quotes = line.count('\\"')  # each quote escaped and each backslash escaping one:
-            if quotes == line.count('"') and quotes == line.count("\\"):
+            # only escaped quotes (each quote after a backslash, each backslash before one)
+            rest = line.replace('\\"', "")
+            if '"' not in rest and "\\" not in rest:
                 plain.append(line.replace('\\"', '"'))
                 continue
             if _QUOTED_LINE.fullmatch(line):
