@@ -464,8 +464,9 @@ def parse_routing_header(text: str) -> dict[str, object]:
         line = raw.strip()
         if not line:
             continue
-        dtg = _DTG.match(line) if line[0] in "ZOPRM" else None  # (line is stripped)
-        if dtg and result["date_time_group"] is None:
+        # (line is stripped; the first group counts, and RUEH... addressees start with R)
+        wanted = line[0] in "ZOPRM" and result["date_time_group"] is None
+        if wanted and (dtg := _DTG.match(line)):
             result["precedence"] = _PRECEDENCE.get(dtg.group("prec"))
             result["date_time_group"] = " ".join(dtg.group("dtg").split())
             current = None
