@@ -34,6 +34,20 @@ def embed_links_allowed(channel: discord.abc.Messageable, me: discord.abc.User |
     return channel_permissions(channel, me).embed_links
 
 
+async def post_answer(
+    message: discord.Message, reply: Reply, *, owner_id: int, perms: discord.Permissions
+) -> discord.Message | None:
+    """Post `reply` under `message` as `perms` allow: as a reply when the bot may read the
+    history (replying needs it), else as a plain message; None when it may not post there."""
+    in_thread = isinstance(message.channel, discord.Thread)
+    if not (perms.send_messages_in_threads if in_thread else perms.send_messages):
+        return None
+    send = payload(reply, owner_id=owner_id, embed_links=perms.embed_links)
+    if perms.read_message_history:
+        return await message.reply(**send, mention_author=False)
+    return await message.channel.send(**send)
+
+
 def home_channel_id(channel: discord.abc.Messageable) -> int:
     """The channel whose settings apply: a thread's parent, else the channel itself."""
     if isinstance(channel, discord.Thread) and channel.parent_id:
@@ -102,15 +116,9 @@ class Passive(commands.Cog):
         self.bot.channel_limit.hit(channel)
         me = message.guild.me if message.guild else self.bot.user
         perms = channel_permissions(message.channel, me)
-        in_thread = isinstance(message.channel, discord.Thread)
-        if not (perms.send_messages_in_threads if in_thread else perms.send_messages):
-            return
-        send = payload(reply, owner_id=message.author.id, embed_links=perms.embed_links)
-        if perms.read_message_history:  # replying needs it
-            sent = await message.reply(**send, mention_author=False)
-        else:
-            sent = await message.channel.send(**send)
-        await self.bot.remember_reply(message, sent)
+        sent = await post_answer(message, reply, owner_id=message.author.id, perms=perms)
+        if sent is not None:
+            await self.bot.remember_reply(message, sent)
 
 
 async def setup(bot: commands.Bot) -> None:

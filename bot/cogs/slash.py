@@ -12,6 +12,7 @@ from discord.ext import commands
 from bot.answer import Reply
 from bot.cards import shorten
 from bot.client import Cablebot
+from bot.cogs.passive import post_answer
 from bot.embeds import CITATION_NAMES, NO_MENTIONS, citation_embed, failure_lines, payload
 from parsers.models import CableRequest
 from parsers.refs import find_requests
@@ -161,18 +162,13 @@ class Slash(commands.Cog):
             await _private(interaction, text)
             return
         public = Reply(cards=reply.cards, note=reply.note)  # errors go to the user only
-        perms = interaction.app_permissions
-        in_thread = isinstance(message.channel, discord.Thread)
         sent: discord.Message | None = None
-        if perms.send_messages_in_threads if in_thread else perms.send_messages:
-            send = payload(public, owner_id=interaction.user.id, embed_links=perms.embed_links)
-            try:
-                if perms.read_message_history:
-                    sent = await message.reply(**send, mention_author=False)
-                else:
-                    sent = await message.channel.send(**send)
-            except discord.HTTPException:
-                log.warning("could not post in channel %s", message.channel.id, exc_info=True)
+        try:
+            sent = await post_answer(
+                message, public, owner_id=interaction.user.id, perms=interaction.app_permissions
+            )
+        except discord.HTTPException:
+            log.warning("could not post in channel %s", message.channel.id, exc_info=True)
         if sent is None:  # the bot may not post there: show the cards to the user alone
             private = payload(public, owner_id=interaction.user.id)
             private.pop("view")
