@@ -8,6 +8,7 @@ and re-imports only count what changed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import multiprocessing
 import os
@@ -490,26 +491,15 @@ async def run_import(
     tty = sys.stderr.isatty() if tty is None else tty
     summaries = []
     for path in paths:
-        errors = ErrorPrinter()
-        if tty:
-            with _rich_progress() as bar:
-                progress: Progress = RichProgress(path.name, bar)
-                summary = await import_path(
-                    store,
-                    path,
-                    batch_size=batch_size,
-                    workers=workers,
-                    on_error=errors,
-                    progress=progress,
-                )
-        else:
+        with _rich_progress() if tty else contextlib.nullcontext() as bar:
+            progress = RichProgress(path.name, bar) if bar is not None else LineProgress(path.name)
             summary = await import_path(
                 store,
                 path,
                 batch_size=batch_size,
                 workers=workers,
-                on_error=errors,
-                progress=LineProgress(path.name),
+                on_error=ErrorPrinter(),
+                progress=progress,
             )
         print(summary.line())
         summaries.append(summary)
