@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import importlib.util
 import io
 import re
 import sys
@@ -83,13 +82,10 @@ def dump_lines(path: Path | None, rows: int) -> list[str]:
             for _ in islice(iter_dump(taken), rows):  # (it reads no line beyond a row)
                 pass
         return lines
-    spec = importlib.util.spec_from_file_location(
-        "make_dump", Path(__file__).with_name("make_dump.py")
-    )
-    assert spec is not None and spec.loader is not None
-    make_dump = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(make_dump)
-    writer = make_dump.DumpWriter()
+    sys.path.insert(0, str(Path(__file__).parent))  # bench/ is a folder of scripts
+    from make_dump import DumpWriter
+
+    writer = DumpWriter()
     text = "".join(writer.row(i) for i in range(rows))
     return text.splitlines(keepends=True)
 
