@@ -454,8 +454,8 @@ class CableStore:
 
         `cpu` (see `one_cpu`): keep the calling thread, which runs the event loop, and the
         store's threads on that one CPU. Handing a query to a store thread is then a switch on
-        the same CPU instead of a wake-up on another one: on a small VM about 3x faster at the
-        median and 6x at p99 (bench/store.py). Python runs on one thread at a time anyway;
+        the same CPU instead of a wake-up on another one: on a small VM `get` was 2x faster at
+        the median and 4x at p99 (bench/store.py). Python runs on one thread at a time anyway;
         what is given up is SQLite work beside the loop on a second CPU.
         """
         path = Path(path).expanduser()
