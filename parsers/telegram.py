@@ -375,8 +375,13 @@ def normalise_reference(year: str, origin: str, serial: str) -> str | None:
     """`("08", "LA PAZ", "02974")` → `"08LAPAZ2974"`; None when it cannot be a reference ID
     (an origin that never sent a published cable, a serial of 0 or of 7 digits)."""
     name = _origin_code(origin)
-    ref = f"{year[-2:]}{name}{serial.lstrip('0')}"
-    return ref if name and _REF_ID.match(ref) else None
+    return _reference_id(year, name, serial) if name else None
+
+
+def _reference_id(year: str, code: str, serial: str) -> str | None:
+    """`("2008", "LAPAZ", "02974")` → `"08LAPAZ2974"`; None unless that is a reference ID."""
+    ref = f"{year[-2:]}{code}{serial.lstrip('0')}"
+    return ref if _REF_ID.match(ref) else None
 
 
 def _origin_words(before: str) -> tuple[str, int] | None:
@@ -432,8 +437,8 @@ def parse_references(text: str, year: str) -> tuple[str, ...]:
         prefix = _ref_prefix(before[max(0, len(before.rstrip(_WORD_CHARS)) - 6) :])
         if prefix is None or not (ref_year := prefix[0] or year):
             continue
-        ref = f"{ref_year[-2:]}{prefix[1]}{m.group(1).lstrip('0')}"
-        if _REF_ID.match(ref) and ref not in found:
+        ref = _reference_id(ref_year, prefix[1], m.group(1))
+        if ref and ref not in found:
             found.append(ref)
     return tuple(found)
 
