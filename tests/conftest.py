@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,10 +13,17 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+STRICT = os.environ.get("CABLEBOT_STRICT_SKIPS") == "1"
+"""Set by `.ci/run`: a test that needs ../shared fails instead of skipping when it is missing."""
+
+
 def _shared_path(*parts: str) -> Path:
     path = SHARED.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"third-party data not available: {path} (../shared beside the project)")
+        reason = f"third-party data not available: {path} (../shared beside the project)"
+        if STRICT:
+            pytest.fail(f"{reason}; CABLEBOT_STRICT_SKIPS=1 requires it")
+        pytest.skip(reason)
     return path
 
 
@@ -39,3 +49,26 @@ def month_index() -> Path:
 def tags_table() -> Path:
     """TAGS codes with meanings, ../shared/data/tags.tsv."""
     return _shared_path("data", "tags.tsv")
+
+
+@pytest.fixture(autouse=True)
+def _fail_on_logged_errors(
+    request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
+) -> Iterator[None]:
+    """A record logged at ERROR or above fails the test, unless it is marked `logs_errors`.
+
+    The product keeps its catch-all handlers (a bot must not die on one message); this keeps the
+    tests from passing behind them.
+    """
+    yield
+    if request.node.get_closest_marker("logs_errors"):
+        return
+    errors = [
+        record
+        for when in ("setup", "call")
+        for record in caplog.get_records(when)
+        if record.levelno >= logging.ERROR
+    ]
+    if errors:
+        lines = "\n".join(f"  {r.name}: {r.getMessage()}" for r in errors)
+        pytest.fail(f"errors were logged (mark the test `logs_errors` if expected):\n{lines}")
