@@ -16,7 +16,7 @@ from selectolax.lexbor import LexborHTMLParser
 from parsers.models import Cable, NotACableError
 from parsers.telegram import parse_routing_header, parse_telegram
 
-__all__ = ["cable_part", "looks_like_html", "parse_any", "parse_page"]
+__all__ = ["cable_part", "looks_like_html", "looks_like_page", "parse_any", "parse_page"]
 
 _CLASSIFICATIONS = (
     "UNCLASSIFIED//FOR OFFICIAL USE ONLY",
@@ -135,6 +135,12 @@ def looks_like_html(text: str) -> bool:
     return "<html" in head or "<!doctype" in head or "<pre" in text or "<table" in text
 
 
+def looks_like_page(text: str) -> bool:
+    """True when the text is HTML markup or a page saved as text (the reference table's
+    heading line, `Reference ID Created Released Classification Origin`)."""
+    return looks_like_html(text) or _TEXT_HEAD.search(text) is not None
+
+
 def parse_page(text: str) -> Cable:
     """Parse a cable-site page, as HTML or saved as text; NotACableError when it is neither."""
     return _from_html(text) if looks_like_html(text) else _from_text(text)
@@ -146,7 +152,7 @@ def parse_any(text: str) -> Cable:
     NotACableError when the text is none of these (no reference table, and no TAGS, SUBJECT
     or numbered paragraph that a telegram has).
     """
-    if looks_like_html(text) or _TEXT_HEAD.search(text):
+    if looks_like_page(text):
         return parse_page(text)
     cable = parse_telegram(text)
     if not (cable.subject or cable.tags or cable.paragraphs):
