@@ -181,9 +181,7 @@ def _distinct_urls(found: list[tuple[CableRequest, Cable]]) -> list[tuple[CableR
     seen: set[tuple[str, int | None]] = set()
     kept = []
     for request, cable in found:
-        shown = next((n for n in request.paragraphs if cable.paragraph(n)), None)
-        if shown is None and not cable.summary and cable.paragraphs:
-            shown = cable.paragraphs[0].number
+        shown = next((n for n in request.paragraphs if cable.paragraph(n)), None)  # None: bare
         if (cable.ref_id, shown) not in seen:
             seen.add((cable.ref_id, shown))
             kept.append((request, cable))

@@ -65,7 +65,8 @@ class Card(BaseModel):
 
     ref_id: str
     paragraphs: tuple[int, ...] = ()
-    """The paragraphs shown in the quote (empty when the summary or the body start is shown)."""
+    """The paragraphs asked for and quoted; empty for a bare ID, whose card previews the
+    summary or the first paragraph and links and cites the whole cable."""
     title: str
     url: str
     color: int
@@ -330,24 +331,24 @@ def _neighbours(cable: Cable, shown: Sequence[int]) -> tuple[int | None, int | N
     return (before[-1] if before else None), (after[0] if after else None)
 
 
-def _quoted(cable: Cable, request: CableRequest) -> tuple[list[Block], str]:
-    """(heading, text, paragraph number) blocks to quote, and the snippet for the post."""
+def _heading(p: Paragraph) -> str:
+    return f"¶{p.number}" + (f" ({p.marking})" if p.marking else "")
+
+
+def _quoted(cable: Cable, request: CableRequest) -> tuple[list[Block], str, bool]:
+    """(heading, text, paragraph number) blocks to quote, the snippet for the post, and
+    whether the blocks only preview the cable (no asked-for paragraph is among them)."""
     wanted: list[Paragraph] = [
         p for n in request.paragraphs if (p := cable.paragraph(n)) is not None
     ]
     if wanted:
-        blocks: list[Block] = [
-            (f"¶{p.number}" + (f" ({p.marking})" if p.marking else ""), p.text, p.number)
-            for p in wanted
-        ]
-        return blocks, wanted[0].text
+        return [(_heading(p), p.text, p.number) for p in wanted], wanted[0].text, False
     if cable.summary:
-        return [("Summary", cable.summary, None)], cable.summary
+        return [("Summary (preview)", cable.summary, None)], cable.summary, True
     if cable.paragraphs:
         p = cable.paragraphs[0]
-        heading = f"¶{p.number}" + (f" ({p.marking})" if p.marking else "")
-        return [(heading, p.text, p.number)], p.text
-    return [], ""
+        return [(f"Preview: {_heading(p)}", p.text, p.number)], p.text, True
+    return [], "", True
 
 
 def build_card(
@@ -368,8 +369,9 @@ def build_card(
     leaves them out (a third of the work).
     """
     budget = max(MIN_BUDGET, min(budget, MESSAGE_MAX))
-    blocks, snippet = _quoted(cable, request)
-    shown = tuple(n for _, _, n in blocks if n is not None)
+    blocks, snippet, preview = _quoted(cable, request)
+    quoted = tuple(n for _, _, n in blocks if n is not None)
+    shown = () if preview else quoted  # a preview links and cites the whole cable
     page = cable.url(site=site)
     url = f"{page}#par{shown[0]}" if shown else page
     title = shorten(full_title(cable), min(TITLE_MAX, budget // 6))
@@ -382,7 +384,7 @@ def build_card(
     )
     count = len({p.number for p in cable.paragraphs})
     footer = f"{cable.ref_id} · {count} paragraphs" if count else cable.ref_id
-    previous, following = _neighbours(cable, shown)
+    previous, following = _neighbours(cable, quoted)
     card = Card(
         ref_id=cable.ref_id,
         paragraphs=shown,

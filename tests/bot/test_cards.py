@@ -65,13 +65,20 @@ def test_quote_is_the_requested_paragraph_with_its_marking() -> None:
     assert (card.previous_paragraph, card.next_paragraph) == (1, 3)
 
 
-def test_quote_without_paragraphs_is_the_summary_else_paragraph_one() -> None:
+def test_a_bare_id_previews_the_summary_else_paragraph_one_and_links_the_cable() -> None:
+    page = "https://wikileaks.org/cable/2009/03/09OSLO777.html"
     cable = harbour_cable()
-    assert build_card(cable, _request(cable)).quote.startswith("**Summary**\n> Summary: The")
+    card = build_card(cable, _request(cable))
+    assert card.quote.startswith("**Summary (preview)**\n> Summary: The")
+    assert (card.url, card.paragraphs, card.next_paragraph) == (page, (), 1)
     plain = harbour_cable(summary=None)
     card = build_card(plain, _request(plain))
-    assert card.quote.startswith("**¶1 (C)**")
-    assert card.url.endswith("#par1")
+    assert card.quote.startswith("**Preview: ¶1 (C)**\n> Summary: The harbour authority")
+    assert (card.url, card.paragraphs) == (page, ())
+    assert (card.previous_paragraph, card.next_paragraph) == (None, 2)
+    assert card.citations["markdown"].startswith("[09OSLO777: FERRY CONTRACT")
+    assert card.citations["markdown"].endswith(f"({page})")
+    assert "¶" not in card.citations["plain"] and "#par" not in card.citations["post"]
 
 
 def test_long_paragraph_is_cut_with_a_link_to_it() -> None:
