@@ -49,6 +49,15 @@ class Settings(BaseSettings):
     retry_backoff: float = Field(0.5, ge=0, description="First retry delay; doubles each retry.")
     max_retry_after: float = Field(30.0, ge=0, description="Longest Retry-After honoured.")
     max_redirects: int = Field(5, ge=0)
+    answer_deadline: float = Field(
+        8.0, gt=0, le=600, description="Seconds a message waits for its cables from the mirror."
+    )
+    mirror_failures: int = Field(
+        3, ge=1, le=100, description="Timeouts or missed deadlines in a row that skip a host."
+    )
+    mirror_cooldown: float = Field(
+        60.0, ge=0, le=86_400, description="Seconds a failing mirror host is skipped."
+    )
     import_batch: int = Field(500, ge=1, le=10_000, description="Cables per import transaction.")
     import_workers: int = Field(
         0, ge=0, le=64, description="Processes parsing a dump; 0: one per CPU for dumps over 32 MB."

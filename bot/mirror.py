@@ -3,6 +3,10 @@
 Templates use `{year}`, `{month}` (two digits) and `{ref_id}`. The month comes from a lookup
 (the store: stored cables and the month index); when it is unknown, month-less templates (PlusD)
 are tried, then the twelve months of the ID's year are probed once and the answer remembered.
+
+Each host has a circuit breaker (bot.breaker): a host that refused a connection, or timed out or
+kept people waiting past their deadline several times in a row, is skipped for a cooldown, so a
+dead mirror costs one wait, not one per cable.
 """
 
 from __future__ import annotations
@@ -11,12 +15,14 @@ import asyncio
 import email.utils
 import re
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from bot.breaker import CircuitBreaker
 from bot.config import Settings
 from parsers.models import Cable, NotACableError
 
@@ -42,8 +48,16 @@ class MirrorBadResponse(MirrorError):
     """A mirror answered, but not with the cable: not a cable page, too big, bad redirect."""
 
 
-class _TimedOut(MirrorUnreachable):
+class _NotRetried(MirrorUnreachable):
+    """A failure worth no retry."""
+
+
+class _TimedOut(_NotRetried):
     """The total timeout passed: not retried, the caller has waited long enough."""
+
+
+class MirrorHostDown(_NotRetried):
+    """The host's circuit breaker is open: it failed recently, so it is not asked now."""
 
 
 def year_of(ref_id: str) -> int | None:
@@ -93,6 +107,10 @@ class CableMirror:
         max_retry_after: float = 30.0,
         max_redirects: int = 5,
         not_found_ttl: float = 3600.0,
+        breaker_failures: int = 3,
+        breaker_cooldown: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         month_of: MonthLookup | None = None,
         remember_month: MonthMemo | None = None,
         parse: Callable[[str], Cable] = _parse_page,
@@ -114,8 +132,15 @@ class CableMirror:
         self._month_of = month_of
         self._remember_month = remember_month
         self._parse = parse
+        self._clock = clock
+        self._sleep = sleep
         self._per_host = per_host_concurrency
         self._limits: dict[str, asyncio.Semaphore] = {}
+        self.breakers = {
+            host: CircuitBreaker(failures=breaker_failures, cooldown=breaker_cooldown, clock=clock)
+            for host in self.hosts
+        }
+        self._asking: dict[str, Counter[str]] = {}  # ref_id -> hosts asked for it right now
         self._not_found: dict[str, float] = {}
         self._months: dict[str, int] = {}  # months found by probing
         self._client = httpx.AsyncClient(
@@ -143,6 +168,8 @@ class CableMirror:
             max_retry_after=settings.max_retry_after,
             max_redirects=settings.max_redirects,
             not_found_ttl=settings.not_found_ttl,
+            breaker_failures=settings.mirror_failures,
+            breaker_cooldown=settings.mirror_cooldown,
             month_of=month_of,
             remember_month=remember_month,
         )
@@ -151,10 +178,20 @@ class CableMirror:
         """Close the HTTP client."""
         await self._client.aclose()
 
+    @property
+    def down(self) -> bool:
+        """True when every host is skipped now (its breaker open): a fetch would fail at once."""
+        return all(b.state == "open" for b in self.breakers.values())
+
+    def missed_deadline(self, ref_id: str) -> None:
+        """Someone stopped waiting for `ref_id`: count it against the hosts still being asked."""
+        for host in self._asking.get(ref_id, ()):
+            self.breakers[host].failed()
+
     async def fetch(self, ref_id: str) -> Cable:
         """The cable `ref_id` from the first mirror that has it; raises a MirrorError."""
         expires = self._not_found.get(ref_id)
-        if expires is not None and expires > time.monotonic():
+        if expires is not None and expires > self._clock():
             raise MirrorNotFound(f"{ref_id} was not found on the mirror (cached)")
         month = self._months.get(ref_id)
         if month is None and self._month_of is not None:
@@ -184,7 +221,7 @@ class CableMirror:
                 failure = failure or exc
         if failure is not None:
             raise failure
-        self._not_found[ref_id] = time.monotonic() + self.not_found_ttl
+        self._not_found[ref_id] = self._clock() + self.not_found_ttl
         raise MirrorNotFound(f"{ref_id} was not found on the mirror")
 
     async def _probe(self, ref_id: str, year: int | None) -> Cable:
@@ -218,7 +255,17 @@ class CableMirror:
         self, template: str, ref_id: str, year: int | None, month: int | None
     ) -> Cable:
         url = template.format(year=year or "", month=f"{month:02d}" if month else "", ref_id=ref_id)
-        text = await self._fetch_text(url)
+        host = urlsplit(url).netloc.lower()
+        asking = self._asking.setdefault(ref_id, Counter())
+        asking[host] += 1
+        try:
+            text = await self._fetch_text(url)
+        finally:
+            asking[host] -= 1
+            if asking[host] <= 0:
+                del asking[host]
+            if not asking and self._asking.get(ref_id) is asking:
+                del self._asking[ref_id]
         if "<html" in text[:2000].lower() and "</html>" not in text[-2000:].lower():
             raise MirrorBadResponse(f"{url}: truncated page (no </html>)")
         try:
@@ -237,9 +284,9 @@ class CableMirror:
             try:
                 status, headers, text = await self._get(url)
             except MirrorUnreachable as exc:
-                if last or isinstance(exc, _TimedOut):
+                if last or isinstance(exc, _NotRetried):
                     raise
-                await asyncio.sleep(self.retry_backoff * 2**attempt)
+                await self._sleep(self.retry_backoff * 2**attempt)
                 continue
             if status == 200:
                 return text
@@ -253,23 +300,18 @@ class CableMirror:
                 wait = retry_after(headers.get("retry-after"))
                 if wait is not None and wait > self.max_retry_after:
                     raise MirrorUnreachable(f"{host} asks to wait {wait:.0f} s (HTTP {status})")
-                await asyncio.sleep(wait if wait is not None else self.retry_backoff * 2**attempt)
+                await self._sleep(wait if wait is not None else self.retry_backoff * 2**attempt)
                 continue
             raise MirrorBadResponse(f"{url}: unexpected HTTP {status}")
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _get(self, url: str) -> tuple[int, httpx.Headers, str]:
-        """One GET (following allowed redirects) under the host's concurrency limit."""
+        """One GET (following allowed redirects) under the host's concurrency limit and breaker."""
         for _ in range(self.max_redirects + 1):
             host = urlsplit(url).netloc.lower()
             limit = self._limits.setdefault(host, asyncio.Semaphore(self._per_host))
-            try:
-                async with limit, asyncio.timeout(self.total_timeout):
-                    status, headers, text = await self._read(url)
-            except (TimeoutError, httpx.TimeoutException) as exc:
-                raise _TimedOut(f"{host} did not answer within the timeout") from exc
-            except httpx.TransportError as exc:
-                raise MirrorUnreachable(f"{host}: {type(exc).__name__}: {exc}") from exc
+            async with limit:
+                status, headers, text = await self._get_once(url, host)
             if status not in _REDIRECTS:
                 return status, headers, text
             target = urljoin(url, headers.get("location", ""))
@@ -277,6 +319,32 @@ class CableMirror:
                 raise MirrorBadResponse(f"{url} redirects to another host: {target}")
             url = target
         raise MirrorBadResponse(f"{url}: more than {self.max_redirects} redirects")
+
+    async def _get_once(self, url: str, host: str) -> tuple[int, httpx.Headers, str]:
+        """One request, unless the host's breaker is open; tells the breaker how it went."""
+        breaker = self.breakers[host]
+        if not breaker.allow():
+            raise MirrorHostDown(f"{host} failed recently; it is skipped for now")
+        try:
+            async with asyncio.timeout(self.total_timeout):
+                answer = await self._read(url)
+        except (TimeoutError, httpx.TimeoutException) as exc:
+            breaker.failed()
+            raise _TimedOut(f"{host} did not answer within the timeout") from exc
+        except httpx.ConnectError as exc:  # refused, no route, no DNS: down now
+            breaker.failed(at_once=True)
+            raise _NotRetried(f"{host}: {type(exc).__name__}: {exc}") from exc
+        except httpx.TransportError as exc:
+            breaker.failed()
+            raise MirrorUnreachable(f"{host}: {type(exc).__name__}: {exc}") from exc
+        except MirrorBadResponse:  # it answered, just not with a cable
+            breaker.succeeded()
+            raise
+        except BaseException:
+            breaker.abandoned()
+            raise
+        breaker.succeeded()
+        return answer
 
     async def _read(self, url: str) -> tuple[int, httpx.Headers, str]:
         async with self._client.stream("GET", url) as response:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import socket
 import threading
-import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from werkzeug import Request, Response
 from bot.mirror import (
     CableMirror,
     MirrorBadResponse,
+    MirrorHostDown,
     MirrorNotFound,
     MirrorUnreachable,
     retry_after,
@@ -118,15 +119,42 @@ async def test_hit_and_404(mirror: CableMirror, server: HTTPServer) -> None:
         await mirror.fetch("10ATLANTIS999")
 
 
+class FakeClock:
+    """Monotonic seconds that move only when a test moves them."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Sleeps:
+    """An `asyncio.sleep` stand-in that records the waits asked for and does not wait."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
 async def test_404_is_remembered_until_the_ttl_passes(server: HTTPServer) -> None:
     fixture_site(server, ATLANTIS)
-    client = make_mirror(server, month_of=months({"10ATLANTIS999": 4}), not_found_ttl=0.3)
+    clock = FakeClock()
+    client = make_mirror(
+        server, month_of=months({"10ATLANTIS999": 4}), not_found_ttl=300, clock=clock
+    )
     try:
         for _ in range(3):
             with pytest.raises(MirrorNotFound):
                 await client.fetch("10ATLANTIS999")
         assert len(server.log) == 1
-        await asyncio.sleep(0.35)
+        clock.now += 299.9
+        with pytest.raises(MirrorNotFound):
+            await client.fetch("10ATLANTIS999")
+        assert len(server.log) == 1
+        clock.now += 0.1
         with pytest.raises(MirrorNotFound):
             await client.fetch("10ATLANTIS999")
         assert len(server.log) == 2
@@ -141,21 +169,26 @@ async def test_unknown_month_is_probed_once_then_remembered(server: HTTPServer) 
     async def remember(ref_id: str, month: int) -> None:
         remembered[ref_id] = month
 
+    def asked(path: str) -> list[str]:
+        # Probes cancelled once month 11 answered may still reach the threaded server later:
+        # count requests by the path they asked for, not by their order or total.
+        return [entry[0].path for entry in server.log if entry[0].path.endswith(path)]
+
     client = make_mirror(server, month_of=months({}), remember_month=remember)
     try:
         cable = await client.fetch("09ATLANTIS5")
         assert cable.ref_id == "09ATLANTIS5"
         assert remembered == {"09ATLANTIS5": 11}
-        probes = len(server.log)
-        assert probes <= 12
+        assert asked("/2009/11/09ATLANTIS5.html") == ["/cable/2009/11/09ATLANTIS5.html"]
         await client.fetch("09ATLANTIS5")
-        assert len(server.log) == probes + 1
-        assert server.log[-1][0].path == "/cable/2009/11/09ATLANTIS5.html"
+        assert len(asked("/2009/11/09ATLANTIS5.html")) == 2  # the remembered month, no probe
         with pytest.raises(MirrorNotFound):
             await client.fetch("09ATLANTIS6")
-        assert len(server.log) == probes + 1 + 12
+        probed = asked("/09ATLANTIS6.html")
+        assert sorted(probed) == [f"/cable/2009/{m:02d}/09ATLANTIS6.html" for m in range(1, 13)]
     finally:
         await client.close()
+    assert len(asked("/09ATLANTIS5.html")) <= 13  # each month of 2009 at most once, then 11 again
 
 
 async def test_plusd_template_is_used_when_the_month_is_unknown(server: HTTPServer) -> None:
@@ -206,13 +239,13 @@ async def test_persistent_5xx_gives_up_after_the_retries(server: HTTPServer) -> 
 
 
 async def test_429_waits_for_retry_after(server: HTTPServer) -> None:
-    handler = flaky([(429, {"Retry-After": "1"})], "10ATLANTIS17")
+    handler = flaky([(429, {"Retry-After": "4"})], "10ATLANTIS17")
     server.expect_request(CABLE_PATH).respond_with_handler(handler)
-    client = make_mirror(server, month_of=months({"10ATLANTIS17": 2}))
+    sleeps = Sleeps()
+    client = make_mirror(server, month_of=months({"10ATLANTIS17": 2}), sleep=sleeps)
     try:
-        started = time.monotonic()
         assert (await client.fetch("10ATLANTIS17")).ref_id == "10ATLANTIS17"
-        assert time.monotonic() - started >= 0.95
+        assert sleeps.waits == [4.0]
         assert len(server.log) == 2
     finally:
         await client.close()
@@ -222,30 +255,36 @@ async def test_429_asking_too_long_a_wait_fails_fast(server: HTTPServer) -> None
     server.expect_request(CABLE_PATH).respond_with_data(
         "", status=429, headers={"Retry-After": "3600"}
     )
-    client = make_mirror(server, month_of=months({"10ATLANTIS17": 2}))
+    sleeps = Sleeps()
+    client = make_mirror(server, month_of=months({"10ATLANTIS17": 2}), sleep=sleeps)
     try:
-        started = time.monotonic()
         with pytest.raises(MirrorUnreachable, match="3600"):
             await client.fetch("10ATLANTIS17")
-        assert time.monotonic() - started < 1
+        assert sleeps.waits == []
+        assert len(server.log) == 1
     finally:
         await client.close()
 
 
 async def test_a_stalled_server_times_out(server: HTTPServer) -> None:
     release = threading.Event()
+    calls: list[str] = []
 
     def stall(request: Request) -> Response:
+        calls.append(request.path)
         release.wait(5)
         return Response(site_page("10ATLANTIS17"))
 
     server.expect_request(CABLE_PATH).respond_with_handler(stall)
-    client = make_mirror(server, month_of=months({"10ATLANTIS17": 2}), total_timeout=0.3)
+    sleeps = Sleeps()
+    client = make_mirror(
+        server, month_of=months({"10ATLANTIS17": 2}), total_timeout=0.3, sleep=sleeps
+    )
     try:
-        started = time.monotonic()
         with pytest.raises(MirrorUnreachable, match="timeout"):
             await client.fetch("10ATLANTIS17")
-        assert time.monotonic() - started < 1.5
+        assert calls == ["/cable/2010/02/10ATLANTIS17.html"]  # a timeout is not retried
+        assert sleeps.waits == []
     finally:
         release.set()
         await client.close()
@@ -299,25 +338,45 @@ async def test_a_truncated_page_is_not_a_cable(server: HTTPServer) -> None:
         await client.close()
 
 
-async def test_huge_responses_are_cut_off(server: HTTPServer) -> None:
+async def test_a_declared_size_over_the_cap_is_refused(server: HTTPServer) -> None:
     server.expect_request("/cable/2010/02/10ATLANTIS17.html").respond_with_data("x" * 300_000)
-
-    def endless(request: Request) -> Response:
-        return Response((b"y" * 65536 for _ in range(10_000)), content_type="text/html")
-
-    server.expect_request("/cable/2009/11/09ATLANTIS5.html").respond_with_handler(endless)
-    client = make_mirror(
-        server,
-        month_of=months({"10ATLANTIS17": 2, "09ATLANTIS5": 11}),
-        max_response_bytes=100_000,
-    )
+    client = make_mirror(server, month_of=months({"10ATLANTIS17": 2}), max_response_bytes=100_000)
     try:
         with pytest.raises(MirrorBadResponse, match="300000 bytes"):
             await client.fetch("10ATLANTIS17")
-        with pytest.raises(MirrorBadResponse, match="larger than 100000"):
-            await client.fetch("09ATLANTIS5")
     finally:
         await client.close()
+
+
+@pytest.mark.parametrize(("extra", "fits"), [(0, True), (1, False)])
+async def test_the_size_cap_of_a_chunked_body_is_exact(
+    server: HTTPServer, extra: int, fits: bool
+) -> None:
+    """A page of exactly the cap is read; one byte more is refused (no Content-Length)."""
+    cap = 100_000
+    page = site_page("09ATLANTIS5").encode()
+    head, rest = page.split(b"<body>", 1)
+    padding = b"<!--" + b"-" * (cap - len(page) - len(b"<!---->") + extra) + b"-->"
+    body = head + b"<body>" + padding + rest
+    assert len(body) == cap + extra
+
+    def chunked(request: Request) -> Response:
+        return Response(
+            (body[i : i + 4096] for i in range(0, len(body), 4096)), content_type="text/html"
+        )
+
+    server.expect_request("/cable/2009/11/09ATLANTIS5.html").respond_with_handler(chunked)
+    client = make_mirror(server, month_of=months({"09ATLANTIS5": 11}), max_response_bytes=cap)
+    try:
+        if fits:
+            assert (await client.fetch("09ATLANTIS5")).ref_id == "09ATLANTIS5"
+        else:
+            with pytest.raises(MirrorBadResponse, match=f"larger than {cap} bytes"):
+                await client.fetch("09ATLANTIS5")
+    finally:
+        await client.close()
+    [(_, response)] = server.log
+    assert "Content-Length" not in response.headers
 
 
 async def test_redirects_stay_within_the_configured_hosts(server: HTTPServer) -> None:
@@ -359,13 +418,14 @@ async def test_a_page_that_is_not_a_cable(server: HTTPServer) -> None:
 async def test_concurrency_per_host_is_limited(server: HTTPServer) -> None:
     lock = threading.Lock()
     active, peak = 0, 0
+    together = threading.Barrier(3, timeout=10)  # holds requests until 3 are in at once
 
     def slow(request: Request) -> Response:
         nonlocal active, peak
         with lock:
             active += 1
             peak = max(peak, active)
-        time.sleep(0.05)
+        together.wait()
         with lock:
             active -= 1
         return Response("gone", status=404)
@@ -382,21 +442,131 @@ async def test_concurrency_per_host_is_limited(server: HTTPServer) -> None:
     assert peak == 3
 
 
-def test_an_unreachable_host_is_a_typed_error() -> None:
-    async def go() -> None:
-        client = CableMirror(
-            ("http://127.0.0.1:9/cable/{year}/{month}/{ref_id}.html",),
-            retries=1,
-            retry_backoff=0.01,
-            month_of=months({"10ATLANTIS17": 2}),
-        )
-        try:
-            with pytest.raises(MirrorUnreachable):
-                await client.fetch("10ATLANTIS17")
-        finally:
-            await client.close()
+def closed_port() -> int:
+    """A port on 127.0.0.1 that this test bound and closed: connecting to it is refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
 
-    asyncio.run(go())
+
+async def test_a_refused_connection_opens_the_breaker_at_once() -> None:
+    port = closed_port()
+    sleeps = Sleeps()
+    client = CableMirror(
+        (f"http://127.0.0.1:{port}/cable/{{year}}/{{month}}/{{ref_id}}.html",),
+        retries=3,
+        sleep=sleeps,
+        month_of=months({"10ATLANTIS17": 2, "09ATLANTIS5": 11}),
+    )
+    try:
+        with pytest.raises(MirrorUnreachable, match="ConnectError"):
+            await client.fetch("10ATLANTIS17")
+        assert sleeps.waits == []  # not retried: the host is down
+        assert client.breakers[f"127.0.0.1:{port}"].state == "open"
+        assert client.down
+        with pytest.raises(MirrorHostDown, match="skipped"):
+            await client.fetch("09ATLANTIS5")
+    finally:
+        await client.close()
+
+
+def stalling(server: HTTPServer) -> tuple[list[str], threading.Event]:
+    """Every request waits (until released) before it gets a 404; returns the paths asked."""
+    calls: list[str] = []
+    release = threading.Event()
+
+    def stall(request: Request) -> Response:
+        calls.append(request.path)
+        release.wait(10)
+        return Response("gone", status=404)
+
+    server.expect_request(CABLE_PATH).respond_with_handler(stall)
+    return calls, release
+
+
+async def test_three_timeouts_in_a_row_open_the_breaker(server: HTTPServer) -> None:
+    calls, release = stalling(server)
+    ids = {f"10ATLANTIS{i}": 2 for i in range(1, 6)}
+    client = make_mirror(server, month_of=months(ids), total_timeout=0.2, breaker_failures=3)
+    host = f"127.0.0.1:{server.port}"
+    try:
+        for ref_id in list(ids)[:2]:
+            with pytest.raises(MirrorUnreachable, match="timeout"):
+                await client.fetch(ref_id)
+        assert client.breakers[host].state == "closed"
+        with pytest.raises(MirrorUnreachable, match="timeout"):
+            await client.fetch("10ATLANTIS3")
+        assert client.breakers[host].state == "open"
+        with pytest.raises(MirrorHostDown):
+            await client.fetch("10ATLANTIS4")
+        assert len(calls) == 3
+    finally:
+        release.set()
+        await client.close()
+
+
+async def test_missed_deadlines_count_against_the_host_being_asked(server: HTTPServer) -> None:
+    calls, release = stalling(server)
+    ids = {f"10ATLANTIS{i}": 2 for i in range(1, 4)}
+    client = make_mirror(server, month_of=months(ids), total_timeout=30, breaker_failures=3)
+    host = f"127.0.0.1:{server.port}"
+    try:
+        client.missed_deadline("10ATLANTIS1")  # nothing is being asked for it: not counted
+        tasks = [asyncio.ensure_future(client.fetch(ref_id)) for ref_id in ids]
+        async with asyncio.timeout(10):
+            while len(calls) < 3:  # all three are being asked
+                await asyncio.sleep(0.01)
+        for ref_id in list(ids)[:2]:
+            client.missed_deadline(ref_id)
+        assert client.breakers[host].state == "closed"
+        client.missed_deadline("10ATLANTIS3")
+        assert client.breakers[host].state == "open"
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        release.set()
+        await client.close()
+
+
+async def test_404s_do_not_open_the_breaker(server: HTTPServer) -> None:
+    server.expect_request(CABLE_PATH).respond_with_data("gone", status=404)
+    ids = {f"10ATLANTIS{i}": 2 for i in range(1, 11)}
+    client = make_mirror(server, month_of=months(ids), breaker_failures=1)
+    try:
+        for ref_id in ids:
+            with pytest.raises(MirrorNotFound):
+                await client.fetch(ref_id)
+        assert client.breakers[f"127.0.0.1:{server.port}"].state == "closed"
+        assert len(server.log) == 10
+    finally:
+        await client.close()
+
+
+async def test_after_the_cooldown_one_probe_closes_the_breaker(server: HTTPServer) -> None:
+    fixture_site(server, ATLANTIS)
+    clock = FakeClock()
+    client = make_mirror(
+        server,
+        month_of=months({"10ATLANTIS17": 2, "09ATLANTIS5": 11}),
+        breaker_cooldown=60,
+        clock=clock,
+    )
+    breaker = client.breakers[f"127.0.0.1:{server.port}"]
+    try:
+        breaker.failed(at_once=True)  # as a refused connection would
+        with pytest.raises(MirrorHostDown):
+            await client.fetch("10ATLANTIS17")
+        assert server.log == []
+        clock.now += 60
+        assert breaker.state == "half-open"
+        assert (await client.fetch("10ATLANTIS17")).ref_id == "10ATLANTIS17"
+        assert breaker.state == "closed"
+        assert (await client.fetch("09ATLANTIS5")).ref_id == "09ATLANTIS5"
+        assert len(server.log) == 2
+    finally:
+        await client.close()
 
 
 def test_bad_templates_are_refused() -> None:
