@@ -93,10 +93,17 @@ def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         help="import a cables.csv dump or a folder of cable pages into the store",
         description="Import cables into the store (CABLEBOT_STORE_PATH). Resumable: after an "
         "interruption, run the same command again; re-imports only update what changed. "
-        "Exit status 1 when some rows or pages could not be imported (they are listed).",
+        "Exit status 1 when some rows or pages could not be imported (they are listed) or there "
+        "was nothing to import.",
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="a cables.csv file or a folder")
-    p.add_argument("--batch", type=int, default=None, help="cables per transaction")
+
+    def batch(text: str) -> int:
+        if not text.strip().isdigit() or int(text) < 1:
+            raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+        return int(text)
+
+    p.add_argument("--batch", type=batch, default=None, help="cables per transaction")
     p.set_defaults(handler=_run_import)
 
 
@@ -105,14 +112,16 @@ def _run_import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from bot.config import Settings
-    from bot.importer import ImportError_, run_import
+    from bot.importer import ImportError_, run_import, source_kind
     from bot.store import CableStore, StoreError
 
     settings = Settings()
     paths = [Path(p) for p in args.paths]
-    for path in paths:
-        if not path.exists():
-            raise CliError(f"{path}: no such file or folder")
+    try:
+        for path in paths:  # refuse what cannot be imported before the store is created
+            source_kind(path)
+    except ImportError_ as exc:
+        raise CliError(str(exc)) from exc
 
     async def go() -> int:
         async with await CableStore.open(settings.store_file) as store:
@@ -122,7 +131,7 @@ def _run_import(args: argparse.Namespace) -> int:
                 batch_size=args.batch or settings.import_batch,
                 workers=settings.import_workers or None,
             )
-        return 1 if any(s.errors for s in summaries) else 0
+        return 1 if any(s.failed for s in summaries) else 0
 
     try:
         return asyncio.run(go())

@@ -2,7 +2,8 @@
 
 Streaming with constant memory, one transaction per batch carrying a checkpoint (byte offset
 and row number, or file position), so a killed import resumes where its last batch committed,
-and re-imports only count what changed.
+and re-imports only count what changed. What a path holds is recognised from its first bytes,
+not its name; anything else is refused before the store is touched.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ import hashlib
 import multiprocessing
 import os
 import re
+import signal
+import sqlite3
+import stat
 import sys
 import threading
 import time
@@ -22,22 +26,78 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Protocol, TextIO
+from typing import TYPE_CHECKING, BinaryIO, Literal, Protocol, TextIO
 
-from bot.store import CableStore, Checkpoint, PreparedCable, PutResult
+from bot.store import CableStore, Checkpoint, PreparedCable, PutResult, StoreError
 from parsers.dump import ROW_START, DumpRowError, iter_dump
 from parsers.models import Cable, NotACableError
+from parsers.page import looks_like_page
 
 if TYPE_CHECKING:
     import rich.progress
 
 PAGE_SUFFIXES = frozenset({".html", ".htm", ".txt"})
 MAX_SHOWN_ERRORS = 100
+NOT_IMPORTABLE = "not a cables.csv dump, a cable page or a saved page"
+SNIFF_BYTES = 1 << 20
+"""How much of a file is read to tell what it is (a saved page's reference table comes after
+the site's browse lists, about 10 KB in)."""
+STOP_AFTER_BATCH = "_CABLEBOT_TEST_STOP_AFTER_BATCH"
+"""Tests only: `N:MARKER` makes an import write MARKER (the rows or pages stored so far) after
+its N-th committed batch, then stop itself (SIGSTOP), so a test can kill it at a known point."""
+BOM = b"\xef\xbb\xbf"
 _ROW_START = re.compile(ROW_START.pattern.encode())
+_DUMP_START = re.compile(rb'"[0-9]+","')
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+
+Kind = Literal["dump", "page", "folder", "empty"]
 
 
 class ImportError_(Exception):
-    """The path cannot be imported (missing, unreadable, neither a dump nor a folder)."""
+    """The path cannot be imported (missing, unreadable, not a dump, a page or a folder), or
+    the store could not be written."""
+
+
+def plural(count: int, word: str) -> str:
+    """`1 row`, `2 rows`, `1,500 pages`."""
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def source_kind(path: Path) -> Kind:
+    """What `path` holds, from its first bytes; ImportError_ (one line) when it is nothing
+    importable: missing, not a regular file, unreadable, or neither a dump nor a page."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise ImportError_(f"{path}: no such file or folder") from None
+    except OSError as exc:
+        raise ImportError_(f"{path}: cannot be read ({exc.strerror})") from exc
+    if stat.S_ISDIR(mode):
+        return "folder"
+    if not stat.S_ISREG(mode):
+        raise ImportError_(f"{path}: not a regular file ({_file_type(mode)})")
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(SNIFF_BYTES).removeprefix(BOM)
+    except OSError as exc:
+        raise ImportError_(f"{path}: cannot be read ({exc.strerror})") from exc
+    if not head.strip():
+        return "empty"
+    if _DUMP_START.match(head):
+        return "dump"
+    if b"\0" not in head and looks_like_page(head.decode("utf-8", "replace")):
+        return "page"
+    raise ImportError_(f"{path}: {NOT_IMPORTABLE}")
+
+
+def _file_type(mode: int) -> str:
+    kinds = (
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a named pipe"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((name for test, name in kinds if test(mode)), "not a file or folder")
 
 
 @dataclass
@@ -51,13 +111,33 @@ class ImportSummary:
     errors: int = 0
     seconds: float = 0.0
     resumed_at_row: int | None = None
+    unit: str = "row"
+    left_out: str = ""
+    """What a folder import did not read (`1 subfolder, 2 other files`)."""
+    nothing: str = ""
+    """Why there was nothing to import (an empty file or folder): a warning and a failure."""
+
+    @property
+    def failed(self) -> bool:
+        """Some rows or pages could not be imported, or there was nothing to import."""
+        return bool(self.errors or self.nothing)
 
     def line(self) -> str:
         """One line for people."""
-        resumed = f" (resumed at row {self.resumed_at_row:,})" if self.resumed_at_row else ""
+        if self.nothing:
+            return f"{self.source}: {self.nothing}"
+        resumed = (
+            f" (resumed at {self.unit} {self.resumed_at_row:,})" if self.resumed_at_row else ""
+        )
+        left_out = (
+            f"; not read: {self.left_out} (pages are .html, .htm or .txt files)"
+            if self.left_out
+            else ""
+        )
         return (
             f"{self.source}: imported {self.imported:,}, updated {self.updated:,}, "
-            f"skipped {self.skipped:,}, errors {self.errors:,} in {self.seconds:.1f} s{resumed}"
+            f"skipped {self.skipped:,}, errors {self.errors:,} in {self.seconds:.1f} s"
+            f"{resumed}{left_out}"
         )
 
 
@@ -71,14 +151,52 @@ def _no_progress(done: int, total: int, rows: int) -> None:
     return None
 
 
+def _stop_after_batch() -> tuple[int, Path] | None:
+    value = os.environ.get(STOP_AFTER_BATCH, "")
+    count, _, marker = value.partition(":")
+    return (int(count), Path(marker)) if count and marker else None
+
+
+def _stop_for_test(done: int, marker: Path) -> None:
+    """Tests only (STOP_AFTER_BATCH): say how far the import got, then stop this process."""
+    partial = marker.with_name(marker.name + ".partial")
+    partial.write_text(str(done), encoding="utf-8")
+    partial.replace(marker)
+    os.kill(os.getpid(), signal.SIGSTOP)
+
+
 @dataclass
 class _Run:
     store: CableStore
     checkpoint: Checkpoint
     batch_size: int
     on_error: Callable[[str], None]
+    unit: str = "row"
     pending: asyncio.Task[PutResult] | None = None
     batch: list[Cable | PreparedCable] = field(default_factory=list)
+    pending_row: int = 0
+    batches: int = 0
+    stop_after: tuple[int, Path] | None = field(default_factory=_stop_after_batch)
+
+    def __post_init__(self) -> None:
+        self.stored = self.checkpoint.row - 1
+        """Rows (or pages) read up to the last committed checkpoint."""
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """A failed store write becomes one line saying how far the import got."""
+        try:
+            yield
+        except (sqlite3.Error, StoreError) as exc:
+            where = (
+                f"after {self.unit} {self.stored:,}"
+                if self.stored
+                else f"before its first {self.unit} was stored"
+            )
+            raise ImportError_(
+                f"{self.store.path}: {_reason(exc)} {where}; the store is consistent, "
+                "run the same import again to resume"
+            ) from exc
 
     async def add(self, cable: Cable, position: int, row: int) -> None:
         self.batch.append(cable)
@@ -94,6 +212,7 @@ class _Run:
         await self.wait()
         checkpoint = _replace(self.checkpoint, position=position, row=row)
         self.pending = asyncio.ensure_future(self.store.put(self.batch, checkpoint))
+        self.pending_row = row
         self.batch = []
 
     async def wait(self) -> None:
@@ -105,6 +224,20 @@ class _Run:
                 updated=self.checkpoint.updated + result.updated,
                 skipped=self.checkpoint.skipped + result.skipped,
             )
+            self.stored = self.pending_row - 1
+            self.batches += 1
+            if self.stop_after and self.batches == self.stop_after[0]:
+                _stop_for_test(self.stored, self.stop_after[1])
+
+
+def _reason(exc: Exception) -> str:
+    """What went wrong with a store write, in a few words."""
+    reason = getattr(exc, "reason", None)  # StoreWriteError
+    if isinstance(reason, str):
+        return reason
+    if isinstance(exc, sqlite3.Error) and exc.sqlite_errorcode == sqlite3.SQLITE_FULL:
+        return "disk is full"
+    return str(exc)
 
 
 def _replace(checkpoint: Checkpoint, **changes: int) -> Checkpoint:
@@ -153,7 +286,9 @@ async def import_dump(
     tell = _Teller(path.name, total, progress)
     progress(saved.position, total, saved.row - 1)
     position, row = saved.position, saved.row
-    with path.open("rb") as fh:
+    with path.open("rb") as fh, run.writing():
+        if position == 0 and fh.read(len(BOM)) == BOM:
+            position = len(BOM)
         fh.seek(position)
         if workers > 1:
             position, row = await _parse_in_workers(fh, run, position, row, workers, tell)
@@ -161,8 +296,8 @@ async def import_dump(
         position, row = await _parse_here(fh, run, position, row, tell)
         await run.flush(position, row)
         await run.wait()
-    progress(total, total, row - 1)
-    await store.clear_checkpoint(source)
+        progress(total, total, row - 1)
+        await store.clear_checkpoint(source)
     return _summary(source, run.checkpoint, started, resumed_at)
 
 
@@ -310,41 +445,79 @@ async def import_pages(
     *,
     batch_size: int = 500,
     on_error: Callable[[str], None] = lambda _: None,
+    on_warning: Callable[[str], None] = lambda _: None,
     progress: Progress = _no_progress,
 ) -> ImportSummary:
-    """Import one cable page, or every page (.html, .htm, saved .txt) of a folder in name order."""
+    """Import one cable page, or every page (.html, .htm, saved .txt) of a folder in name order.
+
+    Bytes that are not UTF-8 are replaced, with one warning per page.
+    """
     from parsers.page import parse_page
 
     started = time.perf_counter()
     source = str(folder.resolve())
-    if folder.is_dir():
-        files = sorted(
-            p for p in folder.iterdir() if p.suffix.lower() in PAGE_SUFFIXES and p.is_file()
-        )
-    else:
-        files = [folder]
+    files, left_out = _folder_pages(folder) if folder.is_dir() else ([folder], "")
+    if not files:
+        found = f" (found {left_out})" if left_out else ""
+        nothing = f"nothing to import: no .html, .htm or .txt files{found}"
+        return ImportSummary(source, unit="page", nothing=nothing)
     names = "\n".join(p.name for p in files).encode()
     fingerprint = f"{len(files)}:{hashlib.blake2b(names, digest_size=12).hexdigest()}"
     saved = await store.checkpoint(source)
     if saved is None or saved.fingerprint != fingerprint:
         saved = Checkpoint(source, fingerprint, position=0, row=1)
-    run = _Run(store, saved, batch_size, on_error)
+    run = _Run(store, saved, batch_size, on_error, unit="page")
     resumed_at = saved.row if saved.position else None
     progress(saved.position, len(files), saved.position)
-    for index in range(saved.position, len(files)):
-        page = files[index]
-        try:
-            text = page.read_bytes().decode("utf-8", "replace")
-            cable = await asyncio.to_thread(parse_page, text)
-        except (OSError, NotACableError) as exc:
-            run.error(f"{page.name}: {exc}")
+    with run.writing():
+        for index in range(saved.position, len(files)):
+            page = files[index]
+            try:
+                text, replaced = _decode(page.read_bytes())
+                if replaced:
+                    on_warning(
+                        f"{page.name}: {plural(replaced, 'byte')} not UTF-8, "
+                        "replaced by \N{REPLACEMENT CHARACTER}"
+                    )
+                cable = await asyncio.to_thread(parse_page, text)
+            except (OSError, NotACableError) as exc:
+                run.error(f"{page.name}: {getattr(exc, 'strerror', None) or exc}")
+            else:
+                await run.add(cable, index + 1, index + 2)
+            progress(index + 1, len(files), index + 1)
+        await run.flush(len(files), len(files) + 1)
+        await run.wait()
+        await store.clear_checkpoint(source)
+    summary = _summary(source, run.checkpoint, started, resumed_at)
+    summary.unit, summary.left_out = "page", left_out
+    return summary
+
+
+def _folder_pages(folder: Path) -> tuple[list[Path], str]:
+    """The pages of `folder` in name order, and what else it holds (`1 subfolder, 2 other
+    files`), which is not read."""
+    pages: list[Path] = []
+    subfolders = others = 0
+    for entry in sorted(folder.iterdir()):
+        if entry.is_dir():
+            subfolders += 1
+        elif entry.suffix.lower() in PAGE_SUFFIXES and entry.is_file():
+            pages.append(entry)
         else:
-            await run.add(cable, index + 1, index + 2)
-        progress(index + 1, len(files), index + 1)
-    await run.flush(len(files), len(files) + 1)
-    await run.wait()
-    await store.clear_checkpoint(source)
-    return _summary(source, run.checkpoint, started, resumed_at)
+            others += 1
+    skipped = [plural(n, what) for n, what in ((subfolders, "subfolder"), (others, "other file"))]
+    return pages, ", ".join(text for text in skipped if not text.startswith("0 "))
+
+
+def _decode(data: bytes) -> tuple[str, int]:
+    """The text of UTF-8 `data` (without a BOM), and how many bytes were not UTF-8 (each is
+    replaced by U+FFFD)."""
+    data = data.removeprefix(BOM)
+    try:
+        return data.decode("utf-8"), 0
+    except UnicodeDecodeError:
+        text = data.decode("utf-8", "surrogateescape")  # one lone surrogate per bad byte
+        return _ESCAPED_BYTE.subn("\N{REPLACEMENT CHARACTER}", text)
 
 
 def _summary(
@@ -367,15 +540,16 @@ async def import_path(
     *,
     batch_size: int = 500,
     on_error: Callable[[str], None] = lambda _: None,
+    on_warning: Callable[[str], None] = lambda _: None,
     progress: Progress = _no_progress,
     workers: int | None = None,
 ) -> ImportSummary:
-    """Import a dump file, one cable page or a folder of pages, whichever `path` is."""
-    if path.is_dir() or (path.is_file() and path.suffix.lower() in PAGE_SUFFIXES):
-        return await import_pages(
-            store, path, batch_size=batch_size, on_error=on_error, progress=progress
-        )
-    if path.is_file():
+    """Import a dump file, one cable page or a folder of pages, whichever `path` holds
+    (ImportError_ when it is none of these)."""
+    kind = source_kind(path)
+    if kind == "empty":
+        return ImportSummary(str(path.resolve()), nothing="empty file, nothing to import")
+    if kind == "dump":
         return await import_dump(
             store,
             path,
@@ -384,7 +558,14 @@ async def import_path(
             on_error=on_error,
             progress=progress,
         )
-    raise ImportError_(f"{path}: no such file or folder")
+    return await import_pages(
+        store,
+        path,
+        batch_size=batch_size,
+        on_error=on_error,
+        on_warning=on_warning,
+        progress=progress,
+    )
 
 
 class ErrorPrinter:
@@ -422,8 +603,11 @@ class _Pace:
 class LineProgress:
     """Quiet progress for logs: one line at most every `every` seconds."""
 
-    def __init__(self, label: str, stream: TextIO | None = None, every: float = 5.0) -> None:
+    def __init__(
+        self, label: str, stream: TextIO | None = None, every: float = 5.0, unit: str = "row"
+    ) -> None:
         self.label = label
+        self.unit = unit
         self.stream = stream or sys.stderr
         self.every = every
         self.pace = _Pace()
@@ -437,7 +621,8 @@ class LineProgress:
         self.last = now
         share = done / total if total else 1.0
         print(
-            f"{self.label}: {share:6.1%}, {rows:,} rows, {rate:,.0f} rows/s, ETA {eta:,.0f} s",
+            f"{self.label}: {share:6.1%}, {plural(rows, self.unit)}, "
+            f"{rate:,.0f} {self.unit}s/s, ETA {eta:,.0f} s",
             file=self.stream,
         )
 
@@ -445,15 +630,20 @@ class LineProgress:
 class RichProgress:
     """A rich progress bar (rate, rows, ETA) for terminals."""
 
-    def __init__(self, label: str, progress: rich.progress.Progress) -> None:
+    def __init__(self, label: str, progress: rich.progress.Progress, unit: str = "row") -> None:
         self.pace = _Pace()
         self.progress = progress
-        self.task = progress.add_task(label, total=None, rows=0, rate="")
+        self.unit = unit
+        self.task = progress.add_task(label, total=None, count="", rate="")
 
     def __call__(self, done: int, total: int, rows: int) -> None:
         rate, _ = self.pace(done, total, rows)
         self.progress.update(
-            self.task, completed=done, total=total, rows=rows, rate=f"{rate:,.0f} rows/s"
+            self.task,
+            completed=done,
+            total=total,
+            count=plural(rows, self.unit),
+            rate=f"{rate:,.0f} {self.unit}s/s",
         )
 
 
@@ -471,7 +661,7 @@ def _rich_progress() -> rich.progress.Progress:
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         TaskProgressColumn(),
-        TextColumn("{task.fields[rows]:,} rows"),
+        TextColumn("{task.fields[count]}"),
         TextColumn("{task.fields[rate]}"),
         TimeRemainingColumn(),
         console=Console(file=sys.stderr, force_terminal=True),
@@ -487,20 +677,33 @@ async def run_import(
     tty: bool | None = None,
 ) -> list[ImportSummary]:
     """Import each path with progress (a bar on a terminal, lines otherwise) and summaries;
-    `workers` as for `import_dump`."""
+    `workers` as for `import_dump`. Every path is checked before the first is imported."""
     tty = sys.stderr.isatty() if tty is None else tty
+    units = ["row" if source_kind(path) == "dump" else "page" for path in paths]
     summaries = []
-    for path in paths:
+    for path, unit in zip(paths, units, strict=True):
         with _rich_progress() if tty else contextlib.nullcontext() as bar:
-            progress = RichProgress(path.name, bar) if bar is not None else LineProgress(path.name)
+            progress = (
+                RichProgress(path.name, bar, unit)
+                if bar is not None
+                else LineProgress(path.name, unit=unit)
+            )
             summary = await import_path(
                 store,
                 path,
                 batch_size=batch_size,
                 workers=workers,
                 on_error=ErrorPrinter(),
+                on_warning=_warn,
                 progress=progress,
             )
-        print(summary.line())
+        if summary.nothing:
+            _warn(f"{path}: {summary.nothing}")
+        else:
+            print(summary.line())
         summaries.append(summary)
     return summaries
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)

@@ -227,4 +227,4 @@ async def test_terminal_progress_bar_and_summary(
     assert (summary.imported, summary.errors) == (2, 1)
     out, err = capsys.readouterr()
     assert "imported 2, updated 0, skipped 0, errors 1" in out
-    assert "rows/s" in err and "README.txt" in err
+    assert "3 pages" in err and "pages/s" in err and "README.txt" in err
