@@ -11,14 +11,16 @@ import contextlib
 import dataclasses
 import hashlib
 import json
+import logging
 import os
 import re
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache, partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any, NamedTuple, Self, TypeVar
@@ -28,6 +30,8 @@ from pydantic import BaseModel, TypeAdapter
 from parsers.models import Cable, Paragraph
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 _SCHEMA_V1 = """
 CREATE TABLE cables (
@@ -171,7 +175,35 @@ _META_FIELDS = (
 
 
 class StoreError(Exception):
-    """The store file cannot be used (unreadable, newer schema, not a SQLite database)."""
+    """The store file cannot be used (unreadable, newer schema, not a Cablebot store)."""
+
+
+class StoreWriteError(StoreError):
+    """A write failed (disk full, I/O error…); its transaction was rolled back."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+        """Short and lower case, e.g. "disk is full", to be placed in a longer sentence."""
+
+
+_REASONS = {
+    "SQLITE_FULL": "disk is full",
+    "SQLITE_IOERR": "disk I/O error",
+    "SQLITE_READONLY": "the store is read-only",
+    "SQLITE_BUSY": "the store is locked by another process",
+    "SQLITE_CORRUPT": "the store is damaged",
+}
+
+
+def _reason(exc: sqlite3.Error) -> str:
+    """What went wrong in a few words: SQLite's error class, else its message."""
+    name = getattr(exc, "sqlite_errorname", "")  # SQLITE_IOERR_WRITE is an SQLITE_IOERR
+    for code, reason in _REASONS.items():
+        if name == code or name.startswith(f"{code}_"):
+            return reason
+    return str(exc)
 
 
 class SearchHit(BaseModel):
@@ -309,40 +341,149 @@ def _build_cable(row: Sequence[Any]) -> Cable:
     )
 
 
-def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
+def _connect(path: Path, *, writer: bool) -> sqlite3.Connection:
+    """A connection to the store. The writer's first refuses a file that is not a Cablebot
+    store, reading only: the switch to WAL below writes to the file."""
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA busy_timeout = 10000")
-    if not readonly:
-        # a new store gets 16 KB pages: most bodies then fit in their row's page instead of a
-        # chain of overflow pages (an import writes a fifth faster); an existing store keeps its
-        conn.execute("PRAGMA page_size = 16384")
-        conn.execute("PRAGMA journal_mode = WAL")
-        # checkpoint every 64 MB of log, not 4 MB: an import copies pages back 16x less often
-        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-        conn.execute(f"PRAGMA wal_autocheckpoint = {(64 << 20) // page_size}")
-    conn.execute("PRAGMA synchronous = NORMAL")
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA cache_size = -32000")
+    try:
+        conn.execute("PRAGMA busy_timeout = 10000")
+        if writer:
+            _schema_version(conn, path)
+            # a new store gets 16 KB pages: most bodies then fit in their row's page instead of
+            # a chain of overflow pages (an import writes a fifth faster); an existing one keeps its
+            conn.execute("PRAGMA page_size = 16384")
+            conn.execute("PRAGMA journal_mode = WAL")
+            # checkpoint every 64 MB of log, not 4 MB: an import copies pages back 16x less often
+            page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+            conn.execute(f"PRAGMA wal_autocheckpoint = {(64 << 20) // page_size}")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA cache_size = -32000")
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 
-def _migrate(conn: sqlite3.Connection) -> int:
-    version: int = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version > SCHEMA_VERSION:
-        raise StoreError(
-            f"the store has schema version {version}, newer than this cablebot ({SCHEMA_VERSION})"
-        )
-    for target in range(version + 1, SCHEMA_VERSION + 1):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in _statements(MIGRATIONS[target - 1]):
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {target}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    """A connection that never writes, to a store that cannot be written (read-only media or
+    folder). `mode=ro` still reads a log left beside the file; where the shared-memory file
+    that needs cannot be created, `immutable=1` reads the file alone."""
+    try:
+        return _connect_uri(path, "mode=ro")
+    except sqlite3.OperationalError as exc:
+        if getattr(exc, "sqlite_errorname", "") != "SQLITE_CANTOPEN":
             raise
-    return SCHEMA_VERSION
+        return _connect_uri(path, "immutable=1")
+
+
+def _connect_uri(path: Path, option: str) -> sqlite3.Connection:
+    uri = f"{path.resolve().as_uri()}?{option}"
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute("PRAGMA busy_timeout = 10000")
+        version = _schema_version(conn, path)
+        if version != SCHEMA_VERSION:
+            raise StoreError(
+                f"{path}: the store is read-only and at schema version {version}, not"
+                f" {SCHEMA_VERSION}: open it once where it can be written, to migrate it"
+            )
+        conn.execute("PRAGMA cache_size = -32000")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+@cache
+def _tables(version: int) -> frozenset[str]:
+    """The tables a store at schema `version` has."""
+    conn = sqlite3.connect(":memory:")
+    for script in MIGRATIONS[:version]:
+        for statement in _statements(script):
+            conn.execute(statement)
+    tables = frozenset(
+        r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    )
+    conn.close()
+    return tables
+
+
+def _schema_version(conn: sqlite3.Connection, path: Path) -> int:
+    """The store's schema version (0: an empty file, a new store), reading only; a file that
+    is not a Cablebot store, or a newer one, is refused."""
+    try:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    except sqlite3.DatabaseError as exc:
+        if getattr(exc, "sqlite_errorname", "") != "SQLITE_NOTADB":
+            raise
+        raise StoreError(f"{path}: not a Cablebot store (not a SQLite database)") from exc
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if version == 0 and not tables:
+        return 0
+    if version > SCHEMA_VERSION and "cables" in tables:
+        raise StoreError(
+            f"{path}: the store has schema version {version}, newer than this cablebot"
+            f" ({SCHEMA_VERSION})"
+        )
+    if not 0 < version <= SCHEMA_VERSION or not _tables(version) <= tables:
+        names = sorted(tables)
+        found = ", ".join(names[:6]) + (", …" if len(names) > 6 else "") if names else "none"
+        raise StoreError(
+            f"{path}: not a Cablebot store (a SQLite database at user_version {version},"
+            f" tables: {found})"
+        )
+    return version
+
+
+PAUSE_MIGRATION = "CABLEBOT_TEST_PAUSE_MIGRATION"
+"""Test hook: with this set to FILE, a migration creates FILE.paused once it has read the
+schema version, then waits until FILE exists before taking the write lock."""
+
+
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    """Bring the schema to SCHEMA_VERSION, one transaction per version. Each step reads the
+    version again under the write lock: another process may have migrated meanwhile."""
+    if _schema_version(conn, path) == SCHEMA_VERSION:
+        return
+    release = os.environ.get(PAUSE_MIGRATION)
+    if release:
+        Path(f"{release}.paused").touch()
+        while not os.path.exists(release):
+            time.sleep(0.01)
+    while True:
+        with _transaction(conn):
+            version = _schema_version(conn, path)
+            if version == SCHEMA_VERSION:
+                return
+            for statement in _statements(MIGRATIONS[version]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+
+
+def _open_writer(path: Path, cpu: int | None) -> _Worker | None:
+    """The store's writing connection, migrated; None when the file exists but cannot be
+    written (read-only media, folder or file)."""
+    if path.exists() and not os.access(path, os.W_OK):
+        return None
+    writer: _Worker | None = None
+    try:
+        writer = _Worker(partial(_connect, path, writer=True), cpu=cpu)
+        writer.call(_migrate, path)
+        return writer
+    except sqlite3.OperationalError as exc:
+        if writer is not None:
+            writer.close()
+        cannot_write = _reason(exc) == _REASONS["SQLITE_READONLY"] or (
+            getattr(exc, "sqlite_errorname", "") == "SQLITE_CANTOPEN"
+        )
+        if cannot_write and path.exists():
+            return None
+        raise
+    except BaseException:
+        if writer is not None:
+            writer.close()
+        raise
 
 
 def _statements(script: str) -> list[str]:
@@ -384,13 +525,15 @@ class _Worker:
     cables of one message) go to the thread as one job and come back in one wake-up.
     """
 
-    def __init__(self, path: Path, *, readonly: bool, cpu: int | None = None) -> None:
+    def __init__(
+        self, connect: Callable[[], sqlite3.Connection], *, cpu: int | None = None
+    ) -> None:
         self._executor = ThreadPoolExecutor(
             1, thread_name_prefix="cablestore", initializer=_pin, initargs=(cpu,)
         )
         self._queued: list[_Call] = []
         try:
-            self.conn = self._executor.submit(_connect, path, readonly).result()
+            self.conn = self._executor.submit(connect).result()
         except BaseException:
             self._executor.shutdown()
             raise
@@ -443,14 +586,24 @@ def _deliver(outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None
 class CableStore:
     """Async access to the SQLite cable store; open with `await CableStore.open(path)`."""
 
-    def __init__(self, path: Path, writer: _Worker, reader: _Worker) -> None:
+    def __init__(self, path: Path, writer: _Worker | None, reader: _Worker) -> None:
         self.path = path
         self._writer = writer
         self._reader = reader
+        self._skipped_writes = 0
+
+    @property
+    def readonly(self) -> bool:
+        """True when the store could only be opened for reading: writes are skipped."""
+        return self._writer is None
 
     @classmethod
     async def open(cls, path: Path, *, cpu: int | None = None) -> CableStore:
         """Open (creating it and its folder if needed) the store at `path`, migrating it.
+
+        A file that is not a Cablebot store is refused (StoreError) before anything in it
+        changes. A store that cannot be written (read-only media or folder) is opened for
+        reading only: see `readonly`.
 
         `cpu` (see `one_cpu`): keep the calling thread, which runs the event loop, and the
         store's threads on that one CPU. Handing a query to a store thread is then a switch on
@@ -461,16 +614,21 @@ class CableStore:
         path = Path(path).expanduser()
         _pin(cpu)
 
-        def prepare() -> tuple[_Worker, _Worker]:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            writer: _Worker | None = None
+        def prepare() -> tuple[_Worker | None, _Worker]:
             try:
-                writer = _Worker(path, readonly=False, cpu=cpu)
-                writer.call(_migrate)
-                return writer, _Worker(path, readonly=True, cpu=cpu)
-            except sqlite3.DatabaseError as exc:
-                if writer is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"{path}: cannot create its folder ({exc.strerror})") from exc
+            try:
+                writer = _open_writer(path, cpu)
+                if writer is None:
+                    return None, _Worker(partial(_connect_readonly, path), cpu=cpu)
+                try:
+                    return writer, _Worker(partial(_connect, path, writer=False), cpu=cpu)
+                except BaseException:
                     writer.close()
+                    raise
+            except sqlite3.DatabaseError as exc:
                 raise StoreError(f"{path}: not a usable cable store ({exc})") from exc
 
         writer, reader = await asyncio.to_thread(prepare)
@@ -479,7 +637,8 @@ class CableStore:
     async def close(self) -> None:
         """Close both connections (idempotent)."""
         for worker in (self._writer, self._reader):
-            await asyncio.to_thread(worker.close)
+            if worker is not None:
+                await asyncio.to_thread(worker.close)
 
     async def __aenter__(self) -> Self:
         return self
@@ -575,24 +734,40 @@ class CableStore:
         return FollowedReply(*rows[0]) if rows else None
 
     # writes ------------------------------------------------------------------------------
+    # Each is one transaction: on a failure (disk full…) it is rolled back and StoreWriteError
+    # raised. On a read-only store they are skipped, with one warning the first time.
+
+    async def _written(self, fn: Callable[..., T], *args: Any) -> T | None:
+        """Run the write `fn(conn, *args)` on the writer's thread; None when skipped."""
+        if self._writer is None:
+            if not self._skipped_writes:
+                log.warning(
+                    "%s: the store is read-only; cables fetched from the mirror, followed"
+                    " replies and settings are not saved",
+                    self.path,
+                )
+            self._skipped_writes += 1
+            return None
+        try:
+            return await self._writer.run(fn, *args)
+        except sqlite3.Error as exc:
+            raise StoreWriteError(self.path, _reason(exc)) from exc
 
     async def remember_reply(
         self, trigger_id: int, reply: FollowedReply, at: float, *, forget_before: float
     ) -> None:
         """Remember that `reply` answers message `trigger_id`; drop entries older than
         `forget_before` in the same transaction."""
-        await self._writer.run(_remember_reply, trigger_id, reply, at, forget_before)
+        await self._written(_remember_reply, trigger_id, reply, at, forget_before)
 
     async def forget_reply(
         self, *, trigger_id: int | None = None, reply_id: int | None = None
     ) -> None:
         """Stop following a trigger message, or whichever message `reply_id` answered."""
         if trigger_id is not None:
-            await self._writer.run(
-                _write, "DELETE FROM replies WHERE trigger_id = ?", [(trigger_id,)]
-            )
+            await self._written(_write, "DELETE FROM replies WHERE trigger_id = ?", [(trigger_id,)])
         if reply_id is not None:
-            await self._writer.run(_write, "DELETE FROM replies WHERE reply_id = ?", [(reply_id,)])
+            await self._written(_write, "DELETE FROM replies WHERE reply_id = ?", [(reply_id,)])
 
     async def put(
         self, cables: Iterable[Cable | PreparedCable], checkpoint: Checkpoint | None = None
@@ -600,22 +775,24 @@ class CableStore:
         """Insert or update cables in one transaction (the last copy of a repeated ID wins).
 
         `checkpoint`, when given, is saved in the same transaction with this batch's counts
-        added to the counts it carries.
+        added to the counts it carries. Nothing is counted when the store is read-only.
         """
-        return await self._writer.run(_put, list(cables), checkpoint)
+        result = await self._written(_put, list(cables), checkpoint)
+        return PutResult() if result is None else result
 
     async def clear_checkpoint(self, source: str) -> None:
         """Forget the import position of `source` (the import finished)."""
-        await self._writer.run(_write, "DELETE FROM imports WHERE source = ?", [(source,)])
+        await self._written(_write, "DELETE FROM imports WHERE source = ?", [(source,)])
 
     async def put_months(self, pairs: Iterable[tuple[str, int]]) -> int:
         """Add (ref_id, month) pairs to the month table; returns how many it holds now."""
-        return await self._writer.run(_put_months, pairs)
+        count = await self._written(_put_months, pairs)
+        return await self.months_known() if count is None else count
 
     async def set_guild_settings(self, guild_id: int, data: dict[str, object]) -> None:
         """Replace the settings saved for a guild (must be JSON-serialisable)."""
         text = json.dumps(data, sort_keys=True)
-        await self._writer.run(
+        await self._written(
             _write,
             "INSERT INTO guild_settings (guild_id, data) VALUES (?, ?)"
             " ON CONFLICT (guild_id) DO UPDATE SET data = excluded.data",
@@ -635,15 +812,18 @@ def _write(conn: sqlite3.Connection, sql: str, rows: list[tuple[Any, ...]]) -> N
         conn.executemany(sql, rows)
 
 
-class _transaction:
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-
-    def __enter__(self) -> None:
-        self.conn.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
-        self.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+@contextlib.contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction, rolled back when anything in it or its COMMIT fails."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:  # (SQLite may have rolled back already, e.g. on a full disk)
+            with contextlib.suppress(sqlite3.Error):  # the first error is the one to report
+                conn.execute("ROLLBACK")
+        raise
 
 
 def _get(conn: sqlite3.Connection, ref_id: str) -> Cable | None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
+import logging
 import os
 import sqlite3
 import subprocess
@@ -81,7 +83,10 @@ async def test_calls_of_one_turn_make_one_trip_and_keep_their_own_outcomes(
     assert await store.get("10ATLANTIS2") == make_cable("10ATLANTIS2", refs=("10ATLANTIS1",))
 
 
-def test_a_call_left_by_a_stopped_loop_does_not_hold_up_the_next_loop(tmp_path: Path) -> None:
+@pytest.mark.logs_errors  # asyncio reports the stranded task when it is collected
+def test_a_call_left_by_a_stopped_loop_does_not_hold_up_the_next_loop(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     first = asyncio.new_event_loop()
     store = first.run_until_complete(CableStore.open(tmp_path / "cables.db"))
     first.run_until_complete(store.put([make_cable("10ATLANTIS1")]))
@@ -98,6 +103,12 @@ def test_a_call_left_by_a_stopped_loop_does_not_hold_up_the_next_loop(tmp_path: 
             await store.close()
 
     assert asyncio.run(next_loop()) == make_cable("10ATLANTIS1")
+    del stranded
+    gc.collect()
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1
+    assert errors[0].startswith("Task was destroyed but it is pending!")
+    assert "CableStore.get()" in errors[0]
 
 
 async def test_reopen_keeps_data_and_newer_schema_is_refused(tmp_path: Path) -> None:
