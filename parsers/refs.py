@@ -5,11 +5,19 @@ inside a cable-site link) optionally followed by a paragraph request (`¶5`, `pa
 `#par5`, ...) or preceded by one (`¶5 of 08MEXICO2498`); between two IDs, a list is split at
 its last marker (`09OSLO12 ¶9 and ¶2 of 09OSLO777`). Code spans and `<...>` spans are skipped:
 in chat they mean "do not expand".
+
+The grammar reads the message without its invisible characters (zero-width spaces and joiners,
+soft hyphens, bidi marks, variation selectors: see `is_invisible`) and in NFKC form (fullwidth
+`０８ＭＥＸＩＣＯ２４９８` is `08MEXICO2498`); the spans it returns are offsets in the message
+as typed.
+An ID that is directly followed by `-`, `.`, `_` or `,` and digits that do not begin another ID
+(`08MEXICO24-98`) is the front of a longer ID split by a stray character, not a reference.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from itertools import islice
@@ -31,7 +39,7 @@ _TOKEN = re.compile(r"[0-9](?<![^\W_][0-9])[0-9]+[A-Za-z][0-9A-Za-z]*(?![^\W_])"
 _HIDDEN = re.compile(r"```.*?```|``(?:[^`]|`(?!`))+?``|`[^`]+`|<[^\s<>][^<>\n]*>", re.DOTALL)
 
 _WS = r"[^\S\n]"  # whitespace within a line; quantified possessively so nothing backtracks
-_NUM = r"[0-9]+(?![0-9A-Za-z])"
+_NUM = r"[0-9]+(?![A-Za-z]|\d)"  # `\d`: no ASCII number glued to another script's digits
 _DASHES = "‐‑–—−-"  # hyphens, dashes and minus; `-` last so it stays literal in a class
 _RANGE = rf"{_WS}*+(?:[{_DASHES}]|(?i:to|through|thru)(?={_WS}|[0-9]|¶)){_WS}*+(?:¶+{_WS}*+)?"
 _ITEM = rf"{_NUM}(?:{_RANGE}{_NUM})?"
@@ -44,17 +52,24 @@ _LIST = rf"(?>{_ITEM}(?:{_SEP}{_ITEM})*)"
 _MARKER = rf"(?:[¶§]+|(?i:paragraphs?|paras?|pars?|pp?)\.?){_WS}*+#?"
 _OF = rf"{_WS}++(?i:of|in|from){_WS}++(?:(?i:the){_WS}++)?(?:(?i:cable){_WS}++)?#?"
 _FORMAT = r"[*_~|]{0,4}"  # Markdown bold, italics, strike-through and spoiler marks
+# A number after a paragraph marker that cannot be read: signed (`¶-5`), or with digits of another
+# script (`¶٥`: NFKC keeps them, and `int` would silently read them as 5).
+_BAD = rf"(?:[+{_DASHES}]|[0-9]*+(?=(?![0-9])\d))\d\w*"
 
 _AFTER = re.compile(
     r"(?:_[A-Za-z])?(?:\.html?)?(?:"
-    rf"#(?i:par|p)(?P<anchor>{_NUM})"
+    rf"#(?i:par|p)(?:(?P<anchor>{_NUM})|(?P<bad_anchor>[+{_DASHES}]?\d\w*))"
     rf"|[:/](?P<attached>{_LIST})"
     rf"|(?:['’]s)?{_FORMAT}{_WS}*+(?:[,:{_DASHES}]{_WS}*+)?(?:[(\[]{_WS}*+)?{_FORMAT}"
-    rf"#?{_MARKER}{_WS}*+(?P<listed>{_LIST})[)\]]?"
+    rf"#?(?:{_MARKER}{_WS}*+(?P<listed>{_LIST})[)\]]?|{_INNER}(?P<bad>{_BAD}))"
     r")"
 )
 _OF_NEXT = re.compile(_OF)
-_BEFORE = re.compile(rf"(?<![^\W_]){_MARKER}{_WS}*+(?P<listed>{_LIST}){_OF}\Z")
+_BEFORE = re.compile(
+    rf"(?<![^\W_])(?:{_MARKER}{_WS}*+(?P<listed>{_LIST})|{_INNER}(?P<bad>{_BAD})){_OF}\Z"
+)
+_SPLIT = re.compile(rf"[-._,{_DASHES}](?=\d)")  # `08MEXICO24-98`: one ID split by a stray mark
+_NON_ASCII_RUN = re.compile(r"[\x00-\x7f]?[^\x00-\x7f]+")
 _LIST_ITEM = re.compile(rf"({_NUM})(?:{_RANGE}({_NUM}))?")
 _REVERSE_REACH = 80
 """How far before an ID the reverse form `paragraphs 5 and 7 of` may start."""
@@ -76,11 +91,123 @@ def is_reference_id(text: str) -> bool:
 
 def normalise_ref_id(text: str) -> str | None:
     """The canonical upper-case ID for `text` (`#08mexico2498 ` -> `08MEXICO2498`), or None."""
-    candidate = text.strip().removeprefix("#")
+    candidate = normalise_text(text).strip().removeprefix("#")
     if not (candidate.isascii() and candidate.isalnum()):
         return None
     upper = candidate.upper()
     return upper if is_reference_id(upper) else None
+
+
+# Default-ignorable characters outside category Cf: combining grapheme joiner, Hangul fillers,
+# Khmer inherent vowels, Mongolian and other variation selectors.
+_INVISIBLE = frozenset(
+    "\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180f\u3164\uffa0"
+    + "".join(map(chr, range(0xFE00, 0xFE10)))
+    + "".join(map(chr, range(0xE0100, 0xE01F0)))
+)
+
+
+def is_invisible(char: str) -> bool:
+    """True for a character that shows nothing: a format character (category Cf: zero-width
+    space and joiners, soft hyphen, bidi marks, BOM, ...) or another default-ignorable one."""
+    return unicodedata.category(char) == "Cf" or char in _INVISIBLE
+
+
+def normalise_text(text: str) -> str:
+    """`text` as the grammar reads it: invisible characters removed, then NFKC."""
+    return unicodedata.normalize("NFKC", "".join(c for c in text if not is_invisible(c)))
+
+
+@dataclass(frozen=True)
+class _View:
+    """The text the grammar scans, and where each of its characters came from in the message.
+
+    `starts[i]` and `ends[i]` are the offsets in the message of what produced character i (None
+    when the scan has the message's offsets).
+    """
+
+    text: str
+    scan: str
+    starts: list[int] | None = None
+    ends: list[int] | None = None
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The offsets in the message of the scanned span start..end (end > start)."""
+        if self.starts is None or self.ends is None:
+            return start, end
+        return self.starts[start], self.ends[end - 1]
+
+    def from_number_forms(self, start: int, end: int) -> bool:
+        """True when the span was typed with number forms (`²`, `①`, `Ⅷ`): NFKC reads them as
+        digits and letters, but `08MEXICO2498²` is a footnote mark, not 08MEXICO24982."""
+        if self.starts is None:
+            return False
+        first, last = self.span(start, end)
+        return any(unicodedata.category(c) in ("No", "Nl") for c in self.text[first:last])
+
+
+def _view(text: str) -> _View | None:
+    """The scan of a message (invisible characters dropped, code and `<...>` spans blanked,
+    NFKC), or None when it cannot hold a reference."""
+    if text.isascii():
+        return _View(text, _hide(text)) if _HINT.search(text) else None
+    invisible = {c for c in set(text) if not c.isascii() and is_invisible(c)}
+    kept = [i for i, c in enumerate(text) if c not in invisible] if invisible else None
+    shown = text.translate(dict.fromkeys(map(ord, invisible))) if invisible else text
+    if unicodedata.is_normalized("NFKC", shown):
+        if not _HINT.search(shown):
+            return None
+        scan, starts, ends = _hide(shown), None, None
+    else:
+        scan, starts, ends = _nfkc(_hide(shown))
+        if not _HINT.search(scan):
+            return None
+    if kept is not None:
+        starts = [kept[i] for i in starts] if starts is not None else kept
+        ends = [kept[i - 1] + 1 for i in ends] if ends is not None else [i + 1 for i in kept]
+    elif starts is None:
+        return _View(text, scan)
+    return _View(text, scan, starts, ends)
+
+
+def _hide(text: str) -> str:
+    """`text` with code spans and `<...>` spans blanked (same length)."""
+    if "`" not in text and "<" not in text:
+        return text
+    return _HIDDEN.sub(lambda m: "\0" * (m.end() - m.start()), text)
+
+
+def _nfkc(text: str) -> tuple[str, list[int], list[int]]:
+    """NFKC of `text`, with the start and end offset in `text` of what made each character.
+
+    ASCII characters are NFKC boundaries, so each ASCII character with the non-ASCII run after
+    it is normalised alone (`A` and a combining ring compose); inside a run, characters map
+    one by one when that gives the same text, else all of the run's output maps to the run.
+    """
+    pieces: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    done = 0
+    for run in _NON_ASCII_RUN.finditer(text):
+        first, last = run.span()
+        pieces.append(text[done:first])
+        starts.extend(range(done, first))
+        ends.extend(range(done + 1, first + 1))
+        whole = unicodedata.normalize("NFKC", run[0])
+        parts = [unicodedata.normalize("NFKC", c) for c in run[0]] if whole != run[0] else run[0]
+        if "".join(parts) == whole:
+            for at, part in enumerate(parts, first):
+                starts.extend([at] * len(part))
+                ends.extend([at + 1] * len(part))
+        else:
+            starts.extend([first] * len(whole))
+            ends.extend([last] * len(whole))
+        pieces.append(whole)
+        done = last
+    pieces.append(text[done:])
+    starts.extend(range(done, len(text)))
+    ends.extend(range(done + 1, len(text) + 1))
+    return "".join(pieces), starts, ends
 
 
 @dataclass
@@ -98,15 +225,16 @@ def find_requests(text: str, *, max_requests: int = 5, max_paragraphs: int = 10)
     """Every cable reference in a chat message, in order of appearance, one per cable.
 
     Paragraphs asked for one cable in several places are merged; a paragraph part that cannot
-    be served (¶0, a reversed range, too many paragraphs) comes back as a request with
+    be served (¶0, ¶-5, a reversed range, too many paragraphs) comes back as a request with
     `problem` set and no paragraphs. At most `max_requests` come back (`truncated` says so).
-    Raises ValueError when a limit is below 1.
+    Spans are offsets in `text` as typed. Raises ValueError when a limit is below 1.
     """
     if max_requests < 1 or max_paragraphs < 1:
         raise ValueError(f"limits must be at least 1: {max_requests=}, {max_paragraphs=}")
-    if not _HINT.search(text):
+    view = _view(text)
+    if view is None:
         return FoundRequests()
-    scan = _HIDDEN.sub(lambda m: "\0" * (m.end() - m.start()), text) if _hides(text) else text
+    scan = view.scan
     asks: dict[tuple[str, str | None], _Ask] = {}
     done = 0
     for token in _TOKEN.finditer(scan):
@@ -114,45 +242,65 @@ def find_requests(text: str, *, max_requests: int = 5, max_paragraphs: int = 10)
         if start < done:
             continue
         ref_id = _canonical(token[0])
-        if ref_id is None:
+        if ref_id is None or _glued(scan, end) or view.from_number_forms(start, end):
             continue
         numbers: list[tuple[str, str]] = []
         before = _BEFORE.search(scan, max(done, start - _REVERSE_REACH), start)
         if before:
             start = before.start()
-            numbers += _LIST_ITEM.findall(before["listed"])
+            numbers += _numbers(before, before["listed"])
         after = _AFTER.match(scan, end)
         own = _own_part(scan, after) if after else None
         if own:
-            end, listed = own
-            numbers += _LIST_ITEM.findall(listed)
+            end, owned = own
+            numbers += owned
         done = end
         paragraphs, problem = _paragraphs(numbers, max_paragraphs)
-        ask = asks.setdefault((ref_id, problem), _Ask(ref_id, start, end, problem=problem))
-        ask.paragraphs |= paragraphs
+        key = (ref_id, problem)
+        if key not in asks:
+            asks[key] = _Ask(ref_id, *view.span(start, end), problem=problem)
+        asks[key].paragraphs |= paragraphs
     return _finish(asks.values(), max_requests, max_paragraphs)
 
 
-def _hides(text: str) -> bool:
-    return "`" in text or "<" in text
+def _glued(scan: str, end: int) -> bool:
+    """True when the ID ending at `end` goes on past a stray separator (`08MEXICO24-98` is not
+    08MEXICO24; an ID after it is a list: `ID,ID`) or a combining mark changes its last one."""
+    if end < len(scan) and unicodedata.category(scan[end]).startswith("M"):
+        return True
+    if not _SPLIT.match(scan, end):
+        return False
+    token = _TOKEN.match(scan, end + 1)
+    return token is None or _canonical(token[0]) is None
 
 
-def _own_part(scan: str, after: re.Match[str]) -> tuple[int, str] | None:
+def _numbers(part: re.Match[str], listed: str | None) -> list[tuple[str, str]]:
+    """The (first, last) numbers a paragraph part names; an unreadable one as (text, "")."""
+    bad = part["bad"]
+    if bad is not None:
+        return [(bad, "")]
+    return _LIST_ITEM.findall(listed) if listed else []
+
+
+def _own_part(scan: str, after: re.Match[str]) -> tuple[int, list[tuple[str, str]]] | None:
     """Where the paragraph part after an ID ends and its numbers, as far as they are the ID's.
 
     A part followed by `of <ID>` belongs to that later ID (`08MEXICO2498 ¶5 of 09STATE1`),
     except the items before its last marker: `09OSLO12 ¶9 and ¶0 of 09OSLO777` keeps ¶9 here.
     """
+    if after["bad_anchor"] is not None:
+        return after.end(), [(after["bad_anchor"], "")]
     listed = after["anchor"] or after["attached"] or after["listed"]
     if scan[after.end() - 1] in ")]" or not _cites_next(scan, after.end()):
-        return after.end(), listed
+        return after.end(), _numbers(after, listed)
     if after["listed"] is None:
         return None
     items = list(_LIST_ITEM.finditer(listed))
     for index in range(len(items) - 1, 0, -1):
         gap = listed[items[index - 1].end() : items[index].start()]
         if any(mark in gap for mark in "¶§pP"):
-            return after.start("listed") + items[index - 1].end(), listed[: items[index - 1].end()]
+            end = items[index - 1].end()
+            return after.start("listed") + end, _LIST_ITEM.findall(listed[:end])
     return None
 
 
@@ -197,6 +345,8 @@ def _count(ranges: list[tuple[int, int]]) -> int:
 
 
 def _paragraph_number(digits: str) -> int | None:
+    if not (digits.isascii() and digits.isdigit()):  # `int` reads "-5" and "٥" too
+        return None
     significant = digits.lstrip("0")
     if not significant or len(significant) > len(str(MAX_PARAGRAPH)):
         return None

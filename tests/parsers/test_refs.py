@@ -249,7 +249,86 @@ TABLE: list[tuple[str, list[Want]]] = [
     ("08NOTAPOST1234", []),
     ("25STATE1234", []),
     ("08 MEXICO 2498", []),
-    ("０８ＭＥＸＩＣＯ２４９８", []),
+    # invisible characters and compatibility forms: the ID as it shows on screen (NFKC)
+    ("08MEXICO24\u200b98", [r(M)]),
+    ("０８MEXICO２４９８", [r(M)]),
+    ("０８ＭＥＸＩＣＯ２４９８", [r(M)]),
+    ("see ０８ＭＥＸＩＣＯ２４９８ ¶５", [r(M, 5)]),
+    ("𝟎𝟖𝐌𝐄𝐗𝐈𝐂𝐎𝟐𝟒𝟗𝟖 𝐩𝐚𝐫𝐚 𝟓", [r(M, 5)]),
+    ("08MEX\u00adICO2498", [r(M)]),
+    ("08\u200cMEXICO\u200d2498", [r(M)]),
+    ("08MEXICO\u20602498 ¶5", [r(M, 5)]),
+    ("\ufeff08MEXICO2498", [r(M)]),
+    ("\u200e08MEXICO2498\u200f ¶5", [r(M, 5)]),
+    ("\u202b08MEXICO2498\u202c and \u206609STATE120288\u2069", [r(M), r(S)]),
+    ("\u202e8942OCIXEM80\u202c", []),
+    ("08MEXICO2498 ¶\u200b5", [r(M, 5)]),
+    ("08MEXICO2498\u00a0¶\u00a05", [r(M, 5)]),
+    ("08MEXICO2498 ¶５–７", [r(M, 5, 6, 7)]),
+    ("https://wikileaks.org/cable/2008/08/08MEXICO2498.html\u200b#par5", [r(M, 5)]),
+    ("> 08MEXICO24\u200b98 ¶5\nsource?", [r(M, 5)]),
+    ("**０８MEXICO２４９８** ¶5", [r(M, 5)]),
+    ("||08MEXICO2498\u200b||", [r(M)]),
+    ("`08MEXICO24\u200b98`", []),
+    ("<08MEXICO24\u200b98>", []),
+    ("`０８MEXICO２４９８` but 09STATE120288", [r(S)]),
+    ("｀08MEXICO2498｀ ＜09STATE120288＞", [r(M), r(S)]),
+    ("ﬁnally: ﬁ 08MEXICO2498 ¶5", [r(M, 5)]),
+    # emoji, quotes and other scripts around an ID; other scripts inside it
+    ("❤️ 08MEXICO2498 ¶5 🔥", [r(M, 5)]),
+    ("👨‍👩‍👧 08MEXICO2498👀", [r(M)]),
+    ("🇲🇽 08MEXICO2498 ¶5‼️", [r(M, 5)]),
+    ("«08MEXICO2498» and „09STATE120288“", [r(M), r(S)]),
+    ("смотри 08MEXICO2498 ¶5", [r(M, 5)]),
+    ("08MEXICO2498について", []),
+    ("08M\u0415XICO2498", []),
+    ("08MEXIC\u041e2498 ¶5", []),
+    ("08\u039cEXICO2498", []),
+    ("08MEXICO٢٤٩٨", []),
+    ("08MEXICO2498\u0301", []),
+    ("08MEXICO2498² says", []),
+    ("08MEXICO249⑧", []),
+    ("08MEXICO2498 ¶²", [r(M, 2)]),
+    ("08MEXICO249\u0308 8", []),
+    # an ID glued to more digits by a stray mark is the front of a longer ID, not a shorter one
+    ("08MEXICO24-98", []),
+    ("08MEXICO24.98", []),
+    ("08MEXICO24_98", []),
+    ("08MEXICO24,98", []),
+    ("08MEXICO24–98 ¶5", []),
+    ("08MEXICO24\u200b-98", []),
+    ("see 08MEXICO24-98 and 09STATE120288 ¶2", [r(S, 2)]),
+    ("08MEXICO2498-5", []),
+    ("08MEXICO2498.5", []),
+    ("08MEXICO2498-١٢", []),
+    ("08MEXICO2498,09STATE120288", [r(M), r(S)]),
+    ("08MEXICO2498-09state120288", [r(M), r(S)]),
+    ("08MEXICO2498.html", [r(M)]),
+    ("08MEXICO2498.", [r(M)]),
+    ("08MEXICO2498, 5 people were there", [r(M)]),
+    ("08MEXICO2498_a.html", [r(M)]),
+    # a paragraph part that cannot be read says so; never another paragraph or the whole cable
+    ("08MEXICO2498 ¶-5", [r(M, problem="¶-5 is not a paragraph number")]),
+    ("08MEXICO2498 ¶ −5", [r(M, problem="¶−5 is not a paragraph number")]),
+    ("08MEXICO2498 para -5", [r(M, problem="¶-5 is not a paragraph number")]),
+    ("08MEXICO2498 ¶٥", [r(M, problem="¶٥ is not a paragraph number")]),
+    ("08MEXICO2498 ¶1٥", [r(M, problem="¶1٥ is not a paragraph number")]),
+    ("08MEXICO2498 (¶۵)", [r(M, problem="¶۵ is not a paragraph number")]),
+    ("08MEXICO2498#par5xxxx", [r(M, problem="¶5xxxx is not a paragraph number")]),
+    ("08MEXICO2498#par-5", [r(M, problem="¶-5 is not a paragraph number")]),
+    (f"{URL}#par5xxxx", [r(M, problem="¶5xxxx is not a paragraph number")]),
+    ("¶-5 of 08MEXICO2498", [r(M, problem="¶-5 is not a paragraph number")]),
+    (
+        "08MEXICO2498 ¶-5 and 09STATE120288 ¶2",
+        [r(M, problem="¶-5 is not a paragraph number"), r(S, 2)],
+    ),
+    (
+        "08MEXICO2498 ¶-5 of 09STATE120288",
+        [r(M), r(S, problem="¶-5 is not a paragraph number")],
+    ),
+    # a fence holding a double backtick is one block (the fence spans lines)
+    ("```\nx = ``08MEXICO2498``\n```", []),
+    ("```py\nprint(``)\n08MEXICO2498\n```", []),
 ]
 
 
@@ -272,6 +351,22 @@ def test_span_covers_the_reference_and_its_paragraphs() -> None:
     first, second = find_requests(text)
     assert text[first.start : first.end] == "08MEXICO2498 ¶5"
     assert text[second.start : second.end] == "¶2 of 09STATE120288"
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("see ０８ＭＥＸＩＣＯ２４９８ ¶５ now", "０８ＭＥＸＩＣＯ２４９８ ¶５"),
+        ("x 08MEXICO24\u200b98 ¶5\u200b!", "08MEXICO24\u200b98 ¶5"),
+        ("ﬁ ﬁ 08MEXICO2498 ¶5 ﬁ", "08MEXICO2498 ¶5"),
+        ("\u200b\u200b¶5 of 𝟎𝟖MEXICO2498\u200b", "¶5 of 𝟎𝟖MEXICO2498"),
+        ("`ｘ` ¶²\u00a0of 08MEXICO2498", "¶²\u00a0of 08MEXICO2498"),
+        ("e\u0301 08MEXICO2498 ¶5", "08MEXICO2498 ¶5"),
+    ],
+)
+def test_span_is_in_the_message_as_typed(text: str, span: str) -> None:
+    (request,) = find_requests(text)
+    assert text[request.start : request.end] == span
 
 
 def test_list_split_before_a_reverse_form_gives_each_its_span() -> None:
@@ -359,7 +454,8 @@ def test_is_reference_id(text: str, expected: bool) -> None:
         ("7575libreville1895", "7575LIBREVILLE1895"),
         ("08MEXICO02498", None),
         ("08MEXICO2498 ¶5", None),
-        ("０８ＭＥＸＩＣＯ２４９８", None),
+        ("０８ＭＥＸＩＣＯ２４９８", M),
+        ("08MEXICO24\u200b98", M),
         ("", None),
     ],
 )
