@@ -42,7 +42,7 @@ NOT_IMPORTABLE = "not a cables.csv dump, a cable page or a saved page"
 SNIFF_BYTES = 1 << 20
 """How much of a file is read to tell what it is (a saved page's reference table comes after
 the site's browse lists, about 10 KB in)."""
-STOP_AFTER_BATCH = "_CABLEBOT_TEST_STOP_AFTER_BATCH"
+STOP_AFTER_BATCH = "CABLEBOT_TEST_STOP_AFTER_BATCH"
 """Tests only: `N:MARKER` makes an import write MARKER (the rows or pages stored so far) after
 its N-th committed batch, then stop itself (SIGSTOP), so a test can kill it at a known point."""
 BOM = b"\xef\xbb\xbf"
