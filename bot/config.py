@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import difflib
+import os
+from dataclasses import astuple
 from pathlib import Path
-from typing import Annotated
+from string import Formatter
+from typing import Annotated, Any
+from urllib.parse import urlsplit
 
+from annotated_types import Ge, Gt, Le, Lt
+from dotenv import dotenv_values
 from platformdirs import user_data_dir
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DATA_DIR = Path(user_data_dir("cablebot", appauthor=False))
@@ -14,10 +22,6 @@ DATA_DIR = Path(user_data_dir("cablebot", appauthor=False))
 DEFAULT_MIRRORS = (
     "https://wikileaks.org/cable/{year}/{month}/{ref_id}.html",
     "https://wikileaks.org/plusd/cables/{ref_id}_a.html",
-)
-DEFAULT_MONTH_INDEX_URL = (
-    "https://raw.githubusercontent.com/heuer/cablemap/master/"
-    "cablemap.core/cablemap/core/cable2month.csv.gz"
 )
 
 
@@ -36,9 +40,12 @@ class Settings(BaseSettings):
     data_dir: Path = DATA_DIR
     store_path: Path | None = Field(None, description="SQLite file; default data_dir/cables.db.")
     mirrors: Annotated[tuple[str, ...], NoDecode] = DEFAULT_MIRRORS
-    month_index: Path | None = Field(None, description="cable2month.csv.gz; default in data_dir.")
-    month_index_url: str = DEFAULT_MONTH_INDEX_URL
-    tags_path: Path | None = Field(None, description="tags.tsv with TAGS meanings.")
+    month_index: Path | None = Field(
+        None, description="A cable2month.csv.gz to use instead of the built-in month index."
+    )
+    tags_path: Path | None = Field(
+        None, description="A tags.tsv to use instead of the built-in TAGS meanings."
+    )
     site_url: str = "https://wikileaks.org"
     connect_timeout: float = Field(5.0, gt=0)
     total_timeout: float = Field(20.0, gt=0)
@@ -70,11 +77,18 @@ class Settings(BaseSettings):
         True, description="Ask for the Message Content intent (passive detection in channels)."
     )
 
+    log_path: Path | None = Field(None, description="Rotating log file; default in data_dir.")
+
     @field_validator("mirrors", mode="before")
     @classmethod
     def _split_mirrors(cls, value: object) -> object:
         if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
+            value = tuple(part.strip() for part in value.split(",") if part.strip())
+        if isinstance(value, tuple | list):
+            for template in value:
+                problem = template_problem(str(template))
+                if problem:
+                    raise ValueError(f"template {template!r} {problem}")
         return value
 
     @property
@@ -83,6 +97,96 @@ class Settings(BaseSettings):
         return self.store_path or self.data_dir / "cables.db"
 
     @property
-    def month_index_file(self) -> Path:
-        """The month index file to use (may not exist yet)."""
-        return self.month_index or self.data_dir / "cable2month.csv.gz"
+    def log_file(self) -> Path:
+        """The rotating log file."""
+        return self.log_path or self.data_dir / "cablebot.log"
+
+
+PLACEHOLDERS = frozenset({"year", "month", "ref_id"})
+"""The fields a mirror URL template may use."""
+
+
+def template_problem(template: str) -> str | None:
+    """What is wrong with a mirror URL template, or None when it is usable."""
+    parts = urlsplit(template)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        return "is not an http:// or https:// URL"
+    try:
+        parsed = [
+            (f, spec, conv) for _, f, spec, conv in Formatter().parse(template) if f is not None
+        ]
+    except ValueError as exc:
+        return f"has a stray brace ({exc})"
+    if any(spec or conv for _, spec, conv in parsed):
+        return "formats a placeholder; write {year}, {month} and {ref_id} bare"
+    fields = [f for f, _, _ in parsed]
+    unknown = sorted({f for f in fields if f not in PLACEHOLDERS})
+    if unknown:
+        named = ", ".join(f"{{{name}}}" for name in unknown)
+        return f"uses {named}; only {{year}}, {{month}} and {{ref_id}} are known"
+    if "ref_id" not in fields:
+        return "lacks {ref_id}"
+    return None
+
+
+class SettingsError(ValueError):
+    """A setting has a bad value; the message is one line naming it, the value and the rule."""
+
+
+def load_settings(env_file: Path | None = Path(".env")) -> Settings:
+    """The settings from the environment and `env_file`; SettingsError for the first bad one."""
+    try:
+        return Settings(_env_file=env_file)
+    except ValidationError as exc:
+        raise SettingsError(_explain(exc.errors()[0])) from None
+
+
+def _variable(field_name: str) -> str:
+    name = field_name.upper()
+    return name if name.startswith("CABLEBOT_") or name == "DISCORD_TOKEN" else f"CABLEBOT_{name}"
+
+
+def _explain(error: Any) -> str:
+    """`CABLEBOT_X='value': must be ...` for one pydantic error."""
+    loc = error["loc"]
+    name = str(loc[0]) if loc else "?"
+    value = error.get("input")
+    shown = ",".join(map(str, value)) if isinstance(value, tuple | list) else str(value)
+    field = Settings.model_fields.get(name)
+    rule = _allowed(field) if field is not None else None
+    if rule is None or error["type"] == "value_error":
+        rule = str(error["msg"]).removeprefix("Value error, ")
+    return f"{_variable(name)}={shown!r}: {rule}"
+
+
+def _allowed(field: FieldInfo) -> str | None:
+    """What a numeric or boolean field accepts, in words, from its type and bounds."""
+    kind = field.annotation
+    if kind is bool:
+        return "must be true or false"
+    if kind not in (int, float):
+        return None
+    noun = "a whole number" if kind is int else "a number"
+    words = {Gt: "above {}", Ge: "{} or more", Lt: "below {}", Le: "{} or less"}
+    bounds = {type(b): next(iter(astuple(b))) for b in field.metadata if type(b) in words}
+    if Ge in bounds and Le in bounds:
+        return f"must be {noun} from {bounds[Ge]} to {bounds[Le]}"
+    limits = [words[kind].format(value) for kind, value in bounds.items()]
+    return f"must be {noun} {' and '.join(limits)}".rstrip()
+
+
+def unknown_variables(env_file: Path | None = Path(".env")) -> list[str]:
+    """A warning for each CABLEBOT_ variable (environment or `env_file`) that is no setting."""
+    known = {_variable(name) for name in Settings.model_fields}
+    sources = [("the environment", list(os.environ))]
+    if env_file is not None and env_file.is_file():
+        sources.append((str(env_file), list(dotenv_values(env_file))))
+    warnings = []
+    for where, names in sources:
+        for name in names:
+            upper = name.upper()
+            if upper.startswith("CABLEBOT_") and upper not in known:
+                near = difflib.get_close_matches(upper[9:], sorted(k[9:] for k in known), n=1)
+                hint = f" (did you mean CABLEBOT_{near[0]}?)" if near else ""
+                warnings.append(f"unknown setting {name} in {where} is ignored{hint}")
+    return warnings
