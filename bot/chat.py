@@ -25,10 +25,9 @@ HELP = (
 )
 
 
-def load_tag_meanings(path: Path | None) -> dict[str, str] | None:
-    """TAGS meanings from a tags.tsv file, or None when no path is configured."""
-    if path is None:
-        return None
+def load_tag_meanings(path: Path | None) -> dict[str, str]:
+    """TAGS meanings from a tags.tsv file, or the built-in table when `path` is None."""
+    path = path or Path(__file__).resolve().parent / "data" / "tags.tsv"
     try:
         return parse_tag_table(path.read_text(encoding="utf-8"))
     except OSError as exc:

@@ -148,9 +148,10 @@ _COMMANDS.append(_add_import)
 def _add_setup(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "setup",
-        help="create the store and download the month index once",
-        description="Create the store and fetch the month index (CABLEBOT_MONTH_INDEX_URL) into "
-        "the data directory, so cable pages can be fetched without probing months.",
+        help="create the store and say what the bot will use (optional)",
+        description="Create the store and print where it is, how many cables it holds, and "
+        "which month index and TAGS table are used. Optional: both tables are built in, and "
+        "every command creates the store when it first needs it.",
     )
     p.set_defaults(handler=_run_setup)
 
@@ -158,22 +159,32 @@ def _add_setup(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def _run_setup(args: argparse.Namespace) -> int:
     import asyncio
 
+    from bot.chat import load_tag_meanings
     from bot.config import Settings
-    from bot.month_index import MonthIndexError, ensure_month_index
+    from bot.month_index import MonthIndexError, load_month_index
     from bot.store import CableStore, StoreError
 
     settings = Settings()
 
-    async def go() -> str:
+    async def go() -> int:
         async with await CableStore.open(settings.store_file) as store:
-            return await ensure_month_index(settings, store, download=True)
+            return (await store.stats()).cables
 
     try:
-        status = asyncio.run(go())
-    except (MonthIndexError, StoreError, OSError) as exc:
-        raise CliError(f"{exc}; cables can still be fetched (months will be probed)") from exc
-    print(f"store: {settings.store_file}")
-    print(status)
+        months = load_month_index(settings.month_index)
+    except MonthIndexError as exc:
+        raise CliError(f"{exc} (CABLEBOT_MONTH_INDEX)") from exc
+    try:
+        tags = load_tag_meanings(settings.tags_path)
+    except ValueError as exc:
+        raise CliError(f"{exc} (CABLEBOT_TAGS_PATH)") from exc
+    try:
+        cables = asyncio.run(go())
+    except (StoreError, OSError) as exc:
+        raise CliError(f"cannot open the cable store {settings.store_file}: {exc}") from exc
+    print(f"store: {settings.store_file} ({cables:,} cables)")
+    print(f"month index: {len(months):,} published IDs ({settings.month_index or 'built in'})")
+    print(f"TAGS meanings: {len(tags):,} codes ({settings.tags_path or 'built in'})")
     return 0
 
 
@@ -253,16 +264,15 @@ def _bot_context() -> tuple[Any, dict[str, str] | None]:
         raise CliError(f"{exc} (CABLEBOT_TAGS_PATH)") from exc
 
 
-async def _open_library(
-    settings: Any, *, fetch_month_index: bool = False, serving: bool = False
-) -> Any:
+async def _open_library(settings: Any, *, serving: bool = False) -> Any:
     from bot.library import CableLibrary
+    from bot.month_index import MonthIndexError
     from bot.store import StoreError
 
     try:
-        return await CableLibrary.open(
-            settings, fetch_month_index=fetch_month_index, serving=serving
-        )
+        return await CableLibrary.open(settings, serving=serving)
+    except MonthIndexError as exc:
+        raise CliError(f"{exc} (CABLEBOT_MONTH_INDEX)") from exc
     except (StoreError, OSError) as exc:
         raise CliError(f"cannot open the cable store {settings.store_file}: {exc}") from exc
 
@@ -361,7 +371,7 @@ def _run_run(args: argparse.Namespace) -> int:
     discord.utils.setup_logging(level=logging.INFO)
 
     async def go() -> None:
-        library = await _open_library(settings, fetch_month_index=True, serving=True)
+        library = await _open_library(settings, serving=True)
         async with library, Cablebot(library, settings, tag_meanings=meanings) as bot:
             await bot.start(token)
 

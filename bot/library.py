@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 from types import TracebackType
 from typing import Self
 
 from bot.config import Settings
 from bot.mirror import CableMirror, MirrorBadResponse, MirrorNotFound, MirrorUnreachable
-from bot.month_index import MonthIndexError, ensure_month_index
+from bot.month_index import MonthIndex, load_month_index
 from bot.store import CableStore, FollowedReply, LibraryStats, SearchHit, one_cpu
 from parsers.models import Cable
 
@@ -47,31 +46,29 @@ class NotACableResponse(LibraryError):
 class CableLibrary:
     """Cables by reference ID, search and the reference graph, over a store and a mirror."""
 
-    def __init__(self, store: CableStore, mirror: CableMirror | None = None) -> None:
+    def __init__(
+        self, store: CableStore, mirror: CableMirror | None = None, months: MonthIndex | None = None
+    ) -> None:
         self.store = store
         self.mirror = mirror
+        self.months = months
         self._inflight: dict[str, asyncio.Future[Cable]] = {}
-        self._index_loaded: bool | None = None
 
     @classmethod
-    async def open(
-        cls, settings: Settings, *, fetch_month_index: bool = False, serving: bool = False
-    ) -> CableLibrary:
-        """Open the store (migrating it) and the mirror client described by `settings`.
+    async def open(cls, settings: Settings, *, serving: bool = False) -> CableLibrary:
+        """Open the store (migrating it), the month index and the mirror client of `settings`.
 
-        The month index is loaded from its file when present (downloaded first when
-        `fetch_month_index`); without it the mirror probes months. `serving`: this event loop
-        serves chat for a long time, so it shares one CPU with the store's threads when
-        `settings.pin_cpu` (see `CableStore.open`).
+        The month index is the built-in one unless `settings.month_index` names a file
+        (MonthIndexError when it is unreadable). `serving`: this event loop serves chat for a
+        long time, so it shares one CPU with the store's threads when `settings.pin_cpu` (see
+        `CableStore.open`).
         """
+        months = load_month_index(settings.month_index)
         cpu = one_cpu() if serving and settings.pin_cpu else None
-        store = await CableStore.open(settings.store_file, cpu=cpu)
-        with contextlib.suppress(MonthIndexError):  # months are probed instead
-            await ensure_month_index(settings, store, download=fetch_month_index)
-        mirror = None
+        library = cls(await CableStore.open(settings.store_file, cpu=cpu), None, months)
         if settings.mirrors:
-            mirror = CableMirror.from_settings(settings, store.month_of)
-        return cls(store, mirror)
+            library.mirror = CableMirror.from_settings(settings, library.month_of)
+        return library
 
     async def close(self) -> None:
         """Close the mirror client and the store."""
@@ -116,7 +113,7 @@ class CableLibrary:
     async def _fetch(self, ref_id: str) -> Cable:
         if self.mirror is None:
             raise CableNotFound(f"{ref_id} is not in the cable library")
-        if await self._has_index() and not await self.store.has_month(ref_id):
+        if self.months is not None and ref_id not in self.months:
             raise CableNotFound(f"{ref_id} is not a published cable")
         try:
             cable = await self.mirror.fetch(ref_id)
@@ -131,10 +128,10 @@ class CableLibrary:
         await self.store.put([cable])
         return cable
 
-    async def _has_index(self) -> bool:
-        if not self._index_loaded:
-            self._index_loaded = await self.store.months_known() > 0
-        return self._index_loaded
+    async def month_of(self, ref_id: str) -> int | None:
+        """The month `ref_id` was created in: from the month index, else from a stored cable."""
+        month = self.months.month_of(ref_id) if self.months is not None else None
+        return month if month is not None else await self.store.month_of(ref_id)
 
     async def search(self, query: str, limit: int = 10, offset: int = 0) -> list[SearchHit]:
         """Full-text search of stored cables; any typed text is safe."""
@@ -149,8 +146,11 @@ class CableLibrary:
         return await self.store.cited_by(ref_id.strip().upper())
 
     async def complete_ids(self, prefix: str, limit: int = 25) -> list[str]:
-        """Reference IDs starting with `prefix`, shortest first (for autocomplete)."""
-        return await self.store.complete_ids(prefix, limit)
+        """Reference IDs (stored or published) starting with `prefix`, shortest first."""
+        found = await self.store.complete_ids(prefix, limit)
+        if self.months is not None:  # the first IDs in order, then shortest first, as the store
+            found += self.months.complete(prefix.strip().upper(), max(limit * 8, 200))
+        return sorted(set(found), key=lambda ref_id: (len(ref_id), ref_id))[:limit]
 
     async def stats(self) -> LibraryStats:
         """What the store holds."""

@@ -28,13 +28,16 @@ from tests.bot.library_helpers import make_cable, site_page
 
 
 def settings_for(tmp_path: Path, server: HTTPServer | None = None, **extra: object) -> Settings:
+    """Settings for a library on `server`, with a month index of our fixture IDs."""
+    months = tmp_path / "fixture-months.csv.gz"
+    months.write_bytes(gzip.compress(b"10ATLANTIS17,2\n09ATLANTIS5,11\n08X1,1\n"))
     mirrors = (
         f"http://127.0.0.1:{server.port}/cable/{{year}}/{{month}}/{{ref_id}}.html" if server else ""
     )
     values: dict[str, object] = {
         "data_dir": tmp_path,
         "mirrors": mirrors,
-        "month_index_url": "",
+        "month_index": months,
         "retries": 1,
         "retry_backoff": 0.01,
         "total_timeout": 2.0,
@@ -86,7 +89,7 @@ async def test_miss_then_fetch_then_hit(library: CableLibrary, server: HTTPServe
     serve_atlantis(server)
     first = await library.get("10ATLANTIS17")
     requests = len(server.log)
-    assert 1 <= requests <= 12  # no month index: months of 2010 were probed
+    assert requests == 1  # the month index gave the month
     again = await library.get("10ATLANTIS17")
     assert again == first
     assert len(server.log) == requests
@@ -100,7 +103,6 @@ async def test_fifty_concurrent_gets_make_one_request(
     library: CableLibrary, server: HTTPServer
 ) -> None:
     serve_atlantis(server, delay=0.2)
-    await library.store.put_months([("10ATLANTIS17", 2)])
     cables = await asyncio.gather(*(library.get("10ATLANTIS17") for _ in range(50)))
     assert {c.ref_id for c in cables} == {"10ATLANTIS17"}
     assert len(server.log) == 1
@@ -110,7 +112,6 @@ async def test_a_cancelled_caller_does_not_cancel_the_fetch_for_others(
     library: CableLibrary, server: HTTPServer
 ) -> None:
     serve_atlantis(server, delay=0.2)
-    await library.store.put_months([("10ATLANTIS17", 2)])
     impatient = asyncio.create_task(library.get("10ATLANTIS17"))
     patient = asyncio.create_task(library.get("10ATLANTIS17"))
     await asyncio.sleep(0.05)
@@ -123,7 +124,6 @@ async def test_month_index_answers_unpublished_ids_without_a_request(
     library: CableLibrary, server: HTTPServer
 ) -> None:
     serve_atlantis(server)
-    await library.store.put_months([("10ATLANTIS17", 2)])
     with pytest.raises(CableNotFound, match="10ATLANTIS99 is not a published cable"):
         await library.get("10ATLANTIS99")
     assert server.log == []
@@ -140,7 +140,6 @@ async def test_mirror_failures_become_user_facing_errors(
     )
     server.expect_request(CABLE_PATH).respond_with_data("", status=404)
     async with await CableLibrary.open(settings_for(tmp_path, server)) as lib:
-        await lib.store.put_months([("10ATLANTIS17", 2), ("09ATLANTIS5", 11), ("08X1", 1)])
         with pytest.raises(MirrorUnavailable, match="unreachable") as unreachable:
             await lib.get("10ATLANTIS17")
         with pytest.raises(NotACableResponse, match="09ATLANTIS5") as bad:
@@ -156,7 +155,7 @@ async def test_open_loads_the_month_index_file(tmp_path: Path) -> None:
     index = tmp_path / "months.csv.gz"
     index.write_bytes(gzip.compress(b"10ATLANTIS17,2\n09ATLANTIS5,11\n"))
     async with await CableLibrary.open(settings_for(tmp_path, month_index=index)) as lib:
-        assert (await lib.stats()).months_known == 2
+        assert lib.months is not None and len(lib.months) == 2
         assert await lib.complete_ids("09") == ["09ATLANTIS5"]
         assert lib.mirror is None
 

@@ -1,0 +1,65 @@
+"""The data Cablebot ships with (bot/data/): regenerated identically, and used with no setting."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from pytest_httpserver import HTTPServer
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "bot" / "data"
+CABLEBOT = Path(sys.executable).with_name("cablebot")
+
+
+def _run(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, capture_output=True, text=True, env=env, timeout=120, check=False)
+
+
+def test_the_shipped_files_are_what_the_script_makes(
+    tmp_path: Path, tags_table: Path, month_index: Path
+) -> None:
+    script = ROOT / "tools" / "gen_package_data.py"
+    args = ["--tags", str(tags_table), "--months", str(month_index), "--out", str(tmp_path)]
+    result = _run([sys.executable, str(script), *args])
+    assert result.returncode == 0, result.stderr
+    made = sorted(p.name for p in tmp_path.iterdir())
+    assert made == ["months.bin", "tags.tsv"]
+    for name in made:
+        assert (tmp_path / name).read_bytes() == (DATA / name).read_bytes(), name
+
+
+def test_the_script_refuses_bad_input_in_one_line(tmp_path: Path, tags_table: Path) -> None:
+    bad = tmp_path / "months.csv.gz"
+    bad.write_text("08MEXICO2498,8\n", encoding="utf-8")  # not gzipped
+    script = ROOT / "tools" / "gen_package_data.py"
+    args = ["--tags", str(tags_table), "--months", str(bad), "--out", str(tmp_path / "out")]
+    result = _run([sys.executable, str(script), *args])
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith("gen_package_data: error: ") and str(bad) in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_with_no_settings_cards_spell_tags_out_and_links_carry_the_month(
+    tmp_path: Path, httpserver: HTTPServer, corpus_pages: Path
+) -> None:
+    page = (corpus_pages / "10MEXICO141.html").read_text(encoding="utf-8")
+    httpserver.expect_request("/cable/2010/02/10MEXICO141.html").respond_with_data(
+        page, content_type="text/html"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CABLEBOT_", "DISCORD_"))}
+    env |= {  # a mirror on 127.0.0.1 and a fresh data folder; nothing else is set
+        "CABLEBOT_DATA_DIR": str(tmp_path),
+        "CABLEBOT_MIRRORS": httpserver.url_for("/cable/{year}/{month}/{ref_id}.html"),
+    }
+    result = _run([str(CABLEBOT), "resolve", "10MEXICO141 ¶2", "--json"], env)
+    assert result.returncode == 0, result.stderr
+    [card] = json.loads(result.stdout)
+    assert card["url"] == "https://wikileaks.org/cable/2010/02/10MEXICO141.html#par2"
+    tags = next(f["value"] for f in card["fields"] if f["name"] == "TAGS").splitlines()
+    assert tags[0] == "PREL External Political Relations"
+    assert [request.path for request, _ in httpserver.log] == ["/cable/2010/02/10MEXICO141.html"]
