@@ -10,19 +10,23 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict
 
 from bot.cards import MESSAGE_MAX, Card, build_card
-from bot.library import LibraryError, MirrorUnavailable, NotACableResponse
+from bot.library import LibraryError, MirrorUnavailable, NotACableResponse, StillFetching
 from parsers.models import SITE_URL, Cable, CableRequest
 from parsers.refs import find_requests
 
 log = logging.getLogger(__name__)
 
-FailureKind = Literal["problem", "missing_paragraph", "not_found", "mirror", "not_a_cable"]
+FailureKind = Literal[
+    "problem", "missing_paragraph", "not_found", "mirror", "pending", "not_a_cable"
+]
+_OUTAGE: frozenset[FailureKind] = frozenset({"mirror", "pending"})
+"""Kinds that say the mirror did not deliver (down, or not by the deadline)."""
 
 
 class CableSource(Protocol):
     """What the pipeline needs from bot.library.CableLibrary."""
 
-    async def get(self, ref_id: str) -> Cable: ...
+    async def get_many(self, ref_ids: Sequence[str]) -> list[Cable | Exception]: ...
 
     async def cited_by(self, ref_id: str) -> list[str]: ...
 
@@ -49,13 +53,13 @@ class Reply(BaseModel):
 
     @property
     def mirror_down(self) -> bool:
-        """True when a cable could not be fetched because the mirror is unreachable."""
-        return any(f.kind == "mirror" for f in self.failures)
+        """True when a cable is missing because the mirror is unreachable or not done yet."""
+        return any(f.kind in _OUTAGE for f in self.failures)
 
     def passive(self) -> Reply:
-        """The reply for passive detection: misses are silent, a mirror outage is one line."""
-        outage = next((f for f in self.failures if f.kind == "mirror"), None)
-        return Reply(cards=self.cards, failures=(outage,) if outage else (), note=self.note)
+        """The reply for passive detection: misses are silent; a mirror outage is said."""
+        outages = tuple(f for f in self.failures if f.kind in _OUTAGE)
+        return Reply(cards=self.cards, failures=outages, note=self.note)
 
     @property
     def empty(self) -> bool:
@@ -73,6 +77,8 @@ class Reply(BaseModel):
 def _error_kind(exc: LibraryError) -> FailureKind:
     if isinstance(exc, MirrorUnavailable):
         return "mirror"
+    if isinstance(exc, StillFetching):
+        return "pending"
     if isinstance(exc, NotACableResponse):
         return "not_a_cable"
     return "not_found"
@@ -88,28 +94,35 @@ def missing_paragraph_message(cable: Cable, missing: Sequence[int]) -> str:
     return f"{cable.ref_id} has {len(numbers)} paragraphs ({span}); there is no {which}"
 
 
-async def _fetch(library: CableSource, request: CableRequest) -> Cable | Failure:
-    if request.problem:
-        return Failure(
-            ref_id=request.ref_id,
-            paragraphs=request.paragraphs,
-            error=request.problem,
-            kind="problem",
-        )
+async def _look_up(library: CableSource, requests: Sequence[CableRequest]) -> list[Cable | Failure]:
+    """Each request's cable or failure; the lookups share the library's one deadline."""
+    asked = [r.ref_id for r in requests if not r.problem]
     try:
-        return await library.get(request.ref_id)
-    except LibraryError as exc:
-        return Failure(
-            ref_id=request.ref_id,
-            paragraphs=request.paragraphs,
-            error=str(exc) or f"{request.ref_id} could not be found",
-            kind=_error_kind(exc),
+        found = dict(zip(asked, await library.get_many(asked), strict=True))
+    except Exception as exc:  # anything unexpected: report it to the log, never crash the caller
+        log.exception("looking up %s failed", ", ".join(asked))
+        found = dict.fromkeys(asked, exc)
+    else:
+        for ref_id, got in found.items():
+            if isinstance(got, Exception) and not isinstance(got, LibraryError):
+                log.error("looking up %s failed", ref_id, exc_info=got)
+    results: list[Cable | Failure] = []
+    for request in requests:
+        result: Cable | Exception | None = None if request.problem else found[request.ref_id]
+        if isinstance(result, Cable):
+            results.append(result)
+            continue
+        if result is None:
+            error, kind = request.problem or "", "problem"
+        elif isinstance(result, LibraryError):
+            error = str(result) or f"{request.ref_id} could not be found"
+            kind = _error_kind(result)
+        else:
+            error, kind = "the cable library failed; see the log", "mirror"
+        results.append(
+            Failure(ref_id=request.ref_id, paragraphs=request.paragraphs, error=error, kind=kind)
         )
-    except Exception:  # anything unexpected: report it to the log, never crash the caller
-        log.exception("looking up %s failed", request.ref_id)
-        return Failure(
-            ref_id=request.ref_id, error="the cable library failed; see the log", kind="mirror"
-        )
+    return results
 
 
 async def _cited_by_count(library: CableSource, ref_id: str) -> int | None:
@@ -135,7 +148,7 @@ async def answer_requests(
     `slots`: how many cards share the message (default: the cards found), for the budget.
     """
     fetched, counts = await asyncio.gather(
-        asyncio.gather(*(_fetch(library, r) for r in requests)),
+        _look_up(library, requests),
         asyncio.gather(*(_cited_by_count(library, r.ref_id) for r in requests)),
     )
     count_of = dict(zip((r.ref_id for r in requests), counts, strict=True))

@@ -1,9 +1,14 @@
-"""The cable library the bot talks to: the local store first, a mirror on a miss, then stored."""
+"""The cable library the bot talks to: the local store first, a mirror on a miss, then stored.
+
+A message's lookups share one deadline (`get_many`); a fetch still running then goes on in the
+background, is stored when it arrives, and is cancelled when the library closes.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Self
 
@@ -22,6 +27,7 @@ __all__ = [
     "MirrorUnavailable",
     "NotACableResponse",
     "SearchHit",
+    "StillFetching",
 ]
 
 _REF_ID = re.compile(r"[0-9]{2}[0-9A-Z]{1,38}")
@@ -37,6 +43,10 @@ class CableNotFound(LibraryError):
 
 class MirrorUnavailable(LibraryError):
     """The mirror did not answer usefully in time."""
+
+
+class StillFetching(LibraryError):
+    """The mirror had not delivered the cable by the deadline; the fetch goes on."""
 
 
 class NotACableResponse(LibraryError):
@@ -71,7 +81,11 @@ class CableLibrary:
         return library
 
     async def close(self) -> None:
-        """Close the mirror client and the store."""
+        """Cancel the fetches still running, then close the mirror client and the store."""
+        fetches = list(self._inflight.values())
+        for fetch in fetches:
+            fetch.cancel()
+        await asyncio.gather(*fetches, return_exceptions=True)
         if self.mirror is not None:
             await self.mirror.close()
         await self.store.close()
@@ -93,6 +107,8 @@ class CableLibrary:
         if not _REF_ID.fullmatch(ref_id):
             raise CableNotFound(f"{ref_id[:40]!r} is not a cable reference ID")
         pending = self._inflight.get(ref_id)
+        if pending is not None and self.mirror is not None and self.mirror.down:
+            raise self._unreachable()  # joining it would only wait on a host known down
         if pending is None:
             cable = await self.store.get(ref_id)
             if cable is not None:
@@ -103,6 +119,54 @@ class CableLibrary:
             self._inflight[ref_id] = pending
             pending.add_done_callback(self._forget)
         return await asyncio.shield(pending)
+
+    async def get_many(self, ref_ids: Sequence[str]) -> list[Cable | Exception]:
+        """The cables `ref_ids`, looked up together within one deadline (the mirror's).
+
+        Each result is the cable or what its lookup raised (a LibraryError is for the user). A
+        fetch not done by the deadline goes on in the background and stores the cable when it
+        arrives; its result is StillFetching, or MirrorUnavailable when the mirror was known
+        down at the deadline. Each such miss counts against the host being asked.
+        """
+        lookups = {ref_id: asyncio.ensure_future(self.get(ref_id)) for ref_id in ref_ids}
+        if not lookups:
+            return []
+        deadline = self.mirror.deadline if self.mirror is not None else None
+        _, late = await asyncio.wait(lookups.values(), timeout=deadline)
+        down = self.mirror is not None and self.mirror.down  # before this message's misses
+        for lookup in late:
+            lookup.cancel()  # the caller's wait only: the fetch itself is shielded
+        await asyncio.gather(*late, return_exceptions=True)
+        results: dict[str, Cable | Exception] = {}
+        for ref_id, lookup in lookups.items():
+            if lookup.cancelled():
+                results[ref_id] = self._late(ref_id.strip().upper(), down=down)
+                continue
+            error = lookup.exception()
+            if error is not None and not isinstance(error, Exception):
+                raise error
+            results[ref_id] = error or lookup.result()
+        return [results[ref_id] for ref_id in ref_ids]
+
+    def _late(self, ref_id: str, *, down: bool) -> LibraryError:
+        if self.mirror is None or ref_id not in self._inflight:
+            return LibraryError(f"{ref_id}: the cable store did not answer in time")
+        self.mirror.missed_deadline(ref_id)
+        if down:
+            return self._unreachable()
+        return StillFetching("still being fetched from the cable mirror; ask again in a minute")
+
+    def _unreachable(self) -> MirrorUnavailable:
+        hosts = ", ".join(sorted(self.mirror.hosts)) if self.mirror is not None else ""
+        return MirrorUnavailable(
+            f"not in the local store, and the cable mirror ({hosts}) is unreachable; "
+            "try again later"
+        )
+
+    @property
+    def fetching(self) -> frozenset[str]:
+        """The IDs being fetched from the mirror right now (some perhaps in the background)."""
+        return frozenset(self._inflight)
 
     def _forget(self, done: asyncio.Future[Cable]) -> None:
         """Drop a finished fetch (its error was delivered to whoever still waited)."""
@@ -120,7 +184,7 @@ class CableLibrary:
         except MirrorNotFound as exc:
             raise CableNotFound(f"{ref_id} is not a published cable") from exc
         except MirrorUnreachable as exc:
-            raise MirrorUnavailable("the cable mirror is unreachable; try again later") from exc
+            raise self._unreachable() from exc
         except MirrorBadResponse as exc:
             raise NotACableResponse(
                 f"the cable mirror did not return {ref_id} as a cable page"

@@ -109,6 +109,7 @@ class CableMirror:
         not_found_ttl: float = 3600.0,
         breaker_failures: int = 3,
         breaker_cooldown: float = 60.0,
+        deadline: float = 8.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         month_of: MonthLookup | None = None,
@@ -129,6 +130,8 @@ class CableMirror:
         self.max_retry_after = max_retry_after
         self.max_redirects = max_redirects
         self.not_found_ttl = not_found_ttl
+        self.deadline = deadline
+        """Seconds a message waits for its fetches; later ones go on without it (the library)."""
         self._month_of = month_of
         self._remember_month = remember_month
         self._parse = parse
@@ -170,6 +173,7 @@ class CableMirror:
             not_found_ttl=settings.not_found_ttl,
             breaker_failures=settings.mirror_failures,
             breaker_cooldown=settings.mirror_cooldown,
+            deadline=settings.answer_deadline,
             month_of=month_of,
             remember_month=remember_month,
         )
@@ -310,6 +314,8 @@ class CableMirror:
         for _ in range(self.max_redirects + 1):
             host = urlsplit(url).netloc.lower()
             limit = self._limits.setdefault(host, asyncio.Semaphore(self._per_host))
+            if self.breakers[host].state == "open":  # do not queue behind a host known down
+                raise MirrorHostDown(f"{host} failed recently; it is skipped for now")
             async with limit:
                 status, headers, text = await self._get_once(url, host)
             if status not in _REDIRECTS:

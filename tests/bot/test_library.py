@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import socket
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -13,16 +14,20 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from bot.answer import Reply, answer
 from bot.config import Settings
+from bot.embeds import failure_lines
 from bot.library import (
     CableLibrary,
     CableNotFound,
     LibraryError,
     MirrorUnavailable,
     NotACableResponse,
+    StillFetching,
 )
 from bot.mirror import CableMirror
 from bot.store import CableStore
+from parsers.models import Cable
 from tests.bot.conftest import CABLE_PATH
 from tests.bot.library_helpers import make_cable, site_page
 
@@ -179,7 +184,123 @@ def test_library_works_from_a_thread_free_event_loop(tmp_path: Path) -> None:
 
     async def go() -> None:
         async with await CableLibrary.open(settings_for(tmp_path)) as lib:
-            assert isinstance(lib.mirror, CableMirror | None)
+            assert lib.mirror is None  # CABLEBOT_MIRRORS= (empty): the store only
+            assert (await lib.stats()).cables == 0
 
     asyncio.run(go())
     assert threading.active_count() <= before
+
+
+class Blackhole:
+    """A TCP server on 127.0.0.1 that accepts connections and never answers."""
+
+    def __init__(self) -> None:
+        self.accepted = 0
+        self.port = 0
+
+    async def hold(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.accepted += 1
+        await reader.read()  # until the client gives up and closes
+        writer.close()
+
+    def template(self) -> str:
+        return f"http://127.0.0.1:{self.port}/cable/{{year}}/{{month}}/{{ref_id}}.html"
+
+
+@pytest.fixture
+async def blackhole() -> AsyncIterator[Blackhole]:
+    hole = Blackhole()
+    srv = await asyncio.start_server(hole.hold, "127.0.0.1", 0)
+    hole.port = srv.sockets[0].getsockname()[1]
+    yield hole
+    srv.close()
+    await srv.wait_closed()
+
+
+def kinds(reply: Reply) -> dict[str, str]:
+    return {f.ref_id: f.kind for f in reply.failures}
+
+
+async def test_a_blackhole_mirror_costs_one_deadline_then_nothing(
+    tmp_path: Path, blackhole: Blackhole
+) -> None:
+    five = [f"10OSLO{n}" for n in range(1, 6)]
+    mirror = CableMirror(
+        (blackhole.template(),), total_timeout=60, per_host_concurrency=4, deadline=0.5
+    )
+    library = CableLibrary(await CableStore.open(tmp_path / "c.db"), mirror)
+    host = f"127.0.0.1:{blackhole.port}"
+    try:
+        started = time.monotonic()
+        first = await answer(library, " ".join(five))
+        waited = time.monotonic() - started
+        assert kinds(first) == dict.fromkeys(five, "pending")
+        assert first.failures[0].error.startswith("still being fetched")
+        assert waited < 0.5 + 10  # the deadline, not 41 s (the margin is for slow machines)
+        assert library.fetching == set(five)  # handed to the background, not dropped
+        assert mirror.breakers[host].state == "open"  # five missed deadlines
+        assert 1 <= blackhole.accepted <= 4  # the per-host limit; no request was answered
+        connections = blackhole.accepted
+
+        mirror.deadline = 60.0  # the next message must not wait for any deadline
+        started = time.monotonic()
+        again = await answer(library, "10OSLO1 10OSLO6 10OSLO7")
+        assert time.monotonic() - started < 10
+        assert kinds(again) == dict.fromkeys(["10OSLO1", "10OSLO6", "10OSLO7"], "mirror")
+        assert f"cable mirror ({host}) is unreachable" in again.failures[0].error
+        await asyncio.sleep(0.2)  # a connection attempt, had there been one, would land now
+        assert blackhole.accepted == connections
+        assert library.fetching == set(five)
+    finally:
+        await library.close()
+    assert library.fetching == set()  # cancelled and awaited: nothing left running
+
+
+async def test_a_refused_mirror_answers_at_once_naming_the_cable(tmp_path: Path) -> None:
+    with socket.socket() as sock:  # bound, then closed: nothing listens on this port
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    mirror = CableMirror(
+        (f"http://127.0.0.1:{port}/cable/{{year}}/{{month}}/{{ref_id}}.html",),
+        retries=3,
+        retry_backoff=30,  # a retry would blow the deadline below
+        deadline=20,
+    )
+    async with CableLibrary(await CableStore.open(tmp_path / "c.db"), mirror) as library:
+        started = time.monotonic()
+        reply = await answer(library, "10OSLO1 and 10OSLO2")
+        assert time.monotonic() - started < 10
+        assert kinds(reply) == {"10OSLO1": "mirror", "10OSLO2": "mirror"}
+        assert library.fetching == set()
+    [line] = failure_lines(reply.failures)
+    assert line.startswith("10OSLO1, 10OSLO2: not in the local store")
+    assert "unreachable" in line
+
+
+async def test_a_cable_that_arrives_after_the_deadline_is_stored(
+    tmp_path: Path, server: HTTPServer
+) -> None:
+    release = threading.Event()
+
+    def late(request: Request) -> Response:
+        release.wait(10)
+        return Response(site_page("10ATLANTIS17"), content_type="text/html")
+
+    server.expect_request("/cable/2010/02/10ATLANTIS17.html").respond_with_handler(late)
+    store = await CableStore.open(tmp_path / "c.db")
+    mirror = CableMirror(
+        (f"http://127.0.0.1:{server.port}/cable/{{year}}/{{month}}/{{ref_id}}.html",),
+        deadline=0.2,
+        month_of=store.month_of,
+    )
+    async with CableLibrary(store, mirror) as library:
+        await store.put_months([("10ATLANTIS17", 2)])
+        [first] = await library.get_many(["10ATLANTIS17"])
+        assert isinstance(first, StillFetching)
+        release.set()
+        async with asyncio.timeout(10):
+            while library.fetching:
+                await asyncio.sleep(0.01)
+        [again] = await library.get_many(["10ATLANTIS17"])
+        assert isinstance(again, Cable) and again.ref_id == "10ATLANTIS17"
+        assert len(server.log) == 1  # from the store: the background fetch kept it
