@@ -26,6 +26,8 @@ from bot.store import (
     CableStore,
     Checkpoint,
     FollowedReply,
+    PreparedCable,
+    PutResult,
     StoreError,
     fts_query,
 )
@@ -140,6 +142,15 @@ async def test_put_counts_new_changed_and_unchanged(store: CableStore) -> None:
     stats = await store.stats()
     assert stats.cables == 3
     assert stats.paragraphs == 6  # the update replaced, not added, paragraphs
+
+
+async def test_putting_unchanged_cables_writes_nothing(store: CableStore) -> None:
+    cables = [make_cable("10ATLANTIS1", refs=("09ATLANTIS5",)), make_cable("10ATLANTIS2")]
+    await store.put(cables)
+    assert store._writer is not None
+    changes = store._writer.call(lambda conn: conn.total_changes)
+    assert await store.put(cables) == PutResult(skipped=2)
+    assert store._writer.call(lambda conn: conn.total_changes) == changes
 
 
 async def test_last_copy_of_a_repeated_id_wins_within_a_batch(store: CableStore) -> None:
@@ -307,23 +318,44 @@ async def test_search_too_slow_to_rank_falls_back_to_newest(
 
 
 async def test_a_version_1_store_is_migrated_with_its_data(tmp_path: Path) -> None:
+    """Numbers that are not seq + 1, distinct markings (and none), rows inserted out of order:
+    a migration that mixes up any column or the order is seen."""
+    first = make_cable("10ATLANTIS1").model_copy(
+        update={
+            "paragraphs": (
+                Paragraph(number=3, marking=None, text="third"),
+                Paragraph(number=7, marking="C//NF", text="seventh"),
+                Paragraph(number=12, marking="S", text="twelfth"),
+            )
+        }
+    )
+    second = make_cable("09ATLANTIS5").model_copy(
+        update={"paragraphs": (Paragraph(number=5, marking="SBU", text="fifth"),)}
+    )
+    rows = [
+        (cable.ref_id, seq, p.number, p.marking, p.text)
+        for cable in (first, second)
+        for seq, p in enumerate(cable.paragraphs)
+    ]
     path = tmp_path / "old.db"
     with sqlite3.connect(path) as conn:
         conn.executescript(MIGRATIONS[0])
         conn.execute("PRAGMA user_version = 1")
-        conn.execute(
-            "INSERT INTO cables (ref_id, classification, origin, subject, meta, header, body, hash)"
-            " VALUES ('10ATLANTIS1', 'SECRET', 'Embassy Atlantis', 'S', '{}', '', 'b', x'00')"
-        )
         conn.executemany(
-            "INSERT INTO paragraphs VALUES ('10ATLANTIS1', ?, ?, 'S', ?)",
-            [(1, 2, "second"), (0, 1, "first")],
+            "INSERT INTO cables (ref_id, created, released, classification, origin, subject,"
+            " meta, header, body, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, x'00')",
+            [PreparedCable.of(cable).row for cable in (first, second)],
         )
+        conn.executemany("INSERT INTO paragraphs VALUES (?, ?, ?, ?, ?)", rows[::-1])
+    conn.close()
     async with await CableStore.open(path) as store:
-        cable = await store.get("10ATLANTIS1")
-        assert cable is not None
-        assert [(p.number, p.text) for p in cable.paragraphs] == [(1, "first"), (2, "second")]
+        assert await store.get("10ATLANTIS1") == first
+        assert await store.get("09ATLANTIS5") == second
         assert (await store.stats()).schema_version == SCHEMA_VERSION
+    with sqlite3.connect(path) as conn:
+        migrated = conn.execute("SELECT * FROM paragraphs ORDER BY rowid").fetchall()
+    conn.close()
+    assert migrated == sorted(rows)  # every column, in (ref_id, seq) order
 
 
 async def test_replies_are_remembered_until_forgotten_or_too_old(tmp_path: Path) -> None:

@@ -218,6 +218,7 @@ async def test_any_failed_write_is_rolled_back(tmp_path: Path) -> None:
     path = tmp_path / "cables.db"
     async with await CableStore.open(path) as store:
         await store.put([make_cable("10ATLANTIS01", n=8, text="x" * 20_000)])
+        assert store._writer is not None
         pages = store._writer.call(lambda c: c.execute("PRAGMA page_count").fetchone()[0])
         store._writer.call(lambda c: c.execute(f"PRAGMA max_page_count = {pages + 12}"))
         committed, error = await _put_until_full(store)
@@ -235,6 +236,7 @@ async def test_a_write_failing_midway_is_rolled_back_and_the_next_one_works(
     transaction: here a trigger on the store's own connection refuses one paragraph."""
     async with await CableStore.open(tmp_path / "cables.db") as store:
         await store.put([make_cable("10ATLANTIS1")])
+        assert store._writer is not None
         store._writer.call(
             lambda c: c.execute(
                 "CREATE TEMP TRIGGER refuse BEFORE INSERT ON paragraphs"
