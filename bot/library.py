@@ -7,6 +7,7 @@ background, is stored when it arrives, and is cancelled when the library closes.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Sequence
 from types import TracebackType
@@ -15,7 +16,7 @@ from typing import Self
 from bot.config import Settings
 from bot.mirror import CableMirror, MirrorBadResponse, MirrorNotFound, MirrorUnreachable
 from bot.month_index import MonthIndex, load_month_index
-from bot.store import CableStore, FollowedReply, LibraryStats, SearchHit, one_cpu
+from bot.store import CableStore, FollowedReply, LibraryStats, SearchHit, StoreError, one_cpu
 from parsers.models import Cable
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
 ]
 
 _REF_ID = re.compile(r"[0-9]{2}[0-9A-Z]{1,38}")
+log = logging.getLogger(__name__)
 
 
 class LibraryError(Exception):
@@ -189,7 +191,10 @@ class CableLibrary:
             raise NotACableResponse(
                 f"the cable mirror did not return {ref_id} as a cable page"
             ) from exc
-        await self.store.put([cable])
+        try:
+            await self.store.put([cable])
+        except StoreError as exc:  # the answer matters more than the cache
+            log.warning("%s was fetched but not stored: %s", ref_id, exc)
         return cable
 
     async def month_of(self, ref_id: str) -> int | None:
