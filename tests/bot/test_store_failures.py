@@ -33,7 +33,7 @@ def _sqlite_file(path: Path, *, journal: str, version: int, tables: list[str]) -
     conn.close()
 
 
-FOREIGN: dict[str, tuple[Callable[[Path], None], str]] = {
+FOREIGN: dict[str, tuple[Callable[[Path], object], str]] = {
     "an app's database": (
         lambda p: _sqlite_file(p, journal="delete", version=0, tables=["accounts", "users"]),
         "(a SQLite database at user_version 0, tables: accounts, users)",
