@@ -436,9 +436,10 @@ def _schema_version(conn: sqlite3.Connection, path: Path) -> int:
     return version
 
 
-PAUSE_MIGRATION = "CABLEBOT_TEST_PAUSE_MIGRATION"
+PAUSE_MIGRATION = "TEST_CABLEBOT_PAUSE_MIGRATION"
 """Test hook: with this set to FILE, a migration creates FILE.paused once it has read the
-schema version, then waits until FILE exists before taking the write lock."""
+schema version, then waits until FILE exists before taking the write lock. (Not named
+CABLEBOT_…: it is no setting.)"""
 
 
 def _migrate(conn: sqlite3.Connection, path: Path) -> None:

@@ -132,3 +132,34 @@ async def test_several_processes_open_a_store_at_once(tmp_path: Path, version: i
     gate.touch()
     assert [_finish(p) for p in processes] == [str(SCHEMA_VERSION)] * len(ref_ids)
     await _check_store(path, ref_ids, tmp_path / "fresh.db")
+
+
+@pytest.mark.slow
+def test_two_imports_into_one_new_store_both_succeed(tmp_path: Path) -> None:
+    """`cablebot import` twice at once into a store that does not exist yet, the first held
+    between reading the schema version and migrating while the second migrates and imports."""
+    page = ROOT / "tests" / "fixtures" / "pages" / "09ELBONIA1234.html"
+    store = tmp_path / "data" / "cables.db"
+    env = {**_environ(), "PYTHONPATH": str(ROOT), "CABLEBOT_STORE_PATH": str(store)}
+    env.update(CABLEBOT_DATA_DIR=str(tmp_path / "data"))
+    release = tmp_path / "release"
+
+    def run_import(**extra: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot", "import", str(page)],
+            cwd=tmp_path,  # no .env of the developer's
+            env={**env, **extra},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    held = run_import(**{PAUSE_MIGRATION: str(release)})
+    _wait_for(Path(f"{release}.paused"), held)
+    _finish(run_import())
+    release.touch()
+    _finish(held)
+    with sqlite3.connect(store) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+        assert conn.execute("SELECT ref_id FROM cables").fetchall() == [("09ELBONIA1234",)]
+    conn.close()
