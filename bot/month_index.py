@@ -145,10 +145,9 @@ class MonthIndex:
     def _entries(self, block: int) -> Iterator[tuple[bytes, int]]:
         if block >= self._blocks:
             return
-        data = self._data
-        at, end = self._start + self._offset(block), self._start + self._offset(block + 1)
-        key = b""
-        while at < end:
+        data = self._data[self._start + self._offset(block) : self._start + self._offset(block + 1)]
+        at, key = 0, b""
+        while at < len(data):
             shared, length = data[at], data[at + 1]
             key = key[:shared] + data[at + 2 : at + 2 + length]
             at += 2 + length
