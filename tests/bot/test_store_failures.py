@@ -160,6 +160,47 @@ async def test_a_store_on_read_only_media_is_read_and_writes_are_skipped_with_on
     assert sorted(os.listdir(tmpfs)) == ["cables.db"]
 
 
+@pytest.fixture
+def locked_folder(tmp_path: Path) -> Iterator[Callable[[], None]]:
+    """Makes `tmp_path / "locked"` a folder where no file can be created (its files stay
+    writable): chmod for a user, the immutable attribute for root (who ignores chmod)."""
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    root = os.geteuid() == 0
+    command = ["chattr", "+i", str(folder)] if root else ["chmod", "555", str(folder)]
+
+    def lock() -> None:
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0:
+            pytest.skip(f"cannot lock a folder here: {done.stderr.strip()}")
+
+    yield lock
+    unlock = ["chattr", "-i", str(folder)] if root else ["chmod", "755", str(folder)]
+    subprocess.run(unlock, check=True)
+
+
+async def test_a_store_in_a_folder_where_nothing_can_be_created_is_read(
+    tmp_path: Path, locked_folder: Callable[[], None], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The store's own file is writable, but its log and shared-memory files cannot be
+    created beside it: it is opened read-only, reads work and writes are skipped."""
+    path = tmp_path / "locked" / "cables.db"
+    await _fill(path)
+    locked_folder()
+    before = path.read_bytes()
+    caplog.set_level(logging.WARNING)
+    async with await CableStore.open(path) as store:
+        assert store.readonly
+        assert await store.get("10ATLANTIS1") == make_cable("10ATLANTIS1", text="pearl divers")
+        assert [h.ref_id for h in await store.search("pearl")] == ["10ATLANTIS1"]
+        assert await store.put([make_cable("10ATLANTIS9")]) == PutResult()
+        await store.set_guild_settings(42, {"passive": True})
+        assert await store.get_guild_settings(42) == {"passive": False}
+    assert len(caplog.records) == 1 and "read-only" in caplog.records[0].getMessage()
+    assert path.read_bytes() == before
+    assert sorted(os.listdir(path.parent)) == ["cables.db"]
+
+
 async def test_an_old_store_on_read_only_media_is_a_clear_error(tmpfs: Path) -> None:
     path = tmpfs / "cables.db"
     with sqlite3.connect(path) as conn:
