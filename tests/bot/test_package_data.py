@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 from pytest_httpserver import HTTPServer
+
+from bot.store import CableStore
+from tests.bot.helpers import TAG_MEANINGS, harbour_cable
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "bot" / "data"
 CABLEBOT = Path(sys.executable).with_name("cablebot")
 
 
-def _run(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, capture_output=True, text=True, env=env, timeout=120, check=False)
+def _run(
+    args: list[str], env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        args, capture_output=True, text=True, env=env, cwd=cwd, timeout=120, check=False
+    )
+
+
+def test_every_shipped_file_is_package_data() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = config["tool"]["setuptools"]["package-data"]["bot"]
+    assert sorted(listed) == sorted(f"data/{p.name}" for p in DATA.iterdir())
 
 
 def test_the_shipped_files_are_what_the_script_makes(
@@ -52,14 +67,30 @@ def test_with_no_settings_cards_spell_tags_out_and_links_carry_the_month(
         page, content_type="text/html"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CABLEBOT_", "DISCORD_"))}
-    env |= {  # a mirror on 127.0.0.1 and a fresh data folder; nothing else is set
+    env |= {  # a mirror on 127.0.0.1 and a fresh data folder; nothing else is set (no .env)
         "CABLEBOT_DATA_DIR": str(tmp_path),
         "CABLEBOT_MIRRORS": httpserver.url_for("/cable/{year}/{month}/{ref_id}.html"),
     }
-    result = _run([str(CABLEBOT), "resolve", "10MEXICO141 ¶2", "--json"], env)
+    result = _run([str(CABLEBOT), "resolve", "10MEXICO141 ¶2", "--json"], env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     [card] = json.loads(result.stdout)
     assert card["url"] == "https://wikileaks.org/cable/2010/02/10MEXICO141.html#par2"
     tags = next(f["value"] for f in card["fields"] if f["name"] == "TAGS").splitlines()
     assert tags[0] == "PREL External Political Relations"
     assert [request.path for request, _ in httpserver.log] == ["/cable/2010/02/10MEXICO141.html"]
+
+
+def test_with_no_settings_a_stored_cable_spells_its_tags_out(tmp_path: Path) -> None:
+    async def fill() -> None:
+        async with await CableStore.open(tmp_path / "cables.db") as store:
+            await store.put([harbour_cable()])
+
+    asyncio.run(fill())
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CABLEBOT_", "DISCORD_"))}
+    env |= {"CABLEBOT_DATA_DIR": str(tmp_path), "CABLEBOT_MIRRORS": ""}
+    result = _run([str(CABLEBOT), "resolve", "09OSLO777", "--json"], env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    [card] = json.loads(result.stdout)
+    tags = next(f["value"] for f in card["fields"] if f["name"] == "TAGS").splitlines()
+    assert tags == [f"{code} {meaning}" for code, meaning in TAG_MEANINGS.items()]
+    assert card["url"] == "https://wikileaks.org/cable/2009/03/09OSLO777.html"
