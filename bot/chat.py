@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
+from urllib.parse import urlsplit
 
 from rich.console import Console, Group, RenderableType
 from rich.markdown import Markdown
@@ -13,9 +14,10 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from bot.answer import CableSource, Reply, answer
+from bot.answer import Reply, answer
 from bot.cards import Card
 from bot.embeds import citation_text, failure_lines
+from bot.library import CableLibrary
 from parsers.vocab import parse_tag_table
 
 PROMPT = "you> "
@@ -23,6 +25,30 @@ HELP = (
     "Type messages as in a Discord channel; the bot's replies appear below them.\n"
     "/cite TEXT shows the citation styles of the first cable in TEXT; /quit or Ctrl-D leaves."
 )
+FILL = (
+    "`cablebot import cables.csv` (the public dump) or `cablebot import FOLDER` "
+    "(a folder of saved cable pages)"
+)
+OFFLINE_HINT = f"(to answer without the mirror, import the cables into the store: {FILL})"
+
+
+def store_lines(cables: int, mirrors: Sequence[str]) -> list[str]:
+    """What the store holds and where the cables it lacks come from (the chat's first screen)."""
+    hosts = ", ".join(dict.fromkeys(urlsplit(t).netloc for t in mirrors))
+    held = f"The store holds {cables:,} cable{'' if cables == 1 else 's'}"
+    if cables and hosts:
+        return [f"{held}; the ones it lacks are fetched from the mirror ({hosts}) when asked."]
+    if cables:
+        return [f"{held}, and no mirror is set (CABLEBOT_MIRRORS): only these are answered."]
+    if hosts:
+        return [
+            f"The store is empty: cables are fetched from the mirror ({hosts}) as they are "
+            f"asked for. To answer offline, fill it: {FILL}."
+        ]
+    return [
+        "The store is empty and no mirror is set (CABLEBOT_MIRRORS): no cable can be answered "
+        f"yet. Fill it: {FILL}."
+    ]
 
 
 def load_tag_meanings(path: Path | None) -> dict[str, str]:
@@ -77,7 +103,7 @@ def render_reply(reply: Reply, console: Console, *, silent_reasons: Reply | None
 
 
 async def chat(
-    library: CableSource,
+    library: CableLibrary,
     *,
     stdin: TextIO,
     console: Console,
@@ -86,10 +112,17 @@ async def chat(
     site: str = "https://wikileaks.org",
     read_line: Callable[[], str] | None = None,
 ) -> int:
-    """Read messages line by line and show exactly what the bot would post for each."""
+    """Read messages line by line and show exactly what the bot would post for each.
+
+    It starts by saying what the store holds and where missing cables come from.
+    """
     interactive = stdin.isatty()
+    mirrors = library.mirror.templates if library.mirror is not None else ()
+    for line in store_lines((await library.stats()).cables, mirrors):
+        console.print(Text(line, style="dim"))
     if interactive:
         console.print(Text(HELP, style="dim"))
+    hinted = False
     while True:
         if interactive:
             console.print(PROMPT, end="")
@@ -117,3 +150,6 @@ async def chat(
                 render_reply(full, console)
             continue
         render_reply(full.passive(), console, silent_reasons=full)
+        if not hinted and any(f.kind == "mirror" for f in full.failures):
+            console.print(Text(OFFLINE_HINT, style="dim"))
+            hinted = True

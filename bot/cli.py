@@ -159,7 +159,7 @@ def _add_setup(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def _run_setup(args: argparse.Namespace) -> int:
     import asyncio
 
-    from bot.chat import load_tag_meanings
+    from bot.chat import load_tag_meanings, store_lines
     from bot.config import Settings
     from bot.month_index import MonthIndexError, load_month_index
     from bot.store import CableStore, StoreError
@@ -185,6 +185,7 @@ def _run_setup(args: argparse.Namespace) -> int:
     print(f"store: {settings.store_file} ({cables:,} cables)")
     print(f"month index: {len(months):,} published IDs ({settings.month_index or 'built in'})")
     print(f"TAGS meanings: {len(tags):,} codes ({settings.tags_path or 'built in'})")
+    print(*store_lines(cables, settings.mirrors), sep="\n")  # the mirror is not contacted
     return 0
 
 

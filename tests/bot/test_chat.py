@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -27,17 +28,30 @@ def _fill_store(path: Path, cables: list[Cable]) -> None:
     asyncio.run(fill())
 
 
+def closed_port() -> int:
+    """A port on 127.0.0.1 that this test bound and closed: connecting to it is refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
 @pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    """Settings for a subprocess: a store of test cables in tmp_path, no token, no .env."""
-    _fill_store(tmp_path / "cables.db", [harbour_cable(), harbour_cable("09OSLO12")])
+def bare_env(tmp_path: Path) -> dict[str, str]:
+    """Settings for a subprocess: an empty store in tmp_path, a refused mirror, no token."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("CABLEBOT_", "DISCORD_"))}
     return clean | {
         "CABLEBOT_DATA_DIR": str(tmp_path),
-        "CABLEBOT_MIRRORS": "http://127.0.0.1:9/cable/{year}/{month}/{ref_id}.html",
-        "CABLEBOT_RETRIES": "0",
+        "CABLEBOT_MIRRORS": f"http://127.0.0.1:{closed_port()}/cable/{{year}}/{{month}}/{{ref_id}}.html",
         "COLUMNS": "100",
     }
+
+
+@pytest.fixture
+def env(tmp_path: Path, bare_env: dict[str, str]) -> dict[str, str]:
+    """`bare_env` with a store of test cables."""
+    _fill_store(tmp_path / "cables.db", [harbour_cable(), harbour_cable("09OSLO12")])
+    return bare_env | {"CABLEBOT_RETRIES": "0"}
 
 
 def _cablebot(
@@ -62,7 +76,11 @@ def test_chat_reads_messages_from_stdin_and_prints_cards(
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "(the bot stays silent)" in out.splitlines()[0]
+    port = env["CABLEBOT_MIRRORS"].split("/")[2]
+    assert " ".join(out.split()).startswith(
+        f"The store holds 2 cables; the ones it lacks are fetched from the mirror ({port}) when "
+        "asked. (the bot stays silent)"
+    )
     assert "09OSLO777: FERRY CONTRACT FOR THE ISLANDS SIGNED IN HASTE" in out
     assert "https://wikileaks.org/cable/2009/03/09OSLO777.html#par2" in out
     assert "¶2 (SBU)" in out
@@ -169,3 +187,37 @@ def test_run_without_a_token_says_so(env: dict[str, str], tmp_path: Path) -> Non
     result = _cablebot(env, "run", cwd=tmp_path)
     assert result.returncode == 1
     assert "no Discord token" in result.stderr and "DISCORD_TOKEN" in result.stderr
+
+
+def test_chat_offline_on_an_empty_store_says_what_is_true(
+    bare_env: dict[str, str], tmp_path: Path
+) -> None:
+    result = _cablebot(
+        bare_env | {"CABLEBOT_RETRIES": "3", "CABLEBOT_RETRY_BACKOFF": "30"},
+        "chat",
+        stdin="08MEXICO2498 ¶5\nand 08MEXICO2498 ¶6 again\n",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    out = " ".join(result.stdout.split())
+    port = bare_env["CABLEBOT_MIRRORS"].split("/")[2]
+    assert out.startswith(
+        f"The store is empty: cables are fetched from the mirror ({port}) as they are asked "
+        "for. To answer offline, fill it: `cablebot import cables.csv`"
+    )
+    said = f"08MEXICO2498: not in the local store, and the cable mirror ({port}) is unreachable"
+    assert out.count(said) == 2  # both messages; a retry would have waited 30 s (timeout=60)
+    assert out.count("to answer without the mirror, import the cables") == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_chat_with_neither_store_nor_mirror_says_how_to_fill_it(
+    bare_env: dict[str, str], tmp_path: Path
+) -> None:
+    result = _cablebot(bare_env | {"CABLEBOT_MIRRORS": ""}, "chat", stdin="", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert " ".join(result.stdout.split()) == (
+        "The store is empty and no mirror is set (CABLEBOT_MIRRORS): no cable can be answered "
+        "yet. Fill it: `cablebot import cables.csv` (the public dump) or `cablebot import "
+        "FOLDER` (a folder of saved cable pages)."
+    )
