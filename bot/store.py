@@ -472,18 +472,14 @@ def _open_writer(path: Path, cpu: int | None) -> _Worker | None:
         writer = _Worker(partial(_connect, path, writer=True), cpu=cpu)
         writer.call(_migrate, path)
         return writer
-    except sqlite3.OperationalError as exc:
+    except BaseException as exc:
         if writer is not None:
             writer.close()
-        cannot_write = _reason(exc) == _REASONS["SQLITE_READONLY"] or (
-            getattr(exc, "sqlite_errorname", "") == "SQLITE_CANTOPEN"
+        refused = getattr(exc, "sqlite_errorname", "").startswith(
+            ("SQLITE_READONLY", "SQLITE_CANTOPEN")  # (no log or shared memory beside it)
         )
-        if cannot_write and path.exists():
+        if refused and path.exists():
             return None
-        raise
-    except BaseException:
-        if writer is not None:
-            writer.close()
         raise
 
 
@@ -591,7 +587,7 @@ class CableStore:
         self.path = path
         self._writer = writer
         self._reader = reader
-        self._skipped_writes = 0
+        self._warned_readonly = False
 
     @property
     def readonly(self) -> bool:
@@ -741,13 +737,13 @@ class CableStore:
     async def _written(self, fn: Callable[..., T], *args: Any) -> T | None:
         """Run the write `fn(conn, *args)` on the writer's thread; None when skipped."""
         if self._writer is None:
-            if not self._skipped_writes:
+            if not self._warned_readonly:
                 log.warning(
                     "%s: the store is read-only; cables fetched from the mirror, followed"
                     " replies and settings are not saved",
                     self.path,
                 )
-            self._skipped_writes += 1
+                self._warned_readonly = True
             return None
         try:
             return await self._writer.run(fn, *args)
