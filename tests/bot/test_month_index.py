@@ -156,7 +156,7 @@ def test_cablebot_setup_needs_no_download(
 ) -> None:
     assert main(["setup"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out == [
+    assert out[:3] == [
         f"store: {no_settings / 'cables.db'} (0 cables)",
         "month index: 251,287 published IDs (built in)",
         "TAGS meanings: 1,363 codes (built in)",
@@ -174,7 +174,7 @@ def test_cablebot_setup_names_the_configured_tables(
     monkeypatch.setenv("CABLEBOT_TAGS_PATH", str(tags))
     assert main(["setup"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[1:] == [
+    assert out[1:3] == [
         f"month index: 3 published IDs ({months})",
         f"TAGS meanings: 2 codes ({tags})",
     ]
