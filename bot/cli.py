@@ -7,15 +7,41 @@ Each subcommand is a pair: `_add_<name>(subparsers)` declares its arguments and
 from __future__ import annotations
 
 import argparse
+import logging
+import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+log = logging.getLogger("cablebot")
 
 Handler = Callable[[argparse.Namespace], int]
 
 
 class CliError(Exception):
     """A user-facing failure: printed as one line `cablebot: error: ...`, exit status 1."""
+
+
+def _settings(*, stderr_level: int = logging.WARNING) -> Settings:
+    """The settings, loaded the same way by every command but `parse`, and logging started.
+
+    Unknown CABLEBOT_ variables are one warning each; a bad value is a CliError naming it.
+    """
+    from bot.config import SettingsError, load_settings, unknown_variables
+    from bot.logs import start_logging
+
+    for warning in unknown_variables():
+        print(f"cablebot: warning: {warning}", file=sys.stderr)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        raise CliError(str(exc)) from None
+    start_logging(settings.log_file, stderr_level=stderr_level)
+    return settings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,18 +81,9 @@ def _run_resolve(args: argparse.Namespace) -> int:
         return _resolve_cards(args)
     import json
 
-    from pydantic import ValidationError
-
-    from bot.config import Settings
     from parsers.refs import find_requests
 
-    try:
-        max_requests = Settings().max_requests
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        name = "CABLEBOT_" + "_".join(map(str, error["loc"])).upper()
-        raise CliError(f"bad setting {name}: {error['msg']}") from exc
-    found = find_requests(args.text, max_requests=max_requests)
+    found = find_requests(args.text, max_requests=_settings().max_requests)
     if args.json:
         rows = [
             {"ref_id": r.ref_id, "paragraphs": list(r.paragraphs)}
@@ -108,14 +125,13 @@ def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 def _run_import(args: argparse.Namespace) -> int:
+    settings = _settings()
     import asyncio
     from pathlib import Path
 
-    from bot.config import Settings
     from bot.importer import ImportError_, run_import, source_kind
     from bot.store import CableStore, StoreError
 
-    settings = Settings()
     paths = [Path(p) for p in args.paths]
     try:
         for path in paths:  # refuse what cannot be imported before the store is created
@@ -138,7 +154,7 @@ def _run_import(args: argparse.Namespace) -> int:
     except (ImportError_, StoreError, OSError) as exc:
         raise CliError(str(exc)) from exc
     except KeyboardInterrupt:
-        print("interrupted: run the same command again to resume", file=sys.stderr)
+        print("\ninterrupted: run the same command again to resume", file=sys.stderr)
         return 130
 
 
@@ -157,14 +173,12 @@ def _add_setup(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def _run_setup(args: argparse.Namespace) -> int:
+    settings = _settings()
     import asyncio
 
     from bot.chat import load_tag_meanings, store_lines
-    from bot.config import Settings
     from bot.month_index import MonthIndexError, load_month_index
     from bot.store import CableStore, StoreError
-
-    settings = Settings()
 
     async def go() -> int:
         async with await CableStore.open(settings.store_file) as store:
@@ -248,17 +262,11 @@ def _run_parse(args: argparse.Namespace) -> int:
 _COMMANDS.append(_add_parse)
 
 
-def _bot_context() -> tuple[Any, dict[str, str] | None]:
-    """Settings and TAGS meanings for resolve/chat/run, with clear errors."""
-    from pydantic import ValidationError
-
+def _bot_context(*, stderr_level: int = logging.WARNING) -> tuple[Any, dict[str, str] | None]:
+    """Settings and TAGS meanings for resolve/chat/run/sync, with clear errors."""
+    settings = _settings(stderr_level=stderr_level)
     from bot.chat import load_tag_meanings
-    from bot.config import Settings
 
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        raise CliError(f"bad setting: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from exc
     try:
         return settings, load_tag_meanings(settings.tags_path)
     except ValueError as exc:
@@ -280,6 +288,7 @@ async def _open_library(settings: Any, *, serving: bool = False) -> Any:
 
 def _resolve_cards(args: argparse.Namespace) -> int:
     """`resolve TEXT [--json]`: the cards the bot would post, as text or JSON."""
+    settings, meanings = _bot_context()  # first: a bad setting stops before the heavy imports
     import asyncio
     import json
 
@@ -287,8 +296,6 @@ def _resolve_cards(args: argparse.Namespace) -> int:
 
     from bot.answer import Reply, answer
     from bot.chat import render_reply
-
-    settings, meanings = _bot_context()
 
     async def go() -> Reply:
         async with await _open_library(settings) as library:
@@ -320,13 +327,12 @@ def _add_chat(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _run_chat(args: argparse.Namespace) -> int:
+    settings, meanings = _bot_context()
     import asyncio
 
     from rich.console import Console
 
     from bot.chat import chat
-
-    settings, meanings = _bot_context()
 
     async def go() -> int:
         async with await _open_library(settings, serving=True) as library:
@@ -355,55 +361,131 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _run_run(args: argparse.Namespace) -> int:
+    """Serve Discord until SIGTERM (exit 0) or Ctrl-C (exit 130)."""
+    settings, meanings = _bot_context(stderr_level=logging.INFO)
+    token = _token(settings)
     import asyncio
-    import logging
 
-    import discord
+    from bot.client import StartFailure, serve
 
-    from bot.client import Cablebot
+    async def go() -> int:
+        stop = asyncio.Event()
+        received: list[int] = []
 
-    settings, meanings = _bot_context()
+        def on_signal(number: int) -> None:
+            received.append(number)
+            stop.set()
+
+        for number in (signal.SIGTERM, signal.SIGINT):
+            asyncio.get_running_loop().add_signal_handler(number, on_signal, number)
+        async with await _open_library(settings, serving=True) as library:
+            await serve(library, settings, token, stop=stop, tag_meanings=meanings)
+        return 130 if signal.SIGINT in received else 0
+
+    try:
+        return asyncio.run(go())
+    except StartFailure as exc:
+        raise CliError(str(exc)) from None
+
+
+def _token(settings: Settings) -> str:
     token = settings.discord_token.get_secret_value().strip() if settings.discord_token else ""
     if not token:
         raise CliError(
             "no Discord token: set DISCORD_TOKEN in the environment or in .env "
             "(`cablebot chat` works without one)"
         )
-    discord.utils.setup_logging(level=logging.INFO)
-
-    async def go() -> None:
-        library = await _open_library(settings, serving=True)
-        async with library, Cablebot(library, settings, tag_meanings=meanings) as bot:
-            await bot.start(token)
-
-    try:
-        asyncio.run(go())
-    except discord.LoginFailure as exc:
-        raise CliError(
-            "Discord rejected the token in DISCORD_TOKEN; copy it again from the Developer Portal"
-        ) from exc
-    except discord.PrivilegedIntentsRequired as exc:
-        raise CliError(
-            "the Message Content intent is not enabled for this bot in the Developer Portal; "
-            "enable it or set CABLEBOT_MESSAGE_CONTENT=false"
-        ) from exc
-    return 0
+    return token
 
 
 _COMMANDS.append(_add_run)
 
 
+def _add_sync(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "sync",
+        help="publish the slash commands to Discord now",
+        description="Publish the slash commands now. `cablebot run` publishes them by itself "
+        "when they changed since the last time; this forces it.",
+    )
+    p.set_defaults(handler=_run_sync)
+
+
+def _run_sync(args: argparse.Namespace) -> int:
+    settings, _ = _bot_context()
+    token = _token(settings)
+    import asyncio
+
+    from bot.client import StartFailure, publish_commands
+
+    async def go() -> int:
+        async with await _open_library(settings) as library:
+            return await publish_commands(library, settings, token)
+
+    try:
+        count = asyncio.run(go())
+    except StartFailure as exc:
+        raise CliError(str(exc)) from None
+    print(f"published {count} commands")
+    return 0
+
+
+_COMMANDS.append(_add_sync)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM: the command stops as on Ctrl-C, but the stop was asked for (exit status 0)."""
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    # Not signal.default_int_handler, so asyncio.run leaves it alone: the first Ctrl-C stops
+    # the command even while it blocks in a read.
+    raise KeyboardInterrupt
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `cablebot` console script."""
+    """Entry point of the `cablebot` console script: never shows a traceback."""
+    from bot.logs import stop_logging
+
     args = build_parser().parse_args(argv)
     handler: Handler = args.handler
+    saved = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGINT, _interrupted)
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         return handler(args)
     except CliError as exc:
         print(f"cablebot: error: {exc}", file=sys.stderr)
         return 1
+    except Terminated:
+        return 0
+    except BrokenPipeError:  # the reader went away (`cablebot parse X | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except KeyboardInterrupt:
+        print(file=sys.stderr)  # after the ^C the terminal echoed
         return 130
+    except Exception as exc:
+        return _unexpected(args.command, exc)
+    finally:
+        for number, previous in saved.items():
+            signal.signal(number, previous)
+        stop_logging()
+
+
+def _unexpected(command: str, exc: Exception) -> int:
+    """Log the traceback, show one line pointing at it."""
+    from bot.config import DATA_DIR
+    from bot.logs import log_traceback
+
+    where = log_traceback(f"cablebot {command} failed", exc, DATA_DIR / "cablebot.log")
+    details = f"the traceback is in {where}" if where else "no log file could be written"
+    print(f"cablebot: error: unexpected {type(exc).__name__}: {exc} ({details})", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

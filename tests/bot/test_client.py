@@ -1,16 +1,21 @@
-"""bot.client and `cablebot run`: intents, mentions, cogs, and a token Discord rejects."""
+"""bot.client and `cablebot run`/`sync` against a Discord on 127.0.0.1, in subprocesses."""
 
 from __future__ import annotations
 
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
-import discord
 import pytest
-from pytest_httpserver import HTTPServer
 
-from bot.cli import main
 from bot.client import Cablebot
 from bot.config import Settings
+from tests.bot.fake_discord import LAUNCHER, MESSAGE_CONTENT, FakeDiscord, fake_discord
 
 
 def _settings(**values: object) -> Settings:
@@ -41,18 +46,149 @@ async def test_setup_hook_loads_every_feature() -> None:
         assert [p for p in patterns if p.fullmatch(custom_id)], custom_id
 
 
-def test_run_with_a_rejected_token(
-    httpserver: HTTPServer,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    httpserver.expect_request("/api/v10/users/@me").respond_with_json(
-        {"message": "401: Unauthorized", "code": 0}, status=401
+def test_run_with_a_rejected_token(tmp_path: Path) -> None:
+    with fake_discord(token_ok=False) as fake:
+        done = subprocess.run(
+            fake.command("run"),
+            env=_env(tmp_path),
+            cwd=tmp_path,
+            **RUN,  # type: ignore[call-overload]
+        )
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1] == (
+        "cablebot: error: Discord rejected the token in DISCORD_TOKEN; "
+        "copy it again from the Developer Portal"
     )
-    monkeypatch.setattr(discord.http.Route, "BASE", httpserver.url_for("/api/v10"))
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("CABLEBOT_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("DISCORD_TOKEN", "not.a.token")
-    assert main(["run"]) == 1
-    assert "Discord rejected the token" in capsys.readouterr().err
+    assert "Traceback" not in done.stderr
+
+
+def test_run_without_network(tmp_path: Path) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    argv = [sys.executable, "-c", LAUNCHER, url, "run"]
+    done = subprocess.run(argv, env=_env(tmp_path), cwd=tmp_path, **RUN)  # type: ignore[call-overload]
+    assert done.returncode == 1
+    last = done.stderr.splitlines()[-1]
+    assert (
+        last.startswith("cablebot: error: cannot reach Discord (") and "check the network" in last
+    )
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+def test_a_refused_message_content_intent_is_one_warning_then_the_bot_runs_without_it(
+    tmp_path: Path,
+) -> None:
+    with fake_discord(refuse_message_content=True) as fake, _Bot(fake, tmp_path, "run") as bot:
+        bot.wait_for("ready: serving Discord")
+        assert [bool(i & MESSAGE_CONTENT) for i in fake.identifies] == [True, False]
+        bot.process.send_signal(signal.SIGTERM)
+        assert bot.process.wait(30) == 0
+    warnings = [line for line in bot.lines if "Message Content" in line]
+    assert len(warnings) == 1 and "running without it" in warnings[0]
+    assert "Traceback" not in "".join(bot.lines)
+
+
+@pytest.mark.slow
+def test_after_the_first_connection_the_bot_reconnects_and_syncs_only_a_changed_tree(
+    tmp_path: Path,
+) -> None:
+    with fake_discord() as fake, _Bot(fake, tmp_path, "run") as bot:
+        bot.wait_for("ready: serving Discord")
+        assert fake.syncs == 1  # a new store: the tree was never published
+        fake.close_connections(4000)  # discord.py resumes this one itself
+        bot.wait_for("successfully RESUMED")
+        fake.close_connections(4004)  # this one makes Client.start raise: a new login
+        bot.wait_for("lost the connection to Discord")
+        bot.wait_for("ready: serving Discord")
+        assert (len(fake.identifies), fake.resumes, fake.syncs) == (2, 1, 1)
+        bot.process.send_signal(signal.SIGTERM)
+        assert bot.process.wait(30) == 0
+    assert "Traceback" not in "".join(bot.lines)
+    with fake_discord() as fake, _Bot(fake, tmp_path, "run") as bot:  # same store, same tree
+        bot.wait_for("ready: serving Discord")
+        bot.process.send_signal(signal.SIGINT)
+        assert bot.process.wait(30) == 130
+    assert fake.syncs == 0
+    assert "published" in (tmp_path / "cablebot.log").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_a_failed_sync_is_logged_and_the_bot_keeps_running(tmp_path: Path) -> None:
+    with fake_discord(sync_status=403) as fake, _Bot(fake, tmp_path, "run") as bot:
+        bot.wait_for("ready: serving Discord")
+        bot.process.send_signal(signal.SIGTERM)
+        assert bot.process.wait(30) == 0
+    assert fake.syncs == 1
+    failed = [line for line in bot.lines if "could not publish the slash commands" in line]
+    assert len(failed) == 1 and "Forbidden" in failed[0]
+    assert "Traceback" not in "".join(bot.lines)
+
+
+def test_sync_publishes_whatever_the_stored_hash_says(tmp_path: Path) -> None:
+    with fake_discord() as fake:
+        for _ in range(2):
+            done = subprocess.run(
+                fake.command("sync"),
+                env=_env(tmp_path),
+                cwd=tmp_path,
+                **RUN,  # type: ignore[call-overload]
+            )
+            assert (done.returncode, done.stdout) == (0, "published 6 commands\n")
+    assert fake.syncs == 2
+
+
+RUN = {"capture_output": True, "text": True, "timeout": 60}
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("CABLEBOT_")}
+    return env | {
+        "CABLEBOT_DATA_DIR": str(tmp_path),
+        "CABLEBOT_MIRRORS": "",
+        "DISCORD_TOKEN": "a.b.c",
+    }
+
+
+class _Bot:
+    """`cablebot ARGS` against a FakeDiscord, its stderr read line by line as it comes."""
+
+    def __init__(self, fake: FakeDiscord, tmp_path: Path, *args: str) -> None:
+        self.process = subprocess.Popen(
+            fake.command(*args),
+            env=_env(tmp_path),
+            cwd=tmp_path,
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self._queue: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self._queue.put(line)
+
+    def wait_for(self, text: str) -> str:
+        """The next stderr line containing `text` (lines before it are kept in `lines`)."""
+        while True:
+            try:
+                line = self._queue.get(timeout=60)
+            except queue.Empty:
+                pytest.fail(f"no {text!r} on stderr; so far:\n{''.join(self.lines)}")
+            self.lines.append(line)
+            if text in line:
+                return line
+
+    def __enter__(self) -> _Bot:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(30)
+        while not self._queue.empty():
+            self.lines.append(self._queue.get())
