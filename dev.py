@@ -8,6 +8,7 @@ into it; later calls reuse it. Extra arguments are passed through to pytest or c
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import venv
@@ -47,6 +48,20 @@ def has_token() -> bool:
     return False
 
 
+def call(command: list[str]) -> int:
+    """Run `command` in the foreground; Ctrl-C is left to it (its exit status is returned).
+
+    The terminal sends SIGINT to both processes: this one waits for the child's own clean exit
+    (status 130) instead of dying with a traceback.
+    """
+    previous = signal.signal(signal.SIGINT, lambda *_: None)  # reset to default in the child
+    try:
+        status = subprocess.call(command, cwd=ROOT)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return 128 - status if status < 0 else status
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in {"run", "test"}:
         print(__doc__, file=sys.stderr)
@@ -54,12 +69,14 @@ def main(argv: list[str]) -> int:
     ensure_venv()
     command, rest = argv[0], argv[1:]
     if command == "test":
-        return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT)
+        return call([str(BIN / "python"), "-m", "pytest", *rest])
     cablebot = str(BIN / "cablebot")
-    if rest:
-        return subprocess.call([cablebot, *rest], cwd=ROOT)
-    return subprocess.call([cablebot, "run" if has_token() else "chat"], cwd=ROOT)
+    return call([cablebot, *(rest or ["run" if has_token() else "chat"])])
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:  # during the set-up
+        print(file=sys.stderr)
+        sys.exit(130)

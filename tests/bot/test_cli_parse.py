@@ -34,7 +34,9 @@ def test_json_for_every_kind_of_input(capsys: pytest.CaptureFixture[str], path: 
     assert paragraphs[0] == {
         "number": 1,
         "marking": "C",
-        "text": paragraphs[0]["text"],
+        "text": "Summary: The Minister of Mud Harvest told us on March 1 that the national rain "
+        "forecast is wrong and asked for a second opinion from U.S. experts (see para 7.) "
+        "End summary.",
     }
     assert [p["number"] for p in paragraphs] == [1, 2, 3, 5, 6, 7]
     if path.suffix == ".html":

@@ -5,10 +5,18 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from bot.cli import main
+
+
+@pytest.fixture(autouse=True)
+def _own_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The store and the log of these runs live in tmp_path, with no .env around."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CABLEBOT_DATA_DIR", str(tmp_path))
 
 
 def _resolve(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -55,7 +63,10 @@ def test_a_bad_setting_is_a_clear_error(
     monkeypatch.setenv("CABLEBOT_MAX_REQUESTS", "lots")
     code, out, err = _resolve(capsys, "08MEXICO2498", "--requests-only")
     assert code == 1 and out == ""
-    assert err.startswith("cablebot: error: bad setting CABLEBOT_MAX_REQUESTS: ")
+    assert (
+        err
+        == "cablebot: error: CABLEBOT_MAX_REQUESTS='lots': must be a whole number from 1 to 10\n"
+    )
 
 
 def test_the_console_command_prints_json() -> None:
