@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Throughput of parsers.refs.find_requests on a generated chat stream, against a naive regex.
 
-The stream is realistic chat (times, dates, versions, emoji, mentions, links, code) with about
-1% of messages citing a cable. The baseline runs `re.finditer(r"\\d{2}[A-Z]+\\d+", message)` over
+The stream is realistic chat (times, dates, versions, emoji, mentions, links, code, quotes) with
+about 1% of messages citing a cable; some messages hold characters the grammar normalises first
+(emoji with joiners and variation selectors, non-breaking spaces, a pasted zero-width space).
+The baseline runs `re.finditer(r"\\d{2}[A-Z]+\\d+", message)` over
 the same messages, one message at a time like the bot, in the same process; the target is a
 ratio >= 1. A second row runs the same regex once over the whole stream joined, for reference.
 
@@ -50,6 +52,17 @@ _CHATTER = (
     "5G",
     "B2B",
     "the 90s",
+    "😂",
+    "🔥🔥",
+    "❤️",
+    "👍🏽",
+    "👨\u200d👩\u200d👧",
+    "“quoted”",
+    "café",
+    "naïve",
+    "São Paulo",
+    "10\u00a0%",
+    "link\u200bhere",
 )
 _REFERENCES = (
     "08MEXICO2498",
@@ -59,6 +72,8 @@ _REFERENCES = (
     "10BANDARSERIBEGAWAN12 paras 2-4",
     "#07LONDON1234",
     "05paris99:7",
+    "０８ＭＥＸＩＣＯ２４９８ ¶５",
+    "09STATE120\u200b288",
 )
 
 

@@ -20,7 +20,8 @@ import re
 import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from itertools import islice
+from functools import cache, cached_property
+from itertools import chain, islice
 
 from parsers.models import CableRequest
 from parsers.vocab import KNOWN_ORIGINS, KNOWN_YEARS, MALFORMED_REF_IDS
@@ -115,27 +116,79 @@ def is_invisible(char: str) -> bool:
 
 def normalise_text(text: str) -> str:
     """`text` as the grammar reads it: invisible characters removed, then NFKC."""
-    return unicodedata.normalize("NFKC", "".join(c for c in text if not is_invisible(c)))
+    return unicodedata.normalize("NFKC", _without(_invisible_in(text), text))
+
+
+@dataclass(frozen=True)
+class _Invisibles:
+    """Every invisible character, and patterns to find them quickly (a class holding ranges
+    outside the BMP makes `re` several times slower: those are sorted out with the set)."""
+
+    chars: frozenset[str]
+    in_bmp: re.Pattern[str]
+    astral: re.Pattern[str]
+    hint: re.Pattern[str]
+    """`_HINT` with invisible characters let in between."""
+
+
+@cache
+def _invisibles() -> _Invisibles:
+    """Built on first use, in about 40 ms."""
+    planes = chain(range(0x20000), range(0xE0000, 0xE1000))  # where Unicode puts them all
+    chars = frozenset(c for c in map(chr, planes) if is_invisible(c))
+    ranges: list[list[str]] = []
+    for char in sorted(c for c in chars if c <= "\uffff"):
+        if ranges and ord(ranges[-1][1]) == ord(char) - 1:
+            ranges[-1][1] = char
+        else:
+            ranges.append([char, char])
+    in_bmp = "[" + "".join(f"{first}-{last}" for first, last in ranges) + "]"
+    astral = "[^\\x00-\\uffff]"  # any character outside the BMP
+    among = f"(?:{in_bmp}|{astral})*"
+    hint = rf"[0-9]{among}[0-9]{among}[A-Za-z]{among}[A-Za-z]"
+    return _Invisibles(chars, re.compile(in_bmp), re.compile(astral), re.compile(hint))
+
+
+def _invisible_in(text: str) -> set[str]:
+    known = _invisibles()
+    found = set(known.in_bmp.findall(text))
+    if known.astral.search(text):
+        found.update(known.chars.intersection(known.astral.findall(text)))
+    return found
+
+
+def _without(chars: Collection[str], text: str) -> str:
+    for char in chars:
+        text = text.replace(char, "")
+    return text
 
 
 @dataclass(frozen=True)
 class _View:
     """The text the grammar scans, and where each of its characters came from in the message.
 
-    `starts[i]` and `ends[i]` are the offsets in the message of what produced character i (None
-    when the scan has the message's offsets).
+    The message without its `invisible` characters is `shown`; `starts[i]` and `ends[i]` are the
+    offsets in `shown` of what NFKC made character i of the scan from (None: the same offsets).
     """
 
     text: str
     scan: str
+    invisible: Collection[str] = ()
     starts: list[int] | None = None
     ends: list[int] | None = None
 
+    @cached_property
+    def _kept(self) -> list[int]:
+        """The offset in the message of each character of `shown` (built only for a reference)."""
+        return [i for i, c in enumerate(self.text) if c not in self.invisible]
+
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The offsets in the message of the scanned span start..end (end > start)."""
-        if self.starts is None or self.ends is None:
+        if self.starts is not None and self.ends is not None:
+            start, end = self.starts[start], self.ends[end - 1]
+        if not self.invisible:
             return start, end
-        return self.starts[start], self.ends[end - 1]
+        return self._kept[start], self._kept[end - 1] + 1
 
     def from_number_forms(self, start: int, end: int) -> bool:
         """True when the span was typed with number forms (`²`, `①`, `Ⅷ`): NFKC reads them as
@@ -151,23 +204,14 @@ def _view(text: str) -> _View | None:
     NFKC), or None when it cannot hold a reference."""
     if text.isascii():
         return _View(text, _hide(text)) if _HINT.search(text) else None
-    invisible = {c for c in set(text) if not c.isascii() and is_invisible(c)}
-    kept = [i for i, c in enumerate(text) if c not in invisible] if invisible else None
-    shown = text.translate(dict.fromkeys(map(ord, invisible))) if invisible else text
+    if not _invisibles().hint.search(unicodedata.normalize("NFKC", text)):
+        return None  # NFKC keeps invisible characters but makes no ASCII of them
+    invisible = _invisible_in(text)
+    shown = _without(invisible, text)
     if unicodedata.is_normalized("NFKC", shown):
-        if not _HINT.search(shown):
-            return None
-        scan, starts, ends = _hide(shown), None, None
-    else:
-        scan, starts, ends = _nfkc(_hide(shown))
-        if not _HINT.search(scan):
-            return None
-    if kept is not None:
-        starts = [kept[i] for i in starts] if starts is not None else kept
-        ends = [kept[i - 1] + 1 for i in ends] if ends is not None else [i + 1 for i in kept]
-    elif starts is None:
-        return _View(text, scan)
-    return _View(text, scan, starts, ends)
+        return _View(text, _hide(shown), invisible)
+    scan, starts, ends = _nfkc(_hide(shown))
+    return _View(text, scan, invisible, starts, ends)
 
 
 def _hide(text: str) -> str:

@@ -569,6 +569,12 @@ def test_a_found_id_is_a_whole_word_of_the_normalised_message(text: str) -> None
         assert any(word.upper() == request.ref_id for word in words)
 
 
+def test_every_invisible_character_is_known_and_stays_invisible_under_nfkc() -> None:
+    everywhere = frozenset(c for c in map(chr, range(0x110000)) if is_invisible(c))
+    assert refs._invisibles().chars == everywhere
+    assert all(set(unicodedata.normalize("NFKC", c)) <= everywhere for c in everywhere)
+
+
 @settings(max_examples=300, deadline=None)
 @given(_CHAT)
 def test_the_grammar_reads_nfkc_of_the_whole_text_with_each_character_placed(text: str) -> None:
@@ -636,6 +642,7 @@ def _work(text: str) -> int:
         if event == "c_call" and frame.f_code.co_filename == refs.__file__:
             tally[0] += 1
 
+    refs._invisibles()  # built once per process, on the first message that is not ASCII
     patterns = {k: v for k, v in vars(refs).items() if isinstance(v, re.Pattern)}
     tracer, profiler = sys.gettrace(), sys.getprofile()
     try:
