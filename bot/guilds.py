@@ -7,6 +7,8 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field, ValidationError
 
+from bot.store import StoreError
+
 log = logging.getLogger(__name__)
 
 
@@ -54,6 +56,9 @@ class GuildSettingsCache:
         return settings
 
     async def set(self, guild_id: int, settings: GuildSettings) -> None:
-        """Persist `settings` for `guild_id`."""
-        await self.store.set_guild_settings(guild_id, settings.model_dump(mode="json"))
+        """Persist `settings` for `guild_id` (when the store cannot, they apply until a restart)."""
+        try:
+            await self.store.set_guild_settings(guild_id, settings.model_dump(mode="json"))
+        except StoreError as exc:
+            log.warning("guild %s: the settings apply but are not saved: %s", guild_id, exc)
         self._cache[guild_id] = settings

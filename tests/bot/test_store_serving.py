@@ -14,6 +14,7 @@ from werkzeug import Request, Response
 
 from bot.client import Cablebot
 from bot.config import Settings
+from bot.guilds import GuildSettings, GuildSettingsCache
 from bot.library import CableLibrary
 from bot.store import CableStore
 from tests.bot.conftest import CABLE_PATH
@@ -121,3 +122,17 @@ async def test_following_a_reply_that_cannot_be_stored_is_a_warning(
         f"could not forget the reply to 900: {reason}",
     ]
     assert await bot.followed(500) is None
+
+
+async def test_guild_settings_that_cannot_be_saved_apply_until_a_restart(
+    failing_library: tuple[CableLibrary, Settings], caplog: pytest.LogCaptureFixture
+) -> None:
+    library, settings = failing_library
+    cache = GuildSettingsCache(library)
+    await cache.set(300, GuildSettings(passive=False))
+    assert await cache.get(300) == GuildSettings(passive=False)
+    assert await library.get_guild_settings(300) == {}
+    assert _warnings(caplog) == [
+        f"guild 300: the settings apply but are not saved: {settings.store_file}:"
+        " the store is read-only"
+    ]
