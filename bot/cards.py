@@ -274,7 +274,9 @@ def social_post(snippet: str, url: str, hashtags: Sequence[str]) -> str:
 
 
 def _block_quote(text: str) -> str:
-    return "\n".join(f"> {line}" if line.strip() else ">" for line in text.strip().splitlines())
+    """`text` as a Markdown block quote; lines end at "\n" only, as `_quote_block` counts them
+    (`splitlines` would also split at \x1c-\x1e, \x85, \u2028 and add a "> " for each)."""
+    return "\n".join(f"> {line}" if line.strip() else ">" for line in text.strip().split("\n"))
 
 
 def _quote_block(heading: str, text: str, limit: int, link: str) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.cards import (
@@ -89,6 +90,15 @@ def test_long_paragraph_is_cut_with_a_link_to_it() -> None:
     assert card.size() <= 1000
 
 
+def test_other_line_separators_do_not_grow_a_cut_quote() -> None:
+    """A quote breaks lines at "\\n" only: each \\x1d or \\u2028 must not add a "> "."""
+    for separator in ("\x1d", "\u2028", "\x85"):
+        cable = _long_cable(4000, text=f"word{separator}")
+        for budget in (600, 3000, 6000):
+            card = build_card(cable, _request(cable, 1), budget=budget)
+            assert card.size() <= budget and len(card.description) <= DESCRIPTION_MAX
+
+
 def test_long_subject_is_cut_at_a_word() -> None:
     cable = harbour_cable(subject="WORD " * 80)
     card = build_card(cable, _request(cable))
@@ -148,28 +158,38 @@ def test_seed_card(seed_page: object) -> None:
     assert "#Mexico" in card.topic_hashtags
 
 
-_words = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60)
-_paragraph_texts = st.lists(st.text(max_size=3000), min_size=0, max_size=25)
+def _sized(size: int, seed: str) -> str:
+    """Text of exactly `size` characters: `seed` repeated (a space every so often)."""
+    return (seed * (size // len(seed) + 1))[:size] if seed else ""
+
+
+_seeds = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=12)
+
+
+@st.composite
+def sized_text(draw: st.DrawFn, longest: int) -> str:
+    """Text whose length is drawn first, uniformly up to `longest`, so long texts are common."""
+    return _sized(draw(st.integers(0, longest)), draw(_seeds) + draw(st.sampled_from(["", " "])))
 
 
 @st.composite
 def cables(draw: st.DrawFn) -> Cable:
     """Cables with arbitrary lengths everywhere: subject, origin, tags, references, paragraphs."""
-    texts = draw(_paragraph_texts)
+    texts = draw(st.lists(sized_text(5000), max_size=25))
     numbers = draw(st.lists(st.integers(0, 400), min_size=len(texts), max_size=len(texts)))
     ref_id = draw(st.from_regex(r"\A(0[0-9]|[6-9][0-9])[A-Z]{2,20}[1-9][0-9]{0,5}\Z"))
     return Cable(
         ref_id=ref_id,
         created=draw(st.none() | st.datetimes(datetime(1966, 1, 1), datetime(2010, 12, 31))),
         released=draw(st.none() | st.datetimes(datetime(2010, 1, 1), datetime(2011, 12, 31))),
-        classification=draw(st.text(max_size=80)),
-        origin=draw(st.text(max_size=300)),
-        subject=draw(st.text(max_size=700)),
+        classification=draw(sized_text(80)),
+        origin=draw(sized_text(300)),
+        subject=draw(sized_text(700)),
         tags=tuple(draw(st.lists(st.from_regex(r"\A[A-Z]{2,30}\Z"), max_size=40))),
         references=tuple(
             draw(st.lists(st.from_regex(r"\A[0-9]{2}[A-Z]{3,12}[0-9]{1,6}\Z"), max_size=80))
         ),
-        summary=draw(st.none() | st.text(max_size=3000)),
+        summary=draw(st.none() | sized_text(5000)),
         paragraphs=tuple(
             Paragraph(number=n, marking=draw(st.none() | st.text(max_size=12)), text=t)
             for n, t in zip(numbers, texts, strict=True)
@@ -177,33 +197,50 @@ def cables(draw: st.DrawFn) -> Cable:
     )
 
 
+def _long_cable(
+    size: int,
+    count: int = 3,
+    text: str = "The harbour master repeated the same point at length. ",
+    **changes: object,
+) -> Cable:
+    """The test cable with `count` paragraphs of `size` characters each (`text` repeated)."""
+    text = _sized(size, text)
+    paragraphs = tuple(Paragraph(number=n, marking="C", text=text) for n in range(1, count + 1))
+    return harbour_cable(paragraphs=paragraphs, summary=text, **changes)
+
+
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     cables(),
-    st.integers(1, 10),
-    st.dictionaries(st.from_regex(r"\A[A-Z]{2,30}\Z"), st.text(max_size=300), max_size=20),
+    st.lists(st.lists(st.integers(0, 10**6), max_size=10), min_size=1, max_size=10),
+    st.dictionaries(st.from_regex(r"\A[A-Z]{2,30}\Z"), sized_text(300), max_size=20),
     st.none() | st.integers(0, 10**6),
-    st.data(),
 )
+@example(_long_cable(4000), [[0]], {}, None)
+@example(_long_cable(4000), [[0], [1]], {}, 3)
+@example(_long_cable(3000, 10), [[i] for i in range(10)], {}, 12)
+@example(_long_cable(6000), [[]], {"PREL": "x" * 300}, 10**6)
+@example(_long_cable(2500, tags=("PREL", "ECON", "NO")), [[0, 1, 2]], TAG_MEANINGS, 7)
 def test_every_message_fits_discord_limits(
     cable: Cable,
-    count: int,
+    picks: list[list[int]],
     meanings: dict[str, str],
     cited_by: int | None,
-    data: st.DataObject,
 ) -> None:
+    """`picks`: one list per card of the message, indexes into the cable's paragraph numbers."""
     numbers = sorted({p.number for p in cable.paragraphs})
     cards = []
-    for _ in range(count):
-        wanted = data.draw(st.lists(st.sampled_from(numbers), max_size=10)) if numbers else []
+    for pick in picks:
+        wanted = tuple(numbers[i % len(numbers)] for i in pick) if numbers else ()
         cards.append(
             build_card(
                 cable,
-                CableRequest(ref_id=cable.ref_id, paragraphs=tuple(wanted)),
+                CableRequest(ref_id=cable.ref_id, paragraphs=wanted),
                 tag_meanings={**meanings, **dict.fromkeys(cable.tags[:3], "x" * 300)},
                 cites=cable.references,
                 cited_by_count=cited_by,
-                budget=MESSAGE_MAX // count,
+                budget=MESSAGE_MAX // len(picks),
             )
         )
     assert sum(card.size() for card in cards) <= MESSAGE_MAX
