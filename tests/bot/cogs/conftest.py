@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import discord
 import discord.ext.test as dpytest
 import pytest
+from discord.ext.test import callbacks
 
 from bot.client import Cablebot
 from bot.config import Settings
@@ -19,30 +19,49 @@ from tests.bot.helpers import TAG_MEANINGS, harbour_cable
 
 
 class Sent:
-    """Every payload the bot sent to Discord's HTTP API: (route, channel id, JSON payload)."""
+    """The bot's sends and edits as they reached simulated Discord: (route, channel id, JSON
+    payload), recorded only once dpytest has stored the message.
+
+    dpytest's own `send_message`/`edit_message` find the channel and message by reading their
+    caller's frame, which breaks when anything sits between discord.py and them, and its edit
+    needs a full Message (the bot edits a PartialMessage, as it must after a restart). These two
+    take everything from their arguments instead and store through dpytest's backend.
+    """
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, int, dict[str, Any]]] = []
 
-    def wrap(self, bot: discord.Client) -> None:
-        """Record payloads on their way to dpytest's fake HTTP client."""
+    def install(self, bot: discord.Client) -> None:
+        """Replace the two routes of `bot`'s simulated HTTP client."""
         calls = self.calls
-        http = bot.http
-        for name in ("send_message", "edit_message"):
-            original = getattr(http, name)
 
-            async def record(
-                channel_id: int, *args: Any, _o: Any = original, _n: str = name, **kwargs: Any
-            ) -> Any:
-                # dpytest reads `channel` / `self` from its caller's frame: pass them on.
-                caller = sys._getframe(1).f_locals
-                channel = caller.get("channel")  # noqa: F841
-                self = caller.get("self")  # noqa: F841
-                params = kwargs.get("params")
-                calls.append((_n, channel_id, dict(params.payload or {}) if params else {}))
-                return await _o(channel_id, *args, **kwargs)
+        async def send_message(channel_id: int, *, params: Any) -> Any:
+            channel = bot.get_channel(channel_id)
+            assert isinstance(channel, discord.abc.Messageable) and bot.user is not None
+            me = channel.guild.me if isinstance(channel, discord.abc.GuildChannel) else bot.user
+            if not channel.permissions_for(me).send_messages:  # type: ignore[arg-type]
+                raise discord.Forbidden(dpytest.backend.FakeRequest(403, "forbidden"), "no")
+            payload = dict(params.payload or {})
+            message = dpytest.backend.make_message(
+                channel=channel,
+                author=bot.user,
+                content=payload.get("content") or "",
+                embeds=[discord.Embed.from_dict(e) for e in payload.get("embeds") or []],
+            )
+            await callbacks.dispatch_event("send_message", message)  # dpytest's sent queue
+            calls.append(("send_message", channel_id, payload))
+            return dpytest.backend.facts.dict_from_message(message)
 
-            setattr(http, name, record)
+        async def edit_message(channel_id: int, message_id: int, *, params: Any) -> Any:
+            stored = discord.utils.get(bot.cached_messages, id=message_id)
+            if stored is None or stored.channel.id != channel_id:
+                raise discord.NotFound(dpytest.backend.FakeRequest(404, "not found"), "no")
+            data = dpytest.backend.edit_message(stored, params=params)
+            calls.append(("edit_message", channel_id, dict(params.payload or {})))
+            return data
+
+        bot.http.send_message = send_message  # type: ignore[method-assign]
+        bot.http.edit_message = edit_message  # type: ignore[method-assign]
 
 
 @pytest.fixture
@@ -66,7 +85,12 @@ async def library(tmp_path: Path) -> AsyncIterator[CableLibrary]:
 
 
 @pytest.fixture
-async def bot(library: CableLibrary) -> AsyncIterator[Cablebot]:
+def sent() -> Sent:
+    return Sent()
+
+
+@pytest.fixture
+async def bot(library: CableLibrary, sent: Sent) -> AsyncIterator[Cablebot]:
     intents = discord.Intents.default()
     intents.message_content = True
     intents.members = True
@@ -77,15 +101,9 @@ async def bot(library: CableLibrary) -> AsyncIterator[Cablebot]:
     await cablebot._async_setup_hook()
     await cablebot.setup_hook()
     dpytest.configure(cablebot, members=3)
+    sent.install(cablebot)
     yield cablebot
     await dpytest.empty_queue()
-
-
-@pytest.fixture
-def sent(bot: Cablebot) -> Sent:
-    recorder = Sent()
-    recorder.wrap(bot)
-    return recorder
 
 
 def set_member_overwrite(
