@@ -234,13 +234,15 @@ async def serve(
         bot = Cablebot(library, settings, tag_meanings=tag_meanings)
         bot.add_listener(on_ready, "on_ready")
         closer = asyncio.ensure_future(_close_when(stop, bot))
-        problem: BaseException | None = None
+        problem: BaseException | str = "Discord closed it"
         try:
             async with bot:
                 await bot.start(token)
-        except discord.PrivilegedIntentsRequired:
-            if stop.is_set() or not settings.message_content:
-                raise
+        except discord.PrivilegedIntentsRequired as exc:
+            if stop.is_set():
+                return
+            if not settings.message_content:
+                raise StartFailure("Discord refused the bot's intents (close code 4014)") from exc
             log.warning(
                 "Discord refused the Message Content intent (enable it in the Developer Portal): "
                 "running without it; mentions, replies, DMs and the context menu still work"

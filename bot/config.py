@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import difflib
 import os
-from dataclasses import astuple
 from pathlib import Path
 from string import Formatter
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from annotated_types import Ge, Gt, Le, Lt
 from dotenv import dotenv_values
 from platformdirs import user_data_dir
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
@@ -167,10 +165,10 @@ def _allowed(field: FieldInfo) -> str | None:
     if kind not in (int, float):
         return None
     noun = "a whole number" if kind is int else "a number"
-    words = {Gt: "above {}", Ge: "{} or more", Lt: "below {}", Le: "{} or less"}
-    bounds = {type(b): next(iter(astuple(b))) for b in field.metadata if type(b) in words}
-    if Ge in bounds and Le in bounds:
-        return f"must be {noun} from {bounds[Ge]} to {bounds[Le]}"
+    words = {"gt": "above {}", "ge": "{} or more", "lt": "below {}", "le": "{} or less"}
+    bounds = {k: getattr(b, k) for b in field.metadata for k in words if hasattr(b, k)}
+    if "ge" in bounds and "le" in bounds:
+        return f"must be {noun} from {bounds['ge']} to {bounds['le']}"
     limits = [words[kind].format(value) for kind, value in bounds.items()]
     return f"must be {noun} {' and '.join(limits)}".rstrip()
 
