@@ -15,7 +15,6 @@ import multiprocessing
 import os
 import re
 import signal
-import sqlite3
 import stat
 import sys
 import threading
@@ -28,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Literal, Protocol, TextIO
 
-from bot.store import CableStore, Checkpoint, PreparedCable, PutResult, StoreError
+from bot.store import CableStore, Checkpoint, PreparedCable, PutResult, StoreWriteError
 from parsers.dump import ROW_START, DumpRowError, iter_dump
 from parsers.models import Cable, NotACableError
 from parsers.page import looks_like_page
@@ -42,7 +41,7 @@ NOT_IMPORTABLE = "not a cables.csv dump, a cable page or a saved page"
 SNIFF_BYTES = 1 << 20
 """How much of a file is read to tell what it is (a saved page's reference table comes after
 the site's browse lists, about 10 KB in)."""
-STOP_AFTER_BATCH = "CABLEBOT_TEST_STOP_AFTER_BATCH"
+STOP_AFTER_BATCH = "TEST_CABLEBOT_STOP_AFTER_BATCH"
 """Tests only: `N:MARKER` makes an import write MARKER (the rows or pages stored so far) after
 its N-th committed batch, then stop itself (SIGSTOP), so a test can kill it at a known point."""
 BOM = b"\xef\xbb\xbf"
@@ -187,14 +186,14 @@ class _Run:
         """A failed store write becomes one line saying how far the import got."""
         try:
             yield
-        except (sqlite3.Error, StoreError) as exc:
+        except StoreWriteError as exc:
             where = (
                 f"after {self.unit} {self.stored:,}"
                 if self.stored
                 else f"before its first {self.unit} was stored"
             )
             raise ImportError_(
-                f"{self.store.path}: {_reason(exc)} {where}; the store is consistent, "
+                f"{exc.path}: {exc.reason} {where}; the store is consistent, "
                 "run the same import again to resume"
             ) from exc
 
@@ -228,16 +227,6 @@ class _Run:
             self.batches += 1
             if self.stop_after and self.batches == self.stop_after[0]:
                 _stop_for_test(self.stored, self.stop_after[1])
-
-
-def _reason(exc: Exception) -> str:
-    """What went wrong with a store write, in a few words."""
-    reason = getattr(exc, "reason", None)  # StoreWriteError
-    if isinstance(reason, str):
-        return reason
-    if isinstance(exc, sqlite3.Error) and exc.sqlite_errorcode == sqlite3.SQLITE_FULL:
-        return "disk is full"
-    return str(exc)
 
 
 def _replace(checkpoint: Checkpoint, **changes: int) -> Checkpoint:

@@ -41,6 +41,35 @@ def snapshot(path: Path) -> dict[str, list[tuple[object, ...]]]:
     return rows
 
 
+def record_writes(path: Path) -> None:
+    """Triggers that log every insert, update and delete into a `writes` table, on every table
+    of the store (the full-text index's own tables too) but the import checkpoints."""
+    conn = sqlite3.connect(path)
+    tables = [
+        name
+        for name, sql in conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
+        if name != "imports" and not name.startswith("sqlite_") and "VIRTUAL" not in sql
+    ]
+    assert {"cables", "cables_fts_data", "cables_fts_idx"} <= set(tables)
+    conn.execute("CREATE TABLE writes (name TEXT, op TEXT)")
+    for name in tables:
+        for op in ("INSERT", "UPDATE", "DELETE"):
+            conn.execute(
+                f"CREATE TRIGGER written_{name}_{op} AFTER {op} ON {name}"
+                f" BEGIN INSERT INTO writes VALUES ('{name}', '{op}'); END"
+            )
+    conn.commit()
+    conn.close()
+
+
+def writes(path: Path) -> list[tuple[str, str, int]]:
+    """What the triggers of `record_writes` saw: (table, operation, count)."""
+    with sqlite3.connect(path) as conn:
+        return conn.execute(
+            "SELECT name, op, count(*) FROM writes GROUP BY name, op ORDER BY name, op"
+        ).fetchall()
+
+
 @pytest.fixture(scope="module")
 def dump(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("dump") / "cables.csv"
@@ -59,10 +88,23 @@ async def test_dump_import_counts_errors_and_is_idempotent(dump: Path, tmp_path:
         assert stats.cables == 238
         assert stats.references > 0 and stats.paragraphs >= 238
         before = snapshot(db)
+        record_writes(db)
         second = await import_path(store, dump, batch_size=64)
         assert (second.imported, second.updated, second.skipped, second.errors) == (0, 0, 238, 2)
-    assert snapshot(db) == before
+        assert writes(db) == []  # unchanged cables are not rewritten, not even in place
+        assert snapshot(db) == before
+        changed = await import_path(store, _revised(dump, tmp_path / "revised.csv"))
+        assert (changed.updated, changed.skipped) == (1, 237)
+    assert snapshot(db) != before
+    assert ("cables", "UPDATE", 1) in writes(db)  # the triggers do see writes
     assert before["imports"] == []
+
+
+def _revised(dump: Path, path: Path) -> Path:
+    """`dump` with one cable's subject changed."""
+    text = dump.read_text(encoding="utf-8")
+    path.write_text(text.replace("SUBJECT: ", "SUBJECT: REVISED ", 1), encoding="utf-8")
+    return path
 
 
 async def test_a_changed_dump_updates_only_what_changed(tmp_path: Path) -> None:
@@ -140,52 +182,63 @@ def _children(pid: int) -> list[int]:
     return [int(child) for path in found for child in path.read_text().split()]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_kill_9_then_resume_equals_a_clean_import(tmp_path: Path, workers: str) -> None:
+    """Killed with kill -9 right after its third committed batch (the import stops itself there
+    and says how far it got), the import resumes from that batch when run again."""
     dump = tmp_path / "cables.csv"
     make_dump.write_dump(dump, 900, seed=11, malformed=3)
     clean, killed = tmp_path / "clean.db", tmp_path / "killed.db"
+    marker = tmp_path / "stopped"
 
-    def cablebot_import(store: Path) -> subprocess.Popen[bytes]:
+    def cablebot_import(store: Path, **env: str) -> subprocess.Popen[bytes]:
         env = {
             **os.environ,
             "CABLEBOT_STORE_PATH": str(store),
             "CABLEBOT_IMPORT_BATCH": "40",
             "CABLEBOT_IMPORT_WORKERS": workers,
+            **env,
         }
         command = [sys.executable, "-m", "bot", "import", str(dump)]
-        return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE)
+        return subprocess.Popen(
+            command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
 
-    assert cablebot_import(clean).wait(120) == 1  # 3 malformed rows
-    victim = cablebot_import(killed)
-    deadline = time.monotonic() + 60
-    stored = 0
-    while time.monotonic() < deadline and victim.poll() is None:
-        time.sleep(0.05)
-        try:
-            with sqlite3.connect(killed, timeout=0.1) as conn:
-                stored = conn.execute("SELECT count(*) FROM cables").fetchone()[0]
-        except sqlite3.OperationalError:
-            continue
-        if stored >= 120:
-            break
-    assert victim.poll() is None, "the import finished before it could be killed"
-    children = _children(victim.pid)
-    victim.send_signal(signal.SIGKILL)
-    victim.wait()
-    deadline = time.monotonic() + 10
+    assert cablebot_import(clean).wait(300) == 1  # 3 malformed rows
+    victim = cablebot_import(killed, TEST_CABLEBOT_STOP_AFTER_BATCH=f"3:{marker}")
+    try:
+        hang = time.monotonic() + 600  # only against a hang: the import stops itself
+        while not marker.exists():
+            if victim.poll() is not None or time.monotonic() > hang:
+                pytest.fail("the import ended (or hung) before its third batch")
+            time.sleep(0.02)
+        children = _children(victim.pid)
+        if workers == "2":
+            assert len(children) >= 2  # the parser processes
+    finally:
+        victim.send_signal(signal.SIGKILL)
+        victim.communicate()
+    stored = int(marker.read_text(encoding="utf-8"))
+    deadline = time.monotonic() + 60  # the workers notice the lost parent within 0.5 s
     while any(Path(f"/proc/{pid}").exists() for pid in children) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [pid for pid in children if Path(f"/proc/{pid}").exists()], "orphaned workers"
     with sqlite3.connect(killed) as conn:
-        left = conn.execute("SELECT position, row FROM imports").fetchall()
+        left = conn.execute("SELECT row FROM imports").fetchall()
         partial = conn.execute("SELECT count(*) FROM cables").fetchone()[0]
-    assert left and 0 < partial < 897
+    assert left == [(stored + 1,)]  # the third batch's checkpoint, committed with it
+    malformed = sum(stored >= row for row in (151, 451, 751))  # make_dump's malformed rows
+    assert partial == stored - malformed
+    if workers == "1":
+        assert stored == 3 * 40 + malformed
     resumed = cablebot_import(killed)
-    output = resumed.communicate(timeout=120)[0].decode()
+    out, err = resumed.communicate(timeout=300)
     assert resumed.returncode == 1
-    assert "resumed at row" in output
-    assert "imported 897," in output  # counts carried over from the killed run
+    assert f"resumed at row {stored + 1:,}" in out.decode()
+    assert "imported 897," in out.decode()  # counts carried over from the killed run
+    assert err.decode().count("error: cables.csv: row ") == 3 - malformed
+    assert "Traceback" not in err.decode()
     assert snapshot(killed) == snapshot(clean)
 
 
