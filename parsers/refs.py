@@ -21,7 +21,7 @@ import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import cache, cached_property
-from itertools import chain, islice
+from itertools import chain, islice, pairwise
 
 from parsers.models import CableRequest
 from parsers.vocab import KNOWN_ORIGINS, KNOWN_YEARS, MALFORMED_REF_IDS
@@ -40,7 +40,8 @@ _TOKEN = re.compile(r"[0-9](?<![^\W_][0-9])[0-9]+[A-Za-z][0-9A-Za-z]*(?![^\W_])"
 _HIDDEN = re.compile(r"```.*?```|``(?:[^`]|`(?!`))+?``|`[^`]+`|<[^\s<>][^<>\n]*>", re.DOTALL)
 
 _WS = r"[^\S\n]"  # whitespace within a line; quantified possessively so nothing backtracks
-_NUM = r"[0-9]+(?![A-Za-z]|\d)"  # `\d`: no ASCII number glued to another script's digits
+# Digits of any script: `¶٥` asks for a paragraph, which _paragraph_number refuses (never as ¶5)
+_NUM = r"\d++(?![A-Za-z])"
 _DASHES = "‐‑–—−-"  # hyphens, dashes and minus; `-` last so it stays literal in a class
 _RANGE = rf"{_WS}*+(?:[{_DASHES}]|(?i:to|through|thru)(?={_WS}|[0-9]|¶)){_WS}*+(?:¶+{_WS}*+)?"
 _ITEM = rf"{_NUM}(?:{_RANGE}{_NUM})?"
@@ -53,21 +54,21 @@ _LIST = rf"(?>{_ITEM}(?:{_SEP}{_ITEM})*)"
 _MARKER = rf"(?:[¶§]+|(?i:paragraphs?|paras?|pars?|pp?)\.?){_WS}*+#?"
 _OF = rf"{_WS}++(?i:of|in|from){_WS}++(?:(?i:the){_WS}++)?(?:(?i:cable){_WS}++)?#?"
 _FORMAT = r"[*_~|]{0,4}"  # Markdown bold, italics, strike-through and spoiler marks
-# A number after a paragraph marker that cannot be read: signed (`¶-5`), or with digits of another
-# script (`¶٥`: NFKC keeps them, and `int` would silently read them as 5).
-_BAD = rf"(?:[+{_DASHES}]|[0-9]*+(?=(?![0-9])\d))\d\w*"
+_BAD = rf"[+{_DASHES}]\d\w*"  # a signed number after a paragraph marker: `¶-5` cannot be read
+_BAD_ITEM = rf"(?:{_WS}*+(?:{_JOIN}{_WS}*+)?{_INNER}(?P<bad_item>{_BAD}))?"  # `¶5 and ¶-7`
 
 _AFTER = re.compile(
     r"(?:_[A-Za-z])?(?:\.html?)?(?:"
-    rf"#(?i:par|p)(?:(?P<anchor>{_NUM})|(?P<bad_anchor>[+{_DASHES}]?\d\w*))"
+    rf"{_WS}*+#(?i:par|p)(?:(?P<anchor>{_NUM})|(?P<bad_anchor>[+{_DASHES}]?\d\w*))"
     rf"|[:/](?P<attached>{_LIST})"
     rf"|(?:['’]s)?{_FORMAT}{_WS}*+(?:[,:{_DASHES}]{_WS}*+)?(?:[(\[]{_WS}*+)?{_FORMAT}"
-    rf"#?(?:{_MARKER}{_WS}*+(?P<listed>{_LIST})[)\]]?|{_INNER}(?P<bad>{_BAD}))"
+    rf"#?(?:{_MARKER}{_WS}*+(?P<listed>{_LIST}){_BAD_ITEM}[)\]]?|{_INNER}(?P<bad>{_BAD}))"
     r")"
 )
 _OF_NEXT = re.compile(_OF)
 _BEFORE = re.compile(
-    rf"(?<![^\W_])(?:{_MARKER}{_WS}*+(?P<listed>{_LIST})|{_INNER}(?P<bad>{_BAD})){_OF}\Z"
+    rf"(?<![^\W_])(?:{_MARKER}{_WS}*+(?P<listed>{_LIST}){_BAD_ITEM}|{_INNER}(?P<bad>{_BAD}))"
+    rf"{_OF}\Z"
 )
 _SPLIT = re.compile(rf"[-._,{_DASHES}](?=\d)")  # `08MEXICO24-98`: one ID split by a stray mark
 _NON_ASCII_RUN = re.compile(r"[\x00-\x7f]?[^\x00-\x7f]+")
@@ -323,7 +324,10 @@ def _numbers(part: re.Match[str], listed: str | None) -> list[tuple[str, str]]:
     bad = part["bad"]
     if bad is not None:
         return [(bad, "")]
-    return _LIST_ITEM.findall(listed) if listed else []
+    numbers: list[tuple[str, str]] = _LIST_ITEM.findall(listed) if listed else []
+    if "bad_item" in part.re.groupindex and part["bad_item"] is not None:
+        numbers.append((part["bad_item"], ""))
+    return numbers
 
 
 def _own_part(scan: str, after: re.Match[str]) -> tuple[int, list[tuple[str, str]]] | None:
@@ -339,12 +343,14 @@ def _own_part(scan: str, after: re.Match[str]) -> tuple[int, list[tuple[str, str
         return after.end(), _numbers(after, listed)
     if after["listed"] is None:
         return None
-    items = list(_LIST_ITEM.finditer(listed))
-    for index in range(len(items) - 1, 0, -1):
-        gap = listed[items[index - 1].end() : items[index].start()]
-        if any(mark in gap for mark in "¶§pP"):
-            end = items[index - 1].end()
-            return after.start("listed") + end, _LIST_ITEM.findall(listed[:end])
+    base = after.start("listed")
+    items = list(_LIST_ITEM.finditer(scan, base, after.end("listed")))
+    gaps = [(item.end(), later.start()) for item, later in pairwise(items)]
+    if after["bad_item"] is not None:
+        gaps.append((after.end("listed"), after.start("bad_item")))
+    for end, later in reversed(gaps):
+        if any(mark in scan[end:later] for mark in "¶§pP"):
+            return end, _LIST_ITEM.findall(scan[base:end])
     return None
 
 

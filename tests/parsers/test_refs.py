@@ -329,8 +329,20 @@ TABLE: list[tuple[str, list[Want]]] = [
     ("08MEXICO2498 (¶۵)", [r(M, problem="¶۵ is not a paragraph number")]),
     ("08MEXICO2498#par5xxxx", [r(M, problem="¶5xxxx is not a paragraph number")]),
     ("08MEXICO2498#par-5", [r(M, problem="¶-5 is not a paragraph number")]),
+    ("08MEXICO2498 #par5xxxx", [r(M, problem="¶5xxxx is not a paragraph number")]),
+    ("08MEXICO2498 #cablegate #par", [r(M)]),
     (f"{URL}#par5xxxx", [r(M, problem="¶5xxxx is not a paragraph number")]),
     ("¶-5 of 08MEXICO2498", [r(M, problem="¶-5 is not a paragraph number")]),
+    ("08MEXICO2498 ¶5,6,٧", [r(M, problem="¶٧ is not a paragraph number")]),
+    ("08MEXICO2498 ¶5-٧", [r(M, problem="¶٧ is not a paragraph number")]),
+    ("08MEXICO2498#par٥", [r(M, problem="¶٥ is not a paragraph number")]),
+    ("08MEXICO2498 ¶5 and ¶-7", [r(M, problem="¶-7 is not a paragraph number")]),
+    ("¶5, ¶-7 of 08MEXICO2498", [r(M, problem="¶-7 is not a paragraph number")]),
+    (
+        "08MEXICO2498 ¶5 and ¶-7 of 09STATE120288",
+        [r(M, 5), r(S, problem="¶-7 is not a paragraph number")],
+    ),
+    ("08MEXICO2498 ¶5 and -5 degrees outside", [r(M, 5)]),
     (
         "08MEXICO2498 ¶-5 and 09STATE120288 ¶2",
         [r(M, problem="¶-5 is not a paragraph number"), r(S, 2)],
@@ -598,9 +610,11 @@ class _Counted:
         self._offer(text, pos, endpos)
         return self.pattern.search(text, pos, endpos)
 
-    def finditer(self, text: str, pos: int = 0) -> Iterator[re.Match[str]]:
-        self._offer(text, pos)
-        return self.pattern.finditer(text, pos)
+    def finditer(
+        self, text: str, pos: int = 0, endpos: int = sys.maxsize
+    ) -> Iterator[re.Match[str]]:
+        self._offer(text, pos, endpos)
+        return self.pattern.finditer(text, pos, endpos)
 
     def findall(self, text: str) -> list[Any]:
         self._offer(text)
@@ -689,6 +703,8 @@ _ADVERSARIAL: dict[str, Callable[[int], str]] = {
     "ligatures": lambda n: "ﬁ" * 8 * n + M,
     "glued": lambda n: "08MEXICO24-98," * n,
     "unreadable": lambda n: "08MEXICO2498 ¶-5 " * n,
+    "unreadable lists": lambda n: M + " ¶5" + " and ¶-7" * n + " of 09STATE9",
+    "foreign digits": lambda n: M + " ¶" + "٥" * 8 * n,
 }
 
 
