@@ -13,7 +13,7 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
-STRICT = os.environ.get("CABLEBOT_STRICT_SKIPS") == "1"
+STRICT = os.environ.get("TEST_CABLEBOT_STRICT_SKIPS") == "1"
 """Set by `.ci/run`: a test that needs ../shared fails instead of skipping when it is missing."""
 
 
@@ -22,7 +22,7 @@ def _shared_path(*parts: str) -> Path:
     if not path.exists():
         reason = f"third-party data not available: {path} (../shared beside the project)"
         if STRICT:
-            pytest.fail(f"{reason}; CABLEBOT_STRICT_SKIPS=1 requires it")
+            pytest.fail(f"{reason}; TEST_CABLEBOT_STRICT_SKIPS=1 requires it")
         pytest.skip(reason)
     return path
 
