@@ -48,6 +48,13 @@ BAD = [
 """One bad value of each kind: a number that is not one, out of range, a boolean, templates."""
 
 
+@pytest.fixture(autouse=True)
+def _no_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The in-process runs see only the settings their test sets."""
+    for key in [k for k in os.environ if k.upper().startswith("CABLEBOT_")]:
+        monkeypatch.delenv(key)
+
+
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith("CABLEBOT_")}
     return env | {"CABLEBOT_DATA_DIR": str(tmp_path), "DISCORD_TOKEN": "a.b.c"} | extra

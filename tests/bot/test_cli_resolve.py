@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,9 @@ from bot.cli import main
 
 @pytest.fixture(autouse=True)
 def _own_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """The store and the log of these runs live in tmp_path, with no .env around."""
+    """The store and the log of these runs live in tmp_path, with no other setting around."""
+    for key in [k for k in os.environ if k.upper().startswith("CABLEBOT_")]:
+        monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CABLEBOT_DATA_DIR", str(tmp_path))
 

@@ -126,6 +126,7 @@ def test_a_failed_sync_is_logged_and_the_bot_keeps_running(tmp_path: Path) -> No
     assert "Traceback" not in "".join(bot.lines)
 
 
+@pytest.mark.slow
 def test_sync_publishes_whatever_the_stored_hash_says(tmp_path: Path) -> None:
     with fake_discord() as fake:
         for _ in range(2):
