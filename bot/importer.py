@@ -534,8 +534,10 @@ async def import_path(
     workers: int | None = None,
 ) -> ImportSummary:
     """Import a dump file, one cable page or a folder of pages, whichever `path` holds
-    (ImportError_ when it is none of these)."""
+    (ImportError_ when it is none of these, or when the store is read-only)."""
     kind = source_kind(path)
+    if store.readonly:
+        raise ImportError_(f"{store.path}: the store is read-only, nothing can be imported into it")
     if kind == "empty":
         return ImportSummary(str(path.resolve()), nothing="empty file, nothing to import")
     if kind == "dump":

@@ -1,5 +1,6 @@
 """`cablebot import` onto a full disk: one line, exit status 1, a consistent store, and the same
-command completes the import once there is space again. The disk is a 2 MB tmpfs (needs root)."""
+command completes the import once there is space again; into a store on read-only media: one
+line. The disk is a 2 MB tmpfs (needs root)."""
 
 from __future__ import annotations
 
@@ -110,3 +111,22 @@ def test_a_full_disk_stops_the_import_in_one_line_and_the_same_command_resumes(
     clean = tmp_path / "clean.db"
     asyncio.run(_clean_import(dump, clean))
     assert snapshot(store) == snapshot(clean)
+
+
+def test_an_import_into_a_read_only_store_is_refused_in_one_line(
+    tiny_disk: Path, tmp_path: Path
+) -> None:
+    small = tmp_path / "small.csv"
+    make_dump.write_dump(small, 3, seed=1)
+    store = tiny_disk / "cables.db"
+    asyncio.run(_clean_import(small, store))
+    before = snapshot(store)
+    assert _mount("-o", "remount,ro", str(tiny_disk)).returncode == 0
+    refused = cablebot_import(small, store, "1")
+    assert (refused.returncode, refused.stdout) == (1, "")
+    assert refused.stderr.splitlines()[-1] == (
+        f"cablebot: error: {store}: the store is read-only, nothing can be imported into it"
+    )
+    assert "Traceback" not in refused.stderr
+    assert _mount("-o", "remount,rw", str(tiny_disk)).returncode == 0
+    assert snapshot(store) == before
