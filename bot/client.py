@@ -120,8 +120,11 @@ class Cablebot(commands.Bot):
         if not force and own.get("commands_sha256") == digest:
             return False
         await self.tree.sync()
-        await self.library.set_guild_settings(OWN_ROW, {**own, "commands_sha256": digest})
         log.info("published %d commands", len(payload))
+        try:
+            await self.library.set_guild_settings(OWN_ROW, {**own, "commands_sha256": digest})
+        except StoreError as exc:
+            log.warning("%s; the commands will be published again at the next start", exc)
         return True
 
     async def answer(self, text: str) -> Reply:

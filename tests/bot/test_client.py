@@ -11,10 +11,12 @@ import sys
 import threading
 from pathlib import Path
 
+import discord
 import pytest
 
 from bot.client import Cablebot
 from bot.config import Settings
+from bot.library import CableLibrary
 from tests.bot.fake_discord import LAUNCHER, MESSAGE_CONTENT, FakeDiscord, fake_discord
 
 
@@ -44,6 +46,29 @@ async def test_setup_hook_loads_every_feature() -> None:
         "cablebot:find:42:2:ferry: contract",
     ):
         assert [p for p in patterns if p.fullmatch(custom_id)], custom_id
+
+
+async def test_the_tree_is_published_again_only_when_it_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _settings(data_dir=tmp_path, mirrors=())
+    with fake_discord() as fake:
+        monkeypatch.setattr(discord.http.Route, "BASE", fake.url + "/api/v10")
+        async with await CableLibrary.open(settings) as library:
+            for _ in range(2):  # a new store publishes; the same tree next time does not
+                async with Cablebot(library, settings) as bot:
+                    await bot.login("a.b.c")  # runs setup_hook
+            assert fake.syncs == 1
+            async with Cablebot(library, settings, sync_commands=False) as bot:
+                await bot.login("a.b.c")
+                bot.tree.remove_command("hashtags")
+                assert await bot.sync_tree() is True
+                assert await bot.sync_tree() is False
+                assert await bot.sync_tree(force=True) is True
+            assert fake.syncs == 3
+            async with Cablebot(library, settings) as bot:  # back to the full tree
+                await bot.login("a.b.c")
+            assert fake.syncs == 4
 
 
 def test_run_with_a_rejected_token(tmp_path: Path) -> None:
