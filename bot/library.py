@@ -170,6 +170,16 @@ class CableLibrary:
         """The IDs being fetched from the mirror right now (some perhaps in the background)."""
         return frozenset(self._inflight)
 
+    async def needs_fetch(self, ref_id: str) -> bool:
+        """True when `get(ref_id)` would wait on the mirror; False when it answers at once (a
+        stored cable, or an error that the ID, the month index or a host known down decides)."""
+        ref_id = ref_id.strip().upper()
+        if self.mirror is None or self.mirror.down or not _REF_ID.fullmatch(ref_id):
+            return False
+        if self.months is not None and ref_id not in self.months:
+            return False
+        return ref_id in self._inflight or await self.store.get(ref_id) is None
+
     def _forget(self, done: asyncio.Future[Cable]) -> None:
         """Drop a finished fetch (its error was delivered to whoever still waited)."""
         self._inflight = {k: f for k, f in self._inflight.items() if f is not done}

@@ -143,24 +143,23 @@ class Search(commands.Cog):
         interaction: discord.Interaction[Any],
         query: app_commands.Range[str, 1, QUERY_MAX],
     ) -> None:
-        """/search <query>: a public, paged list; no results is a private note."""
+        """/search <query>: a public, paged list; no results is a private note, said at once
+        (the search reads the local store only, so it needs no deferred answer)."""
         text = normalize(query)
         if not text:
             await interaction.response.send_message(
                 "Type a few words to search for.", ephemeral=True
             )
             return
-        await interaction.response.defer(thinking=True)
         page = await search_page(self.bot, text, 1, interaction.user.id)
         if page is None:
-            await interaction.delete_original_response()
-            await interaction.followup.send(
+            await interaction.response.send_message(
                 f"No cables match {text!r}. Try fewer or other words.",
                 ephemeral=True,
                 allowed_mentions=NO_MENTIONS,
             )
             return
-        await interaction.followup.send(**page)
+        await interaction.response.send_message(**page)
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import discord
 from discord import app_commands
 from discord.ext import commands
+from discord.utils import MISSING
 
 from bot.answer import Reply
 from bot.cards import shorten
@@ -34,12 +35,20 @@ def parse_request(ref: str, paragraphs: str | None = None) -> CableRequest | Non
     return found[0] if found else None
 
 
+async def _send(interaction: discord.Interaction[Any], **kwargs: Any) -> None:
+    """Send as the interaction's response, or as a follow-up once it was answered or deferred
+    (the first follow-up after a defer takes the place of its "thinking…" message)."""
+    if kwargs.get("view", MISSING) is None:
+        del kwargs["view"]
+    if interaction.response.is_done():
+        await interaction.followup.send(**kwargs)
+    else:
+        await interaction.response.send_message(**kwargs)
+
+
 async def _private(interaction: discord.Interaction[Any], text: str) -> None:
     """A private message to the user, whether or not the interaction was answered yet."""
-    if interaction.response.is_done():
-        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
-    else:
-        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+    await _send(interaction, content=text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
 def _errors(reply: Reply) -> str:
@@ -47,7 +56,8 @@ def _errors(reply: Reply) -> str:
 
 
 class Slash(commands.Cog):
-    """Explicit commands: they answer errors privately, never silently."""
+    """Explicit commands: what is wrong is said privately and at once; only a cable that must
+    come from the mirror is worth a "thinking…" (deferred) answer."""
 
     def __init__(self, bot: Cablebot) -> None:
         self.bot = bot
@@ -60,18 +70,36 @@ class Slash(commands.Cog):
         self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
 
     async def _reply_for(
-        self, interaction: discord.Interaction[Any], ref: str, paragraphs: str | None
+        self,
+        interaction: discord.Interaction[Any],
+        ref: str,
+        paragraphs: str | None,
+        *,
+        ephemeral: bool,
+        with_citations: bool = False,
     ) -> Reply | None:
-        """Resolve the options; tell the user privately what was wrong and return None."""
+        """The reply for the options, or None once the user was told what was wrong.
+
+        Bad options, a paragraph a stored cable lacks and an unpublished ID are answered
+        privately at once. Only before a mirror fetch is the interaction deferred (privately
+        when `ephemeral`); a failed fetch is then said in that deferred message, in one line.
+        """
         request = parse_request(ref, paragraphs)
         if request is None:
             await _private(interaction, f"{shorten(ref, 60)!r} is not a cable reference ID.")
             return None
-        reply = await self.bot.answer_requests([request], with_citations=True)
-        if reply.failures and not reply.cards:
-            await _private(interaction, _errors(reply))
-            return None
-        return reply
+        deferred = not request.problem and await self.bot.library.needs_fetch(request.ref_id)
+        if deferred:
+            await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+        reply = await self.bot.answer_requests([request], with_citations=with_citations)
+        if reply.cards:
+            return reply
+        error = _errors(reply) or f"{request.ref_id} could not be found."
+        if deferred:  # the "thinking…" message, public or not, becomes the error line
+            await _send(interaction, content=shorten(error, 2000), allowed_mentions=NO_MENTIONS)
+        else:
+            await _private(interaction, error)
+        return None
 
     async def autocomplete_ref(
         self, interaction: discord.Interaction[Any], current: str
@@ -92,17 +120,12 @@ class Slash(commands.Cog):
     async def cable(
         self, interaction: discord.Interaction[Any], ref: str, paragraphs: str | None = None
     ) -> None:
-        """/cable <ref> [paragraphs]: public card, private errors."""
-        await interaction.response.defer(thinking=True)
-        request = parse_request(ref, paragraphs)
-        reply = await self.bot.answer_requests([request]) if request else None
-        if reply is None or not reply.cards:
-            await interaction.delete_original_response()
-            error = _errors(reply) if reply else f"{shorten(ref, 60)!r} is not a reference ID."
-            await _private(interaction, error)
+        """/cable <ref> [paragraphs]: a public card; what is missing is said privately."""
+        reply = await self._reply_for(interaction, ref, paragraphs, ephemeral=False)
+        if reply is None:
             return
         public = Reply(cards=reply.cards, note=reply.note)  # a missing paragraph: privately
-        await interaction.followup.send(**payload(public, owner_id=interaction.user.id))
+        await _send(interaction, **payload(public, owner_id=interaction.user.id))
         if reply.failures:
             await _private(interaction, _errors(reply))
 
@@ -119,13 +142,15 @@ class Slash(commands.Cog):
         style: app_commands.Choice[str] | None = None,
     ) -> None:
         """/cite <ref> [paragraphs] [style]."""
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        reply = await self._reply_for(interaction, ref, paragraphs)
+        reply = await self._reply_for(
+            interaction, ref, paragraphs, ephemeral=True, with_citations=True
+        )
         if reply is None:
             return
         chosen = style.value if style else "all"
         styles = list(CITATION_NAMES) if chosen == "all" else [chosen]
-        await interaction.followup.send(
+        await _send(
+            interaction,
             embed=citation_embed(reply.cards[0], styles),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
@@ -137,17 +162,14 @@ class Slash(commands.Cog):
     @app_commands.describe(ref="Reference ID")
     async def hashtags(self, interaction: discord.Interaction[Any], ref: str) -> None:
         """/hashtags <ref>."""
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        reply = await self._reply_for(interaction, ref, None)
+        reply = await self._reply_for(interaction, ref, None, ephemeral=True)
         if reply is None:
             return
         card = reply.cards[0]
         lines = [f"`{' '.join(card.hashtags)}`"]
         if card.topic_hashtags:
             lines.append(f"Topics (optional): `{' '.join(card.topic_hashtags)}`")
-        await interaction.followup.send(
-            "\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
+        await _private(interaction, "\n".join(lines))
 
     hashtags.autocomplete("ref")(autocomplete_ref)
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from unittest.mock import AsyncMock, create_autospec
+from unittest.mock import create_autospec
 
 import discord
 import discord.ext.test as dpytest
@@ -51,6 +52,30 @@ def harbour_cable(ref_id: str = "09OSLO777", **changes: object) -> Cable:
     return Cable.model_validate(data)
 
 
+def harbour_page(ref_id: str) -> str:
+    """The cable-site page of `harbour_cable(ref_id)`, as a mirror serves it (March 2009)."""
+    cable = harbour_cable(ref_id)
+    body = f"SUBJECT: {cable.subject}\n\n{cable.body}\n\nWHITNEY\n"
+
+    def pre(text: str) -> str:
+        return html.escape(text, quote=False).replace("\n", "&#x000A;")
+
+    cells = (
+        f"<a href='/cable/2009/03/{ref_id}.html'>{ref_id}</a>",
+        "2009-03-12 09:30",
+        "2011-08-30 01:44",
+        cable.classification,
+        cable.origin,
+    )
+    row = "".join(f"<td>{cell}</td>" for cell in cells)
+    return (
+        f"<html><body><h3>Viewing cable {ref_id}</h3><table class='cable'><tr><th>Reference ID"
+        "</th><th>Created</th><th>Released</th><th>Classification</th><th>Origin</th></tr>"
+        f"<tr>{row}</tr></table><code><pre>FM AMEMBASSY OSLO&#x000A;TO SECSTATE WASHDC</pre>"
+        f"</code><code><pre>{pre(body)}</pre></code></body></html>"
+    )
+
+
 TAG_MEANINGS = {
     "PREL": "External Political Relations",
     "ECON": "Economic Conditions",
@@ -58,20 +83,34 @@ TAG_MEANINGS = {
 }
 
 
+ANSWERS = ("send_message", "defer", "edit_message", "send_modal")
+"""The InteractionResponse methods that answer an interaction (after one, `is_done()`)."""
+
+
 def spec_interaction(client: discord.Client, user_id: int = 99) -> Any:
-    """An interaction of the real class, its network calls replaced by recorders."""
+    """An interaction of the real class, its network calls replaced by recorders that check
+    their arguments against discord.py's signatures (a misspelled keyword raises TypeError).
+
+    `response` and `followup` are attached, so `interaction.mock_calls` lists every call in
+    order (`response.defer`, `followup.send`, ...); `response.is_done()` is True once the
+    interaction was answered, as in discord.py.
+    """
     interaction = create_autospec(discord.Interaction, instance=True)
     interaction.client = client
     interaction.user = create_autospec(discord.Member, instance=True)
     interaction.user.id = user_id
     interaction.permissions = discord.Permissions.none()
     interaction.app_permissions = discord.Permissions.text()
-    interaction.response = create_autospec(discord.InteractionResponse, instance=True)
-    interaction.response.is_done.return_value = True
-    interaction.followup = create_autospec(discord.Webhook, instance=True)
-    interaction.delete_original_response = AsyncMock()
-    interaction.edit_original_response = AsyncMock()
+    response = create_autospec(discord.InteractionResponse, instance=True)
+    response.is_done.side_effect = lambda: any(getattr(response, n).await_count for n in ANSWERS)
+    interaction.attach_mock(response, "response")
+    interaction.attach_mock(create_autospec(discord.Webhook, instance=True), "followup")
     return interaction
+
+
+def answered(interaction: Any) -> list[str]:
+    """The calls that answered or followed up `interaction`, in order (`response.defer`, ...)."""
+    return [name for name, _, _ in interaction.mock_calls if name != "response.is_done"]
 
 
 def spec_member(member_id: int, *, bot: bool = False) -> Any:

@@ -20,7 +20,7 @@ from bot.cogs.search import (
     search_view,
 )
 from bot.store import SearchHit
-from tests.bot.helpers import spec_interaction
+from tests.bot.helpers import answered, spec_interaction
 
 STORED = 8
 """Cables in the cogs' test store that mention the ferry (all of them)."""
@@ -36,7 +36,6 @@ def _buttons(view: discord.ui.View) -> tuple[SearchPageButton, SearchPageButton]
 async def _restored(button: SearchPageButton, user_id: int, bot: Cablebot) -> Any:
     """The button as a restarted bot rebuilds it from its custom_id, clicked by `user_id`."""
     interaction = spec_interaction(bot, user_id)
-    interaction.response.is_done.return_value = False
     cls = type(button)
     match = re.fullmatch(cls.__discord_ui_compiled_template__, button.custom_id)
     assert match is not None
@@ -54,7 +53,8 @@ async def _first_page(bot: Cablebot, query: str, user_id: int = 99) -> Any:
 
 async def test_next_shows_page_two_and_the_end(bot: Cablebot) -> None:
     first = await _first_page(bot, "ferry  contract")
-    sent = first.followup.send.call_args.kwargs
+    assert answered(first) == ["response.send_message"]  # the store answers: no "thinking…"
+    sent = first.response.send_message.call_args.kwargs
     assert not sent.get("ephemeral")
     assert sent["allowed_mentions"].to_dict() == {"parse": []}
     embed = sent["embed"]
@@ -81,7 +81,7 @@ async def test_next_shows_page_two_and_the_end(bot: Cablebot) -> None:
 
 async def test_a_stranger_cannot_page(bot: Cablebot) -> None:
     first = await _first_page(bot, "ferry", user_id=99)
-    _, following = _buttons(first.followup.send.call_args.kwargs["view"])
+    _, following = _buttons(first.response.send_message.call_args.kwargs["view"])
     stranger = await _restored(following, 5, bot)
     args, kwargs = stranger.response.send_message.call_args
     assert args[0].startswith("Only <@99> can page this search")
@@ -91,8 +91,8 @@ async def test_a_stranger_cannot_page(bot: Cablebot) -> None:
 
 async def test_no_results_is_a_private_note(bot: Cablebot) -> None:
     interaction = await _first_page(bot, "zeppelin")
-    interaction.delete_original_response.assert_awaited_once()
-    args, kwargs = interaction.followup.send.call_args
+    assert answered(interaction) == ["response.send_message"]
+    args, kwargs = interaction.response.send_message.call_args
     assert args[0] == "No cables match 'zeppelin'. Try fewer or other words."
     assert kwargs["ephemeral"] is True
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from unittest.mock import AsyncMock, create_autospec
+from unittest.mock import create_autospec
 
 import discord
 
@@ -33,7 +33,6 @@ def _interaction(guild_id: int, *, manage_guild: bool) -> discord.Interaction:  
     interaction.guild_id = guild_id
     interaction.permissions = discord.Permissions(manage_guild=manage_guild)
     interaction.response = create_autospec(discord.InteractionResponse, instance=True)
-    interaction.response.send_message = AsyncMock()
     return interaction
 
 
