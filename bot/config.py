@@ -89,6 +89,14 @@ class Settings(BaseSettings):
                     raise ValueError(f"template {template!r} {problem}")
         return value
 
+    @field_validator("site_url")
+    @classmethod
+    def _check_site_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
     @property
     def store_file(self) -> Path:
         """The SQLite file to use."""

@@ -99,6 +99,7 @@ def test_bad_values_name_the_setting(
         ),
         ("CABLEBOT_MIRRORS", "https://m/{ref_id", "template 'https://m/{ref_id' has a stray brace"),
         ("CABLEBOT_MIRRORS", "https://m/{ref_id:>9}", "template 'https://m/{ref_id:>9}' formats"),
+        ("CABLEBOT_SITE_URL", "wikileaks.org", "must be an http:// or https:// URL"),
     ],
 )
 def test_a_bad_value_is_one_line_with_the_variable_the_value_and_the_rule(
