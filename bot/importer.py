@@ -46,7 +46,7 @@ STOP_AFTER_BATCH = "TEST_CABLEBOT_STOP_AFTER_BATCH"
 its N-th committed batch, then stop itself (SIGSTOP), so a test can kill it at a known point."""
 BOM = b"\xef\xbb\xbf"
 _ROW_START = re.compile(ROW_START.pattern.encode())
-_DUMP_START = re.compile(rb'"[0-9]+","')
+_DUMP_START = re.compile(rb'"[0-9]+","[^"\r\n]*","[0-9]{2}[A-Z]')  # row, created, reference ID
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 
 Kind = Literal["dump", "page", "folder", "empty"]

@@ -86,6 +86,7 @@ NOT_CABLES: dict[str, str | bytes] = {
     # a plain telegram has no reference table: `parse` reads it, an import cannot date it
     "telegram.txt": (FIXTURES / "telegrams" / "09ELBONIA1234.txt").read_text(encoding="utf-8"),
     "quoted.csv": '"ref","body"\n"08MEXICO2498","text"\n',
+    "numbered.csv": '"1","hello","world"\n"2","and","more"\n' * 60,
 }
 
 
@@ -130,7 +131,23 @@ def test_the_content_decides_not_the_name(
     assert f"{dump.resolve()}: imported 5, updated 0, skipped 0, errors 0" in out
 
 
-@given(st.binary(max_size=600) | st.text(max_size=300).map(str.encode))
+STARTS = (  # beginnings that are, or nearly are, a dump row or a page
+    b'"1","3/2/2009 12:00","09ELBONIA1234","',
+    b'"17","","08MEXICO2498"',
+    b'"1","3/2/2009 12:00","elbonia',
+    b'"1","x"',
+    b"<html><body>",
+    b"<!DOCTYPE html>",
+    b"Reference ID Created Released Classification Origin\n",
+    b"Reference ID\n",
+)
+
+
+@given(
+    st.binary(max_size=600)
+    | st.text(max_size=300).map(str.encode)
+    | st.tuples(st.sampled_from(STARTS), st.binary(max_size=60)).map(b"".join)
+)
 def test_any_bytes_are_recognised_or_refused_in_one_line(data: bytes) -> None:
     assume(not data.startswith(BOM))
     kinds = set()
@@ -146,7 +163,7 @@ def test_any_bytes_are_recognised_or_refused_in_one_line(data: bytes) -> None:
     assert len(kinds) == 1  # a BOM changes nothing
     kind = kinds.pop()
     assert (kind == "empty") == (not data.strip())
-    assert (kind == "dump") == bool(re.match(rb'"[0-9]+","', data))
+    assert (kind == "dump") == bool(re.match(rb'"[0-9]+","[^"\r\n]*","[0-9]{2}[A-Z]', data))
     if kind == "page":
         assert b"\0" not in data
 
