@@ -59,6 +59,9 @@ class FakeDiscord:
     identifies: list[int] = field(default_factory=list)
     """The intents of each IDENTIFY."""
     resumes: int = 0
+    closed: list[int | None] = field(default_factory=list)
+    """The close code of each gateway connection that ended (None: it was just cut)."""
+    ended: threading.Condition = field(default_factory=threading.Condition)
     syncs: int = 0
     url: str = ""
     loop: asyncio.AbstractEventLoop | None = None
@@ -67,6 +70,12 @@ class FakeDiscord:
     def command(self, *args: str) -> list[str]:
         """The argv of `cablebot ARGS` against this server."""
         return [sys.executable, "-c", LAUNCHER, self.url, *args]
+
+    def wait_closed(self, count: int) -> list[int | None]:
+        """The close codes, once `count` gateway connections have ended."""
+        with self.ended:
+            assert self.ended.wait_for(lambda: len(self.closed) >= count, timeout=30)
+            return list(self.closed)
 
     def close_connections(self, code: int) -> None:
         """Close every open gateway connection with `code` (from the test's thread)."""
@@ -140,6 +149,9 @@ class FakeDiscord:
                     seq += 1
                     await ws.send_json({"op": 0, "t": "RESUMED", "s": seq, "d": {}})
             self.sockets.remove(ws)
+            with self.ended:
+                self.closed.append(ws.close_code)
+                self.ended.notify_all()
             return ws
 
         app = web.Application()
