@@ -33,6 +33,9 @@ MAX_PARAGRAPH = 999
 # malformed IDs too). Starting with a plain class lets `re` skip to digits at C speed, so most
 # messages leave here.
 _HINT = re.compile(r"[0-9][0-9][A-Za-z][A-Za-z]")
+# The same with other characters let in between, for a message that is not ASCII, after NFKC
+# (which keeps invisible characters, and makes no ASCII of them).
+_LOOSE_HINT = re.compile(r"[0-9][^\x00-\x7f]*+[0-9][^\x00-\x7f]*+[A-Za-z][^\x00-\x7f]*+[A-Za-z]")
 _WELL_FORMED = re.compile(r"([0-9]{2})([A-Z]+)[1-9][0-9]{0,5}")
 # A maximal ASCII letter/digit run that starts with two digits and holds a letter, and is not
 # part of a longer word (an underscore may touch it: `_08MEXICO2498_`, `08MEXICO2498_a.html`).
@@ -128,8 +131,6 @@ class _Invisibles:
     chars: frozenset[str]
     in_bmp: re.Pattern[str]
     astral: re.Pattern[str]
-    hint: re.Pattern[str]
-    """`_HINT` with invisible characters let in between."""
 
 
 @cache
@@ -144,10 +145,7 @@ def _invisibles() -> _Invisibles:
         else:
             ranges.append([char, char])
     in_bmp = "[" + "".join(f"{first}-{last}" for first, last in ranges) + "]"
-    astral = "[^\\x00-\\uffff]"  # any character outside the BMP
-    among = f"(?:{in_bmp}|{astral})*"
-    hint = rf"[0-9]{among}[0-9]{among}[A-Za-z]{among}[A-Za-z]"
-    return _Invisibles(chars, re.compile(in_bmp), re.compile(astral), re.compile(hint))
+    return _Invisibles(chars, re.compile(in_bmp), re.compile("[^\\x00-\\uffff]"))
 
 
 def _invisible_in(text: str) -> set[str]:
@@ -200,13 +198,10 @@ class _View:
         return any(unicodedata.category(c) in ("No", "Nl") for c in self.text[first:last])
 
 
-def _view(text: str) -> _View | None:
-    """The scan of a message (invisible characters dropped, code and `<...>` spans blanked,
-    NFKC), or None when it cannot hold a reference."""
+def _view(text: str) -> _View:
+    """The scan of a message: invisible characters dropped, code and `<...>` spans blanked, NFKC."""
     if text.isascii():
-        return _View(text, _hide(text)) if _HINT.search(text) else None
-    if not _invisibles().hint.search(unicodedata.normalize("NFKC", text)):
-        return None  # NFKC keeps invisible characters but makes no ASCII of them
+        return _View(text, _hide(text))
     invisible = _invisible_in(text)
     shown = _without(invisible, text)
     if unicodedata.is_normalized("NFKC", shown):
@@ -276,9 +271,13 @@ def find_requests(text: str, *, max_requests: int = 5, max_paragraphs: int = 10)
     """
     if max_requests < 1 or max_paragraphs < 1:
         raise ValueError(f"limits must be at least 1: {max_requests=}, {max_paragraphs=}")
+    if not (
+        _HINT.search(text)
+        if text.isascii()
+        else _LOOSE_HINT.search(unicodedata.normalize("NFKC", text))
+    ):
+        return FoundRequests()  # most messages, at the speed of one plain search
     view = _view(text)
-    if view is None:
-        return FoundRequests()
     scan = view.scan
     asks: dict[tuple[str, str | None], _Ask] = {}
     done = 0
