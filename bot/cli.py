@@ -17,8 +17,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from bot.config import Settings
 
-log = logging.getLogger("cablebot")
-
 Handler = Callable[[argparse.Namespace], int]
 
 
