@@ -363,6 +363,7 @@ def _run_run(args: argparse.Namespace) -> int:
     settings, meanings = _bot_context(stderr_level=logging.INFO)
     token = _token(settings)
     import asyncio
+    import contextlib
 
     from bot.client import StartFailure, serve
 
@@ -375,7 +376,8 @@ def _run_run(args: argparse.Namespace) -> int:
             stop.set()
 
         for number in (signal.SIGTERM, signal.SIGINT):
-            asyncio.get_running_loop().add_signal_handler(number, on_signal, number)
+            with contextlib.suppress(NotImplementedError):  # Windows: main()'s handlers stay
+                asyncio.get_running_loop().add_signal_handler(number, on_signal, number)
         async with await _open_library(settings, serving=True) as library:
             await serve(library, settings, token, stop=stop, tag_meanings=meanings)
         return 130 if signal.SIGINT in received else 0
