@@ -324,7 +324,7 @@ def _numbers(part: re.Match[str], listed: str | None) -> list[tuple[str, str]]:
     if bad is not None:
         return [(bad, "")]
     numbers: list[tuple[str, str]] = _LIST_ITEM.findall(listed) if listed else []
-    if "bad_item" in part.re.groupindex and part["bad_item"] is not None:
+    if part["bad_item"] is not None:
         numbers.append((part["bad_item"], ""))
     return numbers
 
