@@ -18,6 +18,8 @@ class RateLimit:
     ) -> None:
         self.rate, self.per, self.clock = rate, per, clock
         self._events: dict[Hashable, deque[float]] = {}
+        self._refused: dict[Hashable, float] = {}
+        """The window (its oldest event) in which each key was last refused."""
         self._longest = per
 
     def _window(self, key: Hashable, now: float, per: float) -> deque[float]:
@@ -33,6 +35,18 @@ class RateLimit:
             return True
         return len(self._window(key, self.clock(), per)) < self.rate
 
+    def first_refusal(self, key: Hashable, *, per: float | None = None) -> bool:
+        """True when `key` is held back now for the first time in its current window (the one
+        its oldest recorded event opened); later calls in that window give False."""
+        per = self.per if per is None else per
+        if self.rate <= 0 or per <= 0:
+            return False
+        events = self._window(key, self.clock(), per)
+        if len(events) < self.rate or self._refused.get(key) == events[0]:
+            return False
+        self._refused[key] = events[0]
+        return True
+
     def hit(self, key: Hashable, *, per: float | None = None) -> None:
         """Record an event for `key`; forget idle keys now and then."""
         per = self.per if per is None else per
@@ -46,3 +60,4 @@ class RateLimit:
             self._events = {
                 k: v for k, v in self._events.items() if v and now - v[-1] < self._longest
             }
+            self._refused = {k: v for k, v in self._refused.items() if k in self._events}

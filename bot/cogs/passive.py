@@ -11,9 +11,12 @@ from discord.ext import commands
 from bot.answer import Reply
 from bot.client import Cablebot
 from bot.embeds import payload
+from parsers.refs import find_requests
 
 log = logging.getLogger(__name__)
 
+HOURGLASS = "⏳"
+"""The reaction on the first message of a cooldown window whose reference is not answered."""
 OUTAGE_QUIET_SECONDS = 600.0
 """A mirror outage is announced once per channel in this many seconds."""
 
@@ -95,6 +98,18 @@ class Passive(commands.Cog):
         except Exception:  # a single message must never take the bot down
             log.exception("failed to answer message %s", message.id)
 
+    async def _hourglass(self, message: discord.Message) -> None:
+        """React ⏳ to a reference a cooldown swallowed (only with Add Reactions, which needs
+        Read Message History too; skipped silently without them)."""
+        me = message.guild.me if message.guild else self.bot.user
+        perms = channel_permissions(message.channel, me)
+        if not (perms.add_reactions and perms.read_message_history):
+            return
+        try:
+            await message.add_reaction(HOURGLASS)
+        except discord.HTTPException:
+            log.debug("could not react to message %s", message.id, exc_info=True)
+
     async def _handle(self, message: discord.Message) -> None:
         addressed = self._addressed(message)
         cooldown = 5.0
@@ -105,10 +120,14 @@ class Passive(commands.Cog):
             cooldown = settings.cooldown
         channel = message.channel.id
         user = (message.guild.id if message.guild else 0, message.author.id)  # per server
-        if not self.bot.user_limit.ready(user, per=cooldown) or not (
-            self.bot.channel_limit.ready(channel)
-        ):
-            return
+        limits = ((self.bot.user_limit, user, cooldown), (self.bot.channel_limit, channel, None))
+        for limit, key, per in limits:
+            if not limit.ready(key, per=per):
+                if find_requests(message.content, max_requests=1) and limit.first_refusal(
+                    key, per=per
+                ):
+                    await self._hourglass(message)
+                return
         reply = await self.reply_for(message, addressed=addressed)
         if reply.empty:
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import socket
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -163,3 +164,10 @@ async def gateway_edit(bot: discord.Client, message: discord.Message, **changes:
     data.update(changes, channel_id=str(message.channel.id))
     bot._connection.parse_message_update(data)
     await dpytest.run_all_events()
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that refuses connections: bound by this test, then closed."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -40,6 +40,38 @@ def test_a_short_window_elsewhere_does_not_shorten_a_long_one() -> None:
     assert limit.ready(("guild-a", 1), per=60.0)
 
 
+def test_the_first_refusal_of_each_window_is_told_once() -> None:
+    clock = Clock()
+    limit = RateLimit(1, 5.0, clock=clock)
+    assert not limit.first_refusal("ann")  # not held back
+    limit.hit("ann")
+    assert [limit.first_refusal("ann") for _ in range(3)] == [True, False, False]
+    assert not limit.first_refusal("bob")
+    clock.now += 4.9
+    assert not limit.first_refusal("ann")  # the same window
+    clock.now += 0.1
+    assert limit.ready("ann") and not limit.first_refusal("ann")  # over: not held back
+    limit.hit("ann")
+    clock.now += 1
+    assert limit.first_refusal("ann")  # a new window
+    limit.hit(("guild", 1), per=60.0)
+    clock.now += 30
+    assert limit.first_refusal(("guild", 1), per=60.0)
+
+
+def test_a_channel_window_is_refused_once_until_an_event_leaves_it() -> None:
+    clock = Clock()
+    limit = RateLimit(2, 10.0, clock=clock)
+    limit.hit("c")
+    clock.now += 1
+    limit.hit("c")
+    assert limit.first_refusal("c") and not limit.first_refusal("c")
+    clock.now += 9  # the first event leaves the window: room for one more
+    assert limit.ready("c")
+    limit.hit("c")
+    assert limit.first_refusal("c")
+
+
 @settings(max_examples=50, deadline=None)
 @given(
     rate=st.integers(1, 5),

@@ -20,16 +20,19 @@ from tests.bot.helpers import TAG_MEANINGS, harbour_cable
 
 class Sent:
     """The bot's sends and edits as they reached simulated Discord: (route, channel id, JSON
-    payload), recorded only once dpytest has stored the message.
+    payload), recorded only once dpytest has stored the message; and its reactions.
 
     dpytest's own `send_message`/`edit_message` find the channel and message by reading their
     caller's frame, which breaks when anything sits between discord.py and them, and its edit
     needs a full Message (the bot edits a PartialMessage, as it must after a restart). These two
-    take everything from their arguments instead and store through dpytest's backend.
+    take everything from their arguments instead and store through dpytest's backend; a
+    reaction is delivered through discord.py's own gateway parser.
     """
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, int, dict[str, Any]]] = []
+        self.reactions: list[tuple[int, str]] = []
+        """(message id, emoji) of each reaction the bot added."""
 
     def install(self, bot: discord.Client) -> None:
         """Replace the two routes of `bot`'s simulated HTTP client."""
@@ -60,7 +63,16 @@ class Sent:
             calls.append(("edit_message", channel_id, dict(params.payload or {})))
             return data
 
+        async def add_reaction(channel_id: int, message_id: int, emoji: str) -> None:
+            """As the gateway reports it (dpytest 0.7 leaves out the `type` discord.py reads)."""
+            assert bot.user is not None
+            event = {"message_id": message_id, "channel_id": channel_id, "type": 0}
+            event.update(user_id=bot.user.id, emoji={"id": None, "name": emoji})
+            bot._connection.parse_message_reaction_add(event)  # type: ignore[arg-type]
+            self.reactions.append((message_id, emoji))
+
         bot.http.send_message = send_message  # type: ignore[method-assign]
+        bot.http.add_reaction = add_reaction  # type: ignore[method-assign]
         bot.http.edit_message = edit_message  # type: ignore[method-assign]
 
 

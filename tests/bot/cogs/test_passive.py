@@ -7,13 +7,21 @@ from typing import Any
 
 import discord
 import discord.ext.test as dpytest
+import pytest
 
 from bot.client import Cablebot
+from bot.cogs.passive import HOURGLASS
 from bot.config import Settings
 from bot.guilds import GuildSettings
 from bot.library import CableLibrary
 from tests.bot.cogs.conftest import Sent, set_member_overwrite
-from tests.bot.helpers import gateway_edit, spec_guild, spec_message, spec_thread
+from tests.bot.helpers import (
+    closed_port,
+    gateway_edit,
+    spec_guild,
+    spec_message,
+    spec_thread,
+)
 
 
 def _replies() -> list[discord.Message]:
@@ -132,14 +140,79 @@ async def test_denied_channel_gets_nothing(bot: Cablebot, sent: Sent) -> None:
     assert _replies() == []
 
 
-async def test_cooldown_holds_under_a_burst_of_100_messages(bot: Cablebot, sent: Sent) -> None:
+class Clock:
+    """The cooldowns' clock, moved by the test (no test depends on how fast it runs)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(bot: Cablebot) -> Clock:
+    clock = Clock()
+    bot.user_limit.clock = bot.channel_limit.clock = clock
+    return clock
+
+
+async def test_cooldown_holds_under_a_burst_of_100_messages(
+    bot: Cablebot, sent: Sent, clock: Clock
+) -> None:
     config = dpytest.get_config()
     for i in range(100):
         await dpytest.message(f"see 09OSLO777 ¶{i % 6 + 1}", member=i % 3)
     replies = _replies()
-    # One reply per user per cooldown (5 s), three users, and at most 5 a channel per 30 s.
+    # One reply per user per cooldown (5 s), three users (the channel allows 5 per 30 s),
+    # and one ⏳ for each user's window, on their second message.
     assert len(replies) == len(config.members) == 3
+    assert len(sent.reactions) == 3
     _check_no_pings(sent)
+
+
+async def test_the_channel_cooldown_holds_when_each_member_may_still_ask(
+    bot: Cablebot, sent: Sent, clock: Clock
+) -> None:
+    members = [await dpytest.member_join() for _ in range(9)]
+    # Nine people, one message each: no per-user limit is reached, the channel's is.
+    asked = [await dpytest.message("see 09OSLO777 ¶2", member=member) for member in members]
+    assert len(_replies()) == bot.channel_limit.rate == 5
+    assert sent.reactions == [(asked[5].id, HOURGLASS)]  # the channel's first refusal only
+    clock.now += 30  # the channel's window is over
+    await dpytest.message("see 09OSLO777 ¶3", member=members[-1])
+    assert len(_replies()) == 1
+
+
+def _hourglasses(message: discord.Message) -> list[int]:
+    return [r.count for r in message.reactions if r.emoji == HOURGLASS and r.me]
+
+
+async def test_a_swallowed_reference_gets_one_hourglass_per_window(
+    bot: Cablebot, sent: Sent, clock: Clock
+) -> None:
+    first = await dpytest.message("see 09OSLO777 ¶2")
+    assert len(_replies()) == 1 and _hourglasses(first) == []
+    swallowed = [await dpytest.message(f"and 09OSLO777 ¶{n}") for n in (3, 4)]
+    chatter = await dpytest.message("thanks, that helps")
+    assert _replies() == []
+    assert [_hourglasses(m) for m in swallowed] == [[1], []]  # the first of the window only
+    assert _hourglasses(chatter) == []
+    clock.now += 5  # the user's window is over: answered, then a new window
+    await dpytest.message("and 09OSLO777 ¶5")
+    assert len(_replies()) == 1
+    again = [await dpytest.message(f"and 09OSLO777 ¶{n}") for n in (6, 1)]
+    assert [_hourglasses(m) for m in again] == [[1], []]
+    assert sent.reactions == [(swallowed[0].id, HOURGLASS), (again[0].id, HOURGLASS)]
+
+
+async def test_no_hourglass_without_add_reactions(bot: Cablebot, sent: Sent, clock: Clock) -> None:
+    config = dpytest.get_config()
+    set_member_overwrite(bot, config.channels[0], config.guilds[0].me, add_reactions=False)
+    await dpytest.message("see 09OSLO777 ¶2")
+    swallowed = await dpytest.message("and 09OSLO777 ¶3")
+    assert len(_replies()) == 1
+    assert swallowed.reactions == [] and sent.reactions == []
 
 
 async def test_missing_embed_links_falls_back_to_text(bot: Cablebot, sent: Sent) -> None:
@@ -180,7 +253,7 @@ async def test_a_mirror_outage_is_said_once_plainly(
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
         data_dir=tmp_path / "outage",
-        mirrors=("http://127.0.0.1:9/cable/{year}/{month}/{ref_id}.html",),
+        mirrors=(f"http://127.0.0.1:{closed_port()}/cable/{{year}}/{{month}}/{{ref_id}}.html",),
         retries=0,
         connect_timeout=1,
         total_timeout=2,
