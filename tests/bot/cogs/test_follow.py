@@ -23,7 +23,7 @@ from bot.config import Settings
 from bot.library import CableLibrary
 from bot.mirror import CableMirror
 from bot.store import CableStore
-from tests.bot.helpers import TAG_MEANINGS, gateway_edit
+from tests.bot.helpers import TAG_MEANINGS, closed_port, gateway_edit
 
 BOT_USER = {"id": "4242", "username": "cablebot", "discriminator": "0", "avatar": None}
 
@@ -155,7 +155,7 @@ async def test_an_edit_during_a_mirror_outage_keeps_the_reply(
     reply = dpytest.get_message()
     dead = Settings(  # type: ignore[call-arg]
         _env_file=None,
-        mirrors=("http://127.0.0.1:9/cable/{year}/{month}/{ref_id}.html",),
+        mirrors=(f"http://127.0.0.1:{closed_port()}/cable/{{year}}/{{month}}/{{ref_id}}.html",),
         retries=0,
         connect_timeout=1,
         total_timeout=2,
@@ -169,3 +169,20 @@ async def test_an_edit_during_a_mirror_outage_keeps_the_reply(
     assert await bot.followed(trigger.id) is not None
     assert bot.library.mirror is not None
     await bot.library.mirror.close()
+
+
+async def test_a_bulk_delete_removes_every_reply(bot: Cablebot) -> None:
+    """A moderator's purge: one event for many messages; each reply goes with its trigger."""
+    triggers = [await dpytest.message(f"see 09OSLO777 ¶{n + 1}", member=n) for n in range(3)]
+    replies = [dpytest.get_message() for _ in triggers]
+    unrelated = await dpytest.message("just chatting")
+    channel, guild = triggers[0].channel, triggers[0].guild
+    assert isinstance(channel, discord.TextChannel) and guild is not None
+    ids = [t.id for t in triggers] + [unrelated.id]
+    bot._connection.parse_message_delete_bulk(
+        {"ids": [str(i) for i in ids], "channel_id": str(channel.id), "guild_id": str(guild.id)}
+    )
+    await dpytest.run_all_events()
+    history = [m.id async for m in channel.history(limit=50)]
+    assert [r.id for r in replies if r.id in history] == []
+    assert [await bot.followed(t.id) for t in triggers] == [None, None, None]
