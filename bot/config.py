@@ -9,7 +9,7 @@ from string import Formatter
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from dotenv import dotenv_values
+from dotenv.parser import parse_stream
 from platformdirs import user_data_dir
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
@@ -145,6 +145,17 @@ def load_settings(env_file: Path | None = Path(".env")) -> Settings:
         return Settings(_env_file=env_file)
     except ValidationError as exc:
         raise SettingsError(_explain(exc.errors()[0])) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{env_file}: cannot read it ({exc})") from None
+
+
+def _dotenv_names(env_file: Path) -> list[str]:
+    """The names a .env file sets (none when it cannot be read: load_settings says why)."""
+    try:
+        with env_file.open(encoding="utf-8") as lines:
+            return [binding.key for binding in parse_stream(lines) if binding.key]
+    except (OSError, UnicodeDecodeError):
+        return []
 
 
 def _variable(field_name: str) -> str:
@@ -186,7 +197,7 @@ def unknown_variables(env_file: Path | None = Path(".env")) -> list[str]:
     known = {_variable(name) for name in Settings.model_fields}
     sources = [("the environment", list(os.environ))]
     if env_file is not None and env_file.is_file():
-        sources.append((str(env_file), list(dotenv_values(env_file))))
+        sources.append((str(env_file), _dotenv_names(env_file)))
     warnings = []
     for where, names in sources:
         for name in names:

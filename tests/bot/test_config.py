@@ -152,3 +152,11 @@ def test_unknown_variables_are_named_with_where_and_a_guess(
 def test_the_log_file_defaults_to_the_data_dir(tmp_path: Path) -> None:
     assert Settings(_env_file=None, data_dir=tmp_path).log_file == tmp_path / "cablebot.log"  # type: ignore[call-arg]
     assert Settings(_env_file=None, log_path=tmp_path / "x.log").log_file == tmp_path / "x.log"  # type: ignore[call-arg]
+
+
+def test_a_dotenv_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_bytes(b"CABLEBOT_MAX_REQUESTS=3\n\xff\xfe\n")
+    with pytest.raises(SettingsError, match=rf"^{env}: cannot read it \('utf-8' codec"):
+        load_settings(env)
+    assert unknown_variables(env) == []  # load_settings is the one that says why
