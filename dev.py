@@ -41,7 +41,7 @@ def has_token() -> bool:
     env_file = ROOT / ".env"
     if not env_file.exists():
         return False
-    for line in env_file.read_text(encoding="utf-8").splitlines():
+    for line in env_file.read_text(encoding="utf-8", errors="replace").splitlines():
         key, _, value = line.partition("=")
         if key.strip() in {"CABLEBOT_DISCORD_TOKEN", "DISCORD_TOKEN"} and value.strip():
             return True
