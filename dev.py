@@ -80,3 +80,6 @@ if __name__ == "__main__":
     except KeyboardInterrupt:  # during the set-up
         print(file=sys.stderr)
         sys.exit(130)
+    except subprocess.CalledProcessError as exc:  # pip or venv said why above
+        print(f"dev: setting up .venv failed (status {exc.returncode})", file=sys.stderr)
+        sys.exit(1)
