@@ -206,6 +206,7 @@ _TEXT_RUN = re.compile(r"^[^\S\n]*\S.*+(?:\n[^\S\n]*\S.*+)*+", re.M)  # non-blan
 _BLANK_AFTER_FIRST = re.compile(r"\n[^\S\n]*+(?:\n|\Z)")
 _HYPHEN_BREAK = re.compile(r"-[^\S\n]*\n")
 _LOWER = re.compile("[a-z]")
+_WORD = re.compile(r"\w")
 # lines that may hold a page break: a superset of _PAGE_HINT, fast on lower-cased ASCII text
 _PAGE_HINTS_ASCII = (re.compile(r"of[ \t]+\d{3}"), re.compile(r"page[ \t]+\d"))
 
@@ -684,8 +685,9 @@ def _plain_join(kept: list[str], start: int, rows: _Rows) -> str:
 
 
 def _drop_headings(lines: list[str], decorated: set[int], classified: list[int]) -> list[str]:
-    """Remove dash-underlined, `//HEADING//` and free-standing heading lines, and
-    `Classified By:` lines, from a paragraph's lines.
+    """Remove rules, `//HEADING//` and free-standing heading lines, underlined lines that
+    end the paragraph (the next one's heading), and `Classified By:` lines, from a
+    paragraph's lines; an underlined line with text after it stays, on a line of its own.
 
     `decorated` has every line with two of -=_*~—–/ (rules, decorated headings; more lines
     do no harm), `classified` the Classified By lines (the body's scans, `_Rows`)."""
@@ -697,6 +699,7 @@ def _drop_headings(lines: list[str], decorated: set[int], classified: list[int])
     special = decorated | {row - 1 for row in rules} | {0}
     special.update(classified)
     kept: list[str] = []
+    headings: list[int] = []  # where kept has an underlined line
     skip_to = -1
     plain_from = 0  # lines from here to the next special one are kept as they are
     for i in sorted(special):
@@ -705,19 +708,22 @@ def _drop_headings(lines: list[str], decorated: set[int], classified: list[int])
         kept.extend(lines[max(plain_from, skip_to + 1) : i])
         plain_from = i + 1
         line = lines[i]
-        underlined = i + 1 in rules and line.strip()
+        underlined = i + 1 in rules and line.strip() and not _box_top(lines, i + 1, rules)
         if i == 0:  # the paragraph's own first line; a heading may be glued to its end
             line = _GLUED_HEADING.sub("", line) if underlined else line
             kept.append(_GLUED_DASHED_HEADING.sub("", line) if i in decorated else line)
         elif (
             i <= skip_to
-            or underlined
             or i in rules
             or (i in decorated and (_SLASH_HEADING.match(line) or _DASHED_HEADING.match(line)))
+            or (underlined and not _WORD.search(line))
         ):
             continue
         elif _CLASSIFIED_BY.match(line):  # with its wrapped lines, up to a blank line
             skip_to = next((j for j in range(i + 1, len(lines)) if not lines[j].strip()), i)
+        elif underlined:  # a line of its own, without its rule (dropped below if no text follows)
+            headings.append(len(kept) + 1)
+            kept += ["", line, ""]
         elif line.lstrip().startswith("//") and (
             end := next(
                 (
@@ -732,8 +738,31 @@ def _drop_headings(lines: list[str], decorated: set[int], classified: list[int])
         else:
             kept.append(line)
     kept.extend(lines[max(plain_from, skip_to + 1) :])
-    _drop_last_heading(kept)
+    # an underlined line with no text after it, or before a line that starts like a numbered
+    # paragraph (that the numbering did not take), heads the next one
+    last = -1  # where kept has the last underlined line that stays
+    for at in reversed(headings):
+        after = next((x for x in kept[at + 1 :] if x.strip()), None)
+        if after is None or _PARA_START.match(after):
+            del kept[at - 1 : at + 2]
+            last -= 3 if last >= 0 else 0
+        elif last < 0:
+            last = at
+    while kept and not kept[-1].strip():
+        kept.pop()
+    if last < 0 or any(x.strip() for x in kept[last + 1 : -1]):
+        _drop_last_heading(kept)  # (not the only line under an underlined one: its text)
     return kept
+
+
+def _box_top(lines: list[str], row: int, rules: set[int]) -> bool:
+    """Whether the rule on line `row` is the top of a box: a line of text, then the same rule."""
+    return (
+        row + 2 in rules
+        and row + 1 not in rules
+        and bool(lines[row + 1].strip())
+        and lines[row + 2].strip() == lines[row].strip()
+    )
 
 
 def _drop_last_heading(kept: list[str]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -73,6 +74,45 @@ def test_bullets_keep_their_lines_and_headings_are_dropped(elbonia: Cable) -> No
     assert "XXXXXXXXXXXX" in lines[0]
     assert all("Background" not in p.text for p in elbonia.paragraphs)
     assert all("REQUEST//" not in p.text for p in elbonia.paragraphs)
+
+
+def test_underlined_lines_with_text_after_them_stay_in_the_paragraph() -> None:
+    cable = _load("10ELBONIA200")
+    texts = {p.number: p.text.split("\n") for p in cable.paragraphs}
+    assert list(texts) == [1, 2, 3, 4]
+    assert texts[2] == [  # who sat on which side: the underlined lines stay, without rules
+        "Participants:",
+        "Elbonia",
+        "Deputy Minister of Mud Harvest Olaf Grund Director of Exports Ingrid Lehm",
+        "U.S.",
+        "Economic Officer (notetaker)",
+        "Freedonia",
+        "Trade Counselor Rufus Firefly",  # one line under its heading is its text
+    ]
+    assert texts[3] == [  # a boxed heading before it was the paragraph's, and is dropped
+        "The Deputy Minister asked for a larger quota. He listed three reasons:",
+        "What Elbonia Wants",
+        "-- a quota of one million tons;",
+        "-- a lower tariff on dried mud.",
+        "The Freedonians promised an answer by June.",
+    ]
+    assert texts[4] == ["Comment: Both sides want a deal before the rains. End Comment."]
+
+
+def test_underlined_lines_that_are_not_text_are_dropped() -> None:
+    text = (
+        "1. (C) First.\n\n2. (C) Second.\n\nA Heading\n---------\n\n"
+        "2. (C) A number the sequence did not take.\n\n"
+        "Classified By: Someone, reasons 1.4 (b)\n---------------\n\nClosing words.\n-\n---\n"
+        "\n3. (C) Third.\n"
+    )
+    cable = parse_telegram(text)
+    assert [p.number for p in cable.paragraphs] == [1, 2, 3]
+    assert cable.paragraphs[1].text.split("\n") == [
+        "Second.",  # its heading went with the paragraph start after it
+        "2. (C) A number the sequence did not take.",
+        "Closing words.",  # a line without a word is not a heading
+    ]
 
 
 def test_page_breaks_vanish_even_mid_paragraph(elbonia: Cable) -> None:
@@ -232,33 +272,75 @@ def test_never_raises_and_never_invents_or_reorders_words(text: str) -> None:
 
 
 _word = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=9)
+_words_st = st.lists(_word, min_size=1, max_size=40)
+# an underlined line: its words (title case, upper case or as they are) and its rule
+_underlined = st.tuples(
+    st.lists(_word, min_size=1, max_size=4).map(" ".join),
+    st.sampled_from([str.title, str.upper, str]),
+    st.sampled_from("-="),
+    st.booleans(),  # boxed: a rule above it too
+).map(lambda u: (u[1](u[0]), u[2], u[3]))
+# a paragraph: its first words, then sections under underlined lines, then maybe an
+# underlined line that heads the next paragraph
+_paragraph = st.tuples(
+    _words_st,
+    st.lists(st.tuples(_underlined, _words_st, st.booleans(), st.booleans()), max_size=3),
+    st.none() | _underlined,
+)
 
 
-@settings(max_examples=150, deadline=None)
+def _wrap(words: list[str], width: int, first: str = "") -> list[str]:
+    """Words hard-wrapped at `width`, after `first`, ending with a full stop."""
+    lines: list[str] = []
+    line = first
+    for word in words:
+        if line and len(line) + len(word) + 1 > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return [*lines, line + "."]
+
+
+def _underline(heading: tuple[str, str, bool]) -> list[str]:
+    text, mark, boxed = heading
+    rule = mark * max(3, len(text))
+    return [rule, text, rule] if boxed else [text, rule]
+
+
+@settings(max_examples=200, deadline=None)
 @given(
-    paragraphs=st.lists(st.lists(_word, min_size=1, max_size=40), min_size=1, max_size=8),
+    paragraphs=st.lists(_paragraph, min_size=1, max_size=8),
     width=st.integers(min_value=20, max_value=70),
     breaks=st.lists(st.integers(min_value=0, max_value=400), max_size=3),
 )
 def test_wrapped_paragraphs_keep_every_word(
-    paragraphs: list[list[str]], width: int, breaks: list[int]
+    paragraphs: list[tuple[list[str], list[Any], tuple[str, str, bool] | None]],
+    width: int,
+    breaks: list[int],
 ) -> None:
+    # every word stays, also the words of an underlined line with text after it (on a line of
+    # its own); an underlined line right before a numbered paragraph is its heading: dropped
     lines = ["C O N F I D E N T I A L SECTION 01 OF 02 MEXICO 002498", "", "SUBJECT: TEST", ""]
-    for number, words in enumerate(paragraphs, start=1):
-        line = f"{number}. (C)"
-        for word in words:
-            if len(line) + len(word) + 1 > width:
-                lines.append(line)
-                line = word
-            else:
-                line += " " + word
-        lines += [line + ".", ""]
+    expected: list[list[str]] = []
+    for number, (words, sections, next_heading) in enumerate(paragraphs, start=1):
+        lines += _wrap(words, width, f"{number}. (C)")
+        text = [" ".join(words) + "."]
+        for k, (heading, section, blank_above, blank_below) in enumerate(sections):
+            # (a box right under a line that is under a rule would be ambiguous)
+            blank_above = blank_above or (heading[2] and k > 0)
+            lines += [""] * blank_above + _underline(heading) + [""] * blank_below
+            lines += _wrap(section, width)
+            text += [heading[0], " ".join(section) + "."]
+        lines.append("")
+        if next_heading and number < len(paragraphs):
+            lines += [*_underline(next_heading), ""]
+        expected.append(text)
     for position in sorted(breaks, reverse=True):
         lines.insert(min(position, len(lines)), "MEXICO 00002498  002 OF 002")
     cable = parse_telegram("\n".join(lines), ref_id="08MEXICO2498")
     assert [p.number for p in cable.paragraphs] == list(range(1, len(paragraphs) + 1))
-    assert [_words(p.text) for p in cable.paragraphs] == paragraphs
-    assert all("\n" not in p.text for p in cable.paragraphs)
+    assert [p.text.split("\n") for p in cable.paragraphs] == expected
 
 
 def test_summary_under_a_heading_runs_to_end_summary() -> None:
