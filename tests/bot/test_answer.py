@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.answer import Reply, answer, answer_requests
+from bot.answer import Failure, Reply, answer, answer_requests
 from bot.cards import MESSAGE_MAX
 from bot.library import CableLibrary
 from bot.store import CableStore
@@ -98,3 +99,37 @@ def test_one_message_never_repeats_a_link_nor_exceeds_6000(
     urls = [card.url for card in reply.cards]
     assert len(urls) == len(set(urls))
     assert sum(card.size() for card in reply.cards) <= MESSAGE_MAX
+
+
+def test_passive_keeps_every_outage_line_and_drops_misses() -> None:
+    failures = (
+        Failure(ref_id="09OSLO1", error="09OSLO1 is not a published cable", kind="not_found"),
+        Failure(ref_id="09OSLO2", error="mirror down", kind="mirror"),
+        Failure(ref_id="09OSLO3", error="still being fetched", kind="pending"),
+        Failure(ref_id="09OSLO4", error="mirror down", kind="mirror"),
+    )
+    passive = Reply(failures=failures).passive()
+    assert [f.ref_id for f in passive.failures] == ["09OSLO2", "09OSLO3", "09OSLO4"]
+    assert passive.mirror_down
+    assert Reply(failures=failures[2:3]).mirror_down  # not back by the deadline
+    assert not Reply(failures=failures[:1]).mirror_down
+
+
+@pytest.mark.logs_errors
+def test_an_unexpected_library_failure_is_logged_and_answered(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def go() -> Reply:
+        async with await CableStore.open(tmp_path / "c.db") as store:
+            with sqlite3.connect(tmp_path / "c.db") as other:  # another program breaks the store
+                other.execute("DROP TABLE cables")
+            return await answer(CableLibrary(store), "09OSLO777 ¶2 and 09OSLO12 ¶0")
+
+    reply = _run(go())
+    assert {f.ref_id: (f.kind, f.error) for f in reply.failures} == {
+        "09OSLO777": ("mirror", "the cable library failed; see the log"),
+        "09OSLO12": ("problem", "¶0 is not a paragraph number"),
+    }
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert [r.getMessage() for r in errors] == ["looking up 09OSLO777 failed"]
+    assert errors[0].exc_info is not None
