@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -37,6 +38,7 @@ BASE_PACKAGE = "_parsers_base"
 
 STEP_BACK = "a number smaller than the last paragraph's starts a paragraph (07KABUL185)"
 GLUED = "a heading glued to the end of a one-line paragraph is cut (09BRASILIA905)"
+UNDERLINED = "an underlined line with text after it stays in its paragraph (09SINGAPORE529)"
 EXPECTED: dict[str, str] = {
     "09BRASILIA905": GLUED,
     "10BRASILIA45": GLUED,
@@ -55,7 +57,33 @@ def explain(old: Any, new: Any) -> str | None:
         old, new = old[-1], new[-1]  # a dump row: (lines read, item)
     if not (isinstance(old, dict) and isinstance(new, dict)):
         return None
-    return _step_back(old, new) or _glued_title(old, new)
+    return _step_back(old, new) or _glued_title(old, new) or _underlined_kept(old, new)
+
+
+def _underlined_kept(old: dict[str, Any], new: dict[str, Any]) -> str | None:
+    """New paragraphs have words that old ones lacked (underlined lines, and the lines
+    above a box), and lose none; all else is the same."""
+    words = re.compile(r"\w+")
+
+    def within(a: str | None, b: str | None) -> bool:  # a's words, in order, among b's
+        rest = iter(words.findall(b or ""))
+        return all(word in rest for word in words.findall(a or ""))
+
+    rest = {"paragraphs", "summary"}
+    if {k: v for k, v in old.items() if k not in rest} != {
+        k: v for k, v in new.items() if k not in rest
+    } or len(old["paragraphs"]) != len(new["paragraphs"]):
+        return None
+    if not within(old["summary"], new["summary"]) or (old["summary"] is None) != (
+        new["summary"] is None
+    ):
+        return None
+    for a, b in zip(old["paragraphs"], new["paragraphs"], strict=True):
+        if (a["number"], a["marking"]) != (b["number"], b["marking"]):
+            return None
+        if not within(a["text"], b["text"]):
+            return None
+    return UNDERLINED
 
 
 def _glued_title(old: dict[str, Any], new: dict[str, Any]) -> str | None:
