@@ -35,7 +35,7 @@ class Sent:
         """(message id, emoji) of each reaction the bot added."""
 
     def install(self, bot: discord.Client) -> None:
-        """Replace the two routes of `bot`'s simulated HTTP client."""
+        """Replace the send, edit and reaction routes of `bot`'s simulated HTTP client."""
         calls = self.calls
 
         async def send_message(channel_id: int, *, params: Any) -> Any:
