@@ -25,9 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.answer import answer  # noqa: E402
-from bot.embeds import payload  # noqa: E402
-from bot.library import CableLibrary  # noqa: E402
-from bot.store import CableStore, one_cpu  # noqa: E402
+from bot.discord.embeds import payload  # noqa: E402
+from bot.library.cables import CableLibrary  # noqa: E402
+from bot.library.store import CableStore, one_cpu  # noqa: E402
 from parsers.models import Cable, Paragraph  # noqa: E402
 
 SEED = ROOT.parent / "shared" / "corpus" / "seed" / "08MEXICO2498.txt"

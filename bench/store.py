@@ -63,8 +63,8 @@ def phase_baseline(dump: Path, db: Path) -> dict[str, float]:
 
 def phase_import(dump: Path, db: Path) -> dict[str, float]:
     """The real importer (parsers.dump + CableStore), as `cablebot import` runs it."""
-    from bot.importer import import_path
-    from bot.store import CableStore
+    from bot.library.importer import import_path
+    from bot.library.store import CableStore
 
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
@@ -127,8 +127,8 @@ def phase_queries(db: Path, lookups: int) -> dict[str, float]:
     The search loop runs last: its 75 s of busy CPU made the lookups measured after it 2-4x
     slower at p99 on this VM.
     """
-    from bot.library import CableLibrary
-    from bot.store import CableStore, _get, one_cpu
+    from bot.library.cables import CableLibrary
+    from bot.library.store import CableStore, _get, one_cpu
 
     conn = sqlite3.connect(db)
     ids = [r[0] for r in conn.execute("SELECT ref_id FROM cables")]

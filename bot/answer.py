@@ -10,7 +10,7 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict
 
 from bot.cards import MESSAGE_MAX, Card, build_card
-from bot.library import LibraryError, MirrorUnavailable, NotACableResponse, StillFetching
+from bot.library.cables import LibraryError, MirrorUnavailable, NotACableResponse, StillFetching
 from parsers.models import SITE_URL, Cable, CableRequest
 from parsers.refs import find_requests
 
@@ -230,3 +230,16 @@ async def answer(
 
 
 _NOTHING = Reply()
+
+
+def failure_lines(failures: Sequence[Failure]) -> list[str]:
+    """One line per failure naming its cable; one shared error (an outage) is said once."""
+    lines: list[str] = []
+    shared: dict[str, list[str]] = {}
+    for failure in failures:
+        if failure.ref_id in failure.error:
+            lines.append(failure.error)
+        else:
+            shared.setdefault(failure.error, []).append(failure.ref_id)
+    lines += [f"{', '.join(dict.fromkeys(ids))}: {error}" for error, ids in shared.items()]
+    return lines

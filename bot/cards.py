@@ -59,7 +59,7 @@ class CardField(BaseModel):
 
 
 class Card(BaseModel):
-    """What the bot shows for one request; rendered by bot.embeds and the terminal alike."""
+    """What the bot shows for one request; rendered by bot.discord.embeds and the terminal alike."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -435,3 +435,22 @@ def _fit_quote(page: str, blocks: list[Block], room: int) -> str:
         parts.append(part)
         left -= len(part) + 2
     return "\n\n".join(parts)
+
+
+CITATION_NAMES = {
+    "plain": "Plain text",
+    "markdown": "Markdown",
+    "chicago": "Chicago note",
+    "bibtex": "BibTeX",
+    "post": "Post (280 characters)",
+}
+
+
+def citation_text(card: Card, styles: list[str] | None = None) -> str:
+    """The citation styles of a card as Markdown code blocks (each fits a copy button)."""
+    parts = []
+    for style in styles or list(CITATION_NAMES):
+        text = card.citations[style].replace("```", "'''")
+        lang = "bibtex" if style == "bibtex" else ""
+        parts.append(f"**{CITATION_NAMES[style]}**\n```{lang}\n{text}\n```")
+    return "\n".join(parts)

@@ -14,10 +14,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from bot.answer import Reply, answer
-from bot.cards import Card
-from bot.embeds import citation_text, failure_lines
-from bot.library import CableLibrary
+from bot.answer import Reply, answer, failure_lines
+from bot.cards import Card, citation_text
+from bot.library.cables import CableLibrary
 from parsers.vocab import parse_tag_table
 
 PROMPT = "you> "

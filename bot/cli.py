@@ -127,8 +127,8 @@ def _run_import(args: argparse.Namespace) -> int:
     import asyncio
     from pathlib import Path
 
-    from bot.importer import ImportError_, run_import, source_kind
-    from bot.store import CableStore, StoreError
+    from bot.library.importer import ImportError_, run_import, source_kind
+    from bot.library.store import CableStore, StoreError
 
     paths = [Path(p) for p in args.paths]
     try:
@@ -175,8 +175,8 @@ def _run_setup(args: argparse.Namespace) -> int:
     import asyncio
 
     from bot.chat import load_tag_meanings, store_lines
-    from bot.month_index import MonthIndexError, load_month_index
-    from bot.store import CableStore, StoreError
+    from bot.library.month_index import MonthIndexError, load_month_index
+    from bot.library.store import CableStore, StoreError
 
     async def go() -> int:
         async with await CableStore.open(settings.store_file) as store:
@@ -272,9 +272,9 @@ def _bot_context(*, stderr_level: int = logging.WARNING) -> tuple[Any, dict[str,
 
 
 async def _open_library(settings: Any, *, serving: bool = False) -> Any:
-    from bot.library import CableLibrary
-    from bot.month_index import MonthIndexError
-    from bot.store import StoreError
+    from bot.library.cables import CableLibrary
+    from bot.library.month_index import MonthIndexError
+    from bot.library.store import StoreError
 
     try:
         return await CableLibrary.open(settings, serving=serving)
@@ -365,7 +365,7 @@ def _run_run(args: argparse.Namespace) -> int:
     import asyncio
     import contextlib
 
-    from bot.client import StartFailure, serve
+    from bot.discord.client import StartFailure, serve
 
     async def go() -> int:
         stop = asyncio.Event()
@@ -416,7 +416,7 @@ def _run_sync(args: argparse.Namespace) -> int:
     token = _token(settings)
     import asyncio
 
-    from bot.client import StartFailure, publish_commands
+    from bot.discord.client import StartFailure, publish_commands
 
     async def go() -> int:
         async with await _open_library(settings) as library:

@@ -5,7 +5,8 @@ Reads ../shared/data/tags.tsv (TAGS codes with meanings) and ../shared/data/cabl
 (every published reference ID with its month; BSD-licensed, see NOTICE) at dev time and writes
 
 - bot/data/tags.tsv: the same table, one `code<TAB>meaning` line per code, sorted;
-- bot/data/months.bin: the month index, packed for lookups without parsing (bot/month_index.py).
+- bot/data/months.bin: the month index, packed for lookups without parsing
+  (bot/library/month_index.py).
 
 The output depends only on the input, so running it again on the same files changes nothing:
 
@@ -21,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.month_index import MonthIndexError, pack_month_index, read_month_index  # noqa: E402
+from bot.library.month_index import MonthIndexError, pack_month_index, read_month_index  # noqa: E402
 from parsers.vocab import TAG_TABLE_HEADER, parse_tag_table  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"

@@ -37,15 +37,15 @@ class Target:
 TARGETS: dict[str, Target] = {
     "refs": Target("parsers/refs.py", ("tests/parsers/test_refs.py",)),
     "cooldown": Target(
-        "bot/cooldown.py",
-        ("tests/bot/test_cooldown.py", "tests/bot/cogs/test_passive.py"),
+        "bot/discord/cooldown.py",
+        ("tests/bot/test_cooldown.py", "tests/bot/discord/cogs/test_passive.py"),
     ),
     "cards": Target("bot/cards.py", ("tests/bot/test_cards.py",)),
-    "passive": Target("bot/cogs/passive.py", ("tests/bot/cogs/test_passive.py",)),
-    "follow": Target("bot/cogs/follow.py", ("tests/bot/cogs/test_follow.py",)),
-    "mirror": Target("bot/mirror.py", ("tests/bot/test_mirror.py",)),
+    "passive": Target("bot/discord/cogs/passive.py", ("tests/bot/discord/cogs/test_passive.py",)),
+    "follow": Target("bot/discord/cogs/follow.py", ("tests/bot/discord/cogs/test_follow.py",)),
+    "mirror": Target("bot/library/mirror.py", ("tests/bot/test_mirror.py",)),
     "store": Target(
-        "bot/store.py",
+        "bot/library/store.py",
         (
             "tests/bot/test_store.py",
             "tests/bot/test_store_failures.py",
@@ -54,7 +54,7 @@ TARGETS: dict[str, Target] = {
         ),
     ),
     "importer": Target(
-        "bot/importer.py", ("tests/bot/test_import.py", "tests/bot/test_import_input.py")
+        "bot/library/importer.py", ("tests/bot/test_import.py", "tests/bot/test_import_input.py")
     ),
 }
 

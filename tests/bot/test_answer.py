@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from bot.answer import Failure, Reply, answer, answer_requests
 from bot.cards import MESSAGE_MAX
-from bot.library import CableLibrary
-from bot.store import CableStore
+from bot.library.cables import CableLibrary
+from bot.library.store import CableStore
 from parsers.models import CableRequest
 from tests.bot.helpers import TAG_MEANINGS, harbour_cable
 

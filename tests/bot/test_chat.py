@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import CableStore
+from bot.library.store import CableStore
 from parsers.models import Cable
 from tests.bot.helpers import harbour_cable
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pytest_httpserver import HTTPServer
 
-from bot.store import CableStore
+from bot.library.store import CableStore
 from tests.bot.helpers import TAG_MEANINGS, harbour_cable
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,0 +1,292 @@
+"""Cards as Discord payloads: embeds, a plain-text fallback and restart-proof buttons."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any, Protocol, cast
+
+import discord
+
+from bot.answer import Reply, failure_lines
+from bot.cards import CITATION_NAMES, MESSAGE_MAX, Card, citation_text, shorten
+from parsers.models import CableRequest
+
+log = logging.getLogger(__name__)
+
+CONTENT_MAX = 2000
+MAX_EMBEDS = 10
+BUTTON_ROWS = 5
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+def to_embed(card: Card) -> discord.Embed:
+    """One card as an embed: title, link, colour, quote and hashtags, fields, footer."""
+    embed = discord.Embed(
+        title=card.title, url=card.url, colour=card.color, description=card.description
+    )
+    for field in card.fields:
+        embed.add_field(name=field.name, value=field.value, inline=field.inline)
+    if card.footer:
+        embed.set_footer(text=card.footer)
+    return embed
+
+
+def card_text(card: Card, limit: int = CONTENT_MAX) -> str:
+    """One card as Markdown text of at most `limit` characters, for channels without embeds.
+
+    The title, link, facts and hashtags are kept; TAGS and then the quote give way.
+    """
+    facts = " · ".join(f"{f.name}: {f.value}" for f in card.fields if f.inline)
+    head = [shorten(f"**{card.title}** <{card.url}>", limit), shorten(facts, limit // 4)]
+    tail = [" ".join(card.hashtags + card.topic_hashtags)]
+    extra = [f"{f.name}: {', '.join(f.value.splitlines())}" for f in card.fields if not f.inline]
+    used = sum(len(line) + 1 for line in head + tail)
+    for line in extra:
+        line = shorten(line, limit // 4)
+        if used + len(line) + 1 <= limit:
+            head.append(line)
+            used += len(line) + 1
+    if card.quote and limit - used > 40:
+        head.append(shorten(card.quote, limit - used - 1))
+    return shorten("\n".join(head + tail), limit)
+
+
+def notes(reply: Reply) -> list[str]:
+    """The lines sent as message content: the cut note and the failures."""
+    lines = [f"-# {reply.note}"] if reply.note else []
+    return lines + failure_lines(reply.failures)
+
+
+def content_for(reply: Reply, *, embed_links: bool = True) -> str | None:
+    """The message content: notes, plus the cards themselves when embeds are not allowed."""
+    lines = notes(reply)
+    if not embed_links and reply.cards:
+        room = (CONTENT_MAX - sum(len(line) + 1 for line in lines)) // len(reply.cards) - 2
+        lines = [card_text(card, room) for card in reply.cards] + lines
+    text = "\n\n".join(lines) if not embed_links else "\n".join(lines)
+    return shorten(text, CONTENT_MAX) or None
+
+
+def payload(reply: Reply, *, owner_id: int, embed_links: bool = True) -> dict[str, Any]:
+    """Keyword arguments for `send`/`reply`/`edit`: content, embeds, view, no mentions."""
+    cards = reply.cards[:MAX_EMBEDS]
+    embeds = [to_embed(card) for card in cards] if embed_links else []
+    assert sum(card.size() for card in cards) <= MESSAGE_MAX
+    return {
+        "content": content_for(reply, embed_links=embed_links),
+        "embeds": embeds,
+        "view": reply_view(cards, owner_id) if cards else None,
+        "allowed_mentions": NO_MENTIONS,
+    }
+
+
+def card_buttons(card: Card, index: int, *, many: bool) -> list[discord.ui.Item[Any]]:
+    """The row of buttons for the card at `index`: previous/next paragraph and Cite."""
+    items: list[discord.ui.Item[Any]] = []
+    if card.previous_paragraph is not None:
+        items.append(ParagraphButton(index, card.ref_id, card.previous_paragraph, "◀"))
+    if card.next_paragraph is not None:
+        items.append(ParagraphButton(index, card.ref_id, card.next_paragraph, "▶"))
+    label = f"Cite {card.ref_id}" if many else "Cite"
+    items.append(CiteButton(index, card.ref_id, card.paragraphs, label=label))
+    return items
+
+
+def reply_view(cards: tuple[Card, ...] | list[Card], owner_id: int) -> discord.ui.View:
+    """Buttons for a reply: one row per card (up to five) and Delete on the last row."""
+    view = discord.ui.View(timeout=None)
+    for index, card in enumerate(cards[:BUTTON_ROWS]):
+        for item in card_buttons(card, index, many=len(cards) > 1):
+            view.add_item(item)
+    view.add_item(DeleteButton(owner_id, row=min(len(cards), BUTTON_ROWS - 1)))
+    return view
+
+
+class ButtonHost(Protocol):
+    """What the buttons need of the client that runs them (bot.discord.client.Cablebot)."""
+
+    async def answer_requests(
+        self,
+        requests: Sequence[CableRequest],
+        *,
+        slots: int | None = None,
+        with_citations: bool = False,
+    ) -> Reply: ...
+
+    async def forget_reply(
+        self, *, trigger_id: int | None = None, reply_id: int | None = None
+    ) -> None: ...
+
+
+def _bot(interaction: discord.Interaction[Any]) -> ButtonHost:
+    return cast(ButtonHost, interaction.client)
+
+
+async def _tell(interaction: discord.Interaction[Any], text: str) -> None:
+    """A private answer to the clicker, whether or not the interaction was answered yet."""
+    if interaction.response.is_done():
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+    else:
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+
+_REF = r"(?P<ref>[A-Za-z0-9]{3,40})"
+
+
+class ParagraphButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"cablebot:par:(?P<index>[0-9]):" + _REF + r":(?P<n>[0-9]{1,6})",
+):
+    """Show paragraph `n` of a cable in place of the card at `index` of the message."""
+
+    def __init__(self, index: int, ref_id: str, paragraph: int, arrow: str = "") -> None:
+        label = f"◀ ¶{paragraph}" if arrow == "◀" else f"¶{paragraph} ▶"
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"cablebot:par:{index}:{ref_id}:{paragraph}",
+                row=min(index, BUTTON_ROWS - 1),
+            )
+        )
+        self.index, self.ref_id, self.paragraph = index, ref_id, paragraph
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: Any,
+    ) -> ParagraphButton:
+        return cls(int(match["index"]), match["ref"], int(match["n"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        message = interaction.message
+        if message is None:
+            return
+        await interaction.response.defer()
+        bot = _bot(interaction)
+        slots = max(1, len(message.embeds))
+        request = CableRequest(ref_id=self.ref_id, paragraphs=(self.paragraph,))
+        reply = await bot.answer_requests([request], slots=slots)
+        if not reply.cards:
+            await _tell(interaction, "; ".join(failure_lines(reply.failures)) or "Not found.")
+            return
+        card = reply.cards[0]
+        has_buttons = bool(getattr(message, "components", None))
+        view = discord.ui.View.from_message(message, timeout=None) if has_buttons else None
+        view = view or discord.ui.View(timeout=None)
+        for item in list(view.children):
+            if getattr(item, "row", None) == min(self.index, BUTTON_ROWS - 1) and not str(
+                getattr(item, "custom_id", "")
+            ).startswith("cablebot:del:"):
+                view.remove_item(item)
+        for item in card_buttons(card, self.index, many=slots > 1):
+            view.add_item(item)
+        if message.embeds:
+            embeds = list(message.embeds)
+            embeds[min(self.index, len(embeds) - 1)] = to_embed(card)
+            await interaction.edit_original_response(embeds=embeds, view=view)
+        else:
+            text = card_text(card)
+            await interaction.edit_original_response(content=text, view=view)
+
+
+class CiteButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"cablebot:cite:(?P<index>[0-9]):" + _REF + r":(?P<pars>[0-9,]{0,60})",
+):
+    """Send the clicker the citation styles of a card, privately."""
+
+    def __init__(
+        self, index: int, ref_id: str, paragraphs: tuple[int, ...], label: str = "Cite"
+    ) -> None:
+        pars = ",".join(str(n) for n in paragraphs)
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                style=discord.ButtonStyle.primary,
+                custom_id=f"cablebot:cite:{index}:{ref_id}:{pars}",
+                row=min(index, BUTTON_ROWS - 1),
+            )
+        )
+        self.ref_id, self.paragraphs = ref_id, paragraphs
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: Any,
+    ) -> CiteButton:
+        pars = tuple(int(n) for n in match["pars"].split(",") if n)
+        return cls(int(match["index"]), match["ref"], pars)
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        request = CableRequest(ref_id=self.ref_id, paragraphs=self.paragraphs)
+        reply = await _bot(interaction).answer_requests([request], with_citations=True)
+        if not reply.cards:
+            await _tell(interaction, "; ".join(failure_lines(reply.failures)) or "Not found.")
+            return
+        await interaction.followup.send(
+            embed=citation_embed(reply.cards[0]), ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+
+def citation_embed(card: Card, styles: list[str] | None = None) -> discord.Embed:
+    """An embed carrying the citation styles of `card`."""
+    text = citation_text(card, styles)
+    if len(text) > 4096:
+        text = citation_text(card, [s for s in (styles or CITATION_NAMES) if s != "bibtex"])
+    return discord.Embed(
+        title=f"Cite {card.ref_id}",
+        url=card.url,
+        colour=card.color,
+        description=shorten(text, 4096),
+    )
+
+
+class DeleteButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"cablebot:del:(?P<owner>[0-9]{1,20})",
+):
+    """Delete the bot's reply; only the person who asked or a moderator may."""
+
+    def __init__(self, owner_id: int, row: int = BUTTON_ROWS - 1) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Delete",
+                style=discord.ButtonStyle.danger,
+                custom_id=f"cablebot:del:{owner_id}",
+                row=row,
+            )
+        )
+        self.owner_id = owner_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: Any,
+    ) -> DeleteButton:
+        return cls(int(match["owner"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        if not may_delete(interaction, self.owner_id):
+            await _tell(interaction, "Only the person who asked or a moderator can delete this.")
+            return
+        await interaction.response.defer()
+        if interaction.message is not None:
+            await interaction.message.delete()
+            await _bot(interaction).forget_reply(reply_id=interaction.message.id)
+
+
+def may_delete(interaction: discord.Interaction[Any], owner_id: int) -> bool:
+    """True for the requester and for members who may manage messages in the channel."""
+    if interaction.user.id == owner_id:
+        return True
+    permissions = interaction.permissions
+    return permissions.manage_messages or permissions.administrator

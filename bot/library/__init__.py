@@ -1,0 +1,1 @@
+"""The data layer: the cable store, importer, mirror client, month index and CableLibrary."""

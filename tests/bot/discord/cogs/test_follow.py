@@ -1,0 +1,188 @@
+"""bot.discord.cogs.follow across a restart: a new bot over the same store follows old triggers.
+
+The first bot runs on dpytest; the restarted one talks to Discord's HTTP API played by a real
+HTTP server on 127.0.0.1 and receives gateway events through discord.py's own parser.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import discord
+import discord.ext.test as dpytest
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from bot.config import Settings
+from bot.discord.client import FOLLOW_SECONDS, Cablebot
+from bot.library.cables import CableLibrary
+from bot.library.mirror import CableMirror
+from bot.library.store import CableStore
+from tests.bot.helpers import TAG_MEANINGS, closed_port, gateway_edit
+
+BOT_USER = {"id": "4242", "username": "cablebot", "discriminator": "0", "avatar": None}
+
+
+def gateway_message(message_id: int, channel_id: int, guild_id: int, content: str) -> Any:
+    """A MESSAGE_UPDATE payload as the gateway sends it."""
+    return {
+        "id": str(message_id),
+        "channel_id": str(channel_id),
+        "guild_id": str(guild_id),
+        "author": {"id": "77", "username": "reader", "discriminator": "0", "avatar": None},
+        "content": content,
+        "timestamp": "2026-11-27T21:00:00+00:00",
+        "edited_timestamp": "2026-11-27T21:01:00+00:00",
+        "tts": False,
+        "mention_everyone": False,
+        "mentions": [],
+        "mention_roles": [],
+        "attachments": [],
+        "embeds": [],
+        "pinned": False,
+        "type": 0,
+    }
+
+
+async def _until(check: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out waiting for the bot"
+        await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+async def restarted(
+    library: CableLibrary,
+    tmp_path: Path,
+    httpserver: HTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> AsyncIterator[Cablebot]:
+    """A second Cablebot over the same store file, with empty caches, logged in over HTTP."""
+    monkeypatch.setattr(discord.http.Route, "BASE", httpserver.url_for("/api/v10"))
+    httpserver.expect_request("/api/v10/users/@me").respond_with_json(BOT_USER)
+    store = await CableStore.open(tmp_path / "cables.db")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    fresh = Cablebot(CableLibrary(store), settings, tag_meanings=TAG_MEANINGS, sync_commands=False)
+    await fresh.http.static_login("a.b.c")
+    await fresh._async_setup_hook()
+    await fresh.setup_hook()
+    yield fresh
+    await fresh.http.close()
+    await store.close()
+
+
+async def test_a_restarted_bot_follows_an_edit_and_a_delete(
+    bot: Cablebot, restarted: Cablebot, httpserver: HTTPServer
+) -> None:
+    trigger = await dpytest.message("see 09OSLO777 ¶2")
+    reply = dpytest.get_message()
+    assert trigger.guild is not None
+    channel_id, guild_id = trigger.channel.id, trigger.guild.id
+    stored = await restarted.followed(trigger.id)
+    assert stored is not None and (stored.channel_id, stored.reply_id) == (channel_id, reply.id)
+    assert stored.author_id == trigger.author.id
+
+    path = f"/api/v10/channels/{channel_id}/messages/{reply.id}"
+    edits: list[dict[str, Any]] = []
+
+    def on_edit(request: Request) -> Response:
+        edits.append(request.get_json())
+        body = gateway_message(reply.id, channel_id, guild_id, "")
+        body["author"] = BOT_USER
+        return Response(discord.utils._to_json(body), content_type="application/json")
+
+    httpserver.expect_request(path, method="PATCH").respond_with_handler(on_edit)
+    edited = gateway_message(trigger.id, channel_id, guild_id, "actually 09OSLO777 ¶3")
+    restarted._connection.parse_message_update(edited)
+    await _until(lambda: bool(edits))
+    [edit] = edits
+    assert edit["embeds"][0]["url"].endswith("09OSLO777.html#par3")
+    assert edit["embeds"][0]["description"].startswith("**¶3 (C)**")
+    assert edit["allowed_mentions"] == {"parse": []}
+    assert "cablebot:del:" + str(trigger.author.id) in str(edit["components"])
+
+    deleted: list[str] = []
+
+    def on_delete(request: Request) -> Response:
+        deleted.append(request.path)
+        return Response(status=204)
+
+    httpserver.expect_request(path, method="DELETE").respond_with_handler(on_delete)
+    restarted._connection.parse_message_delete(
+        {"id": str(trigger.id), "channel_id": str(channel_id), "guild_id": str(guild_id)}
+    )
+    await _until(lambda: bool(deleted))
+    assert deleted == [path]
+    assert await restarted.followed(trigger.id) is None
+
+
+async def test_follow_ends_after_24_hours(bot: Cablebot) -> None:
+    trigger = await dpytest.message("see 09OSLO777 ¶2")
+    assert await bot.followed(trigger.id) is not None
+    now = time.time()
+    bot.clock = lambda: now + FOLLOW_SECONDS + 1
+    assert await bot.followed(trigger.id) is None
+
+
+async def test_an_unchanged_text_does_not_touch_the_reply(bot: Cablebot) -> None:
+    """Discord sends an update when it unfurls a link; the text did not change."""
+    trigger = await dpytest.message("see 09OSLO777 ¶2 https://example.org")
+    reply = dpytest.get_message()
+    calls: list[int] = []
+    original = bot.answer
+
+    async def counting(text: str) -> Any:
+        calls.append(1)
+        return await original(text)
+
+    bot.answer = counting  # type: ignore[method-assign]
+    await gateway_edit(bot, trigger, embeds=[{"url": "https://example.org"}])
+    assert calls == []
+    assert await bot.followed(trigger.id) is not None
+    assert reply.id == (await bot.followed(trigger.id) or (0, 0, 0))[1]
+
+
+async def test_an_edit_during_a_mirror_outage_keeps_the_reply(
+    bot: Cablebot, library: CableLibrary
+) -> None:
+    trigger = await dpytest.message("see 09OSLO777 ¶2")
+    reply = dpytest.get_message()
+    dead = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        mirrors=(f"http://127.0.0.1:{closed_port()}/cable/{{year}}/{{month}}/{{ref_id}}.html",),
+        retries=0,
+        connect_timeout=1,
+        total_timeout=2,
+    )
+    bot.library = CableLibrary(library.store, CableMirror.from_settings(dead))
+    await gateway_edit(bot, trigger, content="actually 09MADRID1234")
+    channel = trigger.channel
+    assert isinstance(channel, discord.TextChannel)
+    [kept] = [m async for m in channel.history(limit=10) if m.id == reply.id]
+    assert kept.embeds[0].url == reply.embeds[0].url
+    assert await bot.followed(trigger.id) is not None
+    assert bot.library.mirror is not None
+    await bot.library.mirror.close()
+
+
+async def test_a_bulk_delete_removes_every_reply(bot: Cablebot) -> None:
+    """A moderator's purge: one event for many messages; each reply goes with its trigger."""
+    triggers = [await dpytest.message(f"see 09OSLO777 ¶{n + 1}", member=n) for n in range(3)]
+    replies = [dpytest.get_message() for _ in triggers]
+    unrelated = await dpytest.message("just chatting")
+    channel, guild = triggers[0].channel, triggers[0].guild
+    assert isinstance(channel, discord.TextChannel) and guild is not None
+    ids = [t.id for t in triggers] + [unrelated.id]
+    bot._connection.parse_message_delete_bulk(
+        {"ids": [str(i) for i in ids], "channel_id": str(channel.id), "guild_id": str(guild.id)}
+    )
+    await dpytest.run_all_events()
+    history = [m.id async for m in channel.history(limit=50)]
+    assert [r.id for r in replies if r.id in history] == []
+    assert [await bot.followed(t.id) for t in triggers] == [None, None, None]
