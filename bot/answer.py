@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.cards import MESSAGE_MAX, Card, build_card
 from bot.library.cables import LibraryError, MirrorUnavailable, NotACableResponse, StillFetching
+from bot.text import plural
 from parsers.models import SITE_URL, Cable, CableRequest
 from parsers.refs import find_requests
 
@@ -91,7 +92,7 @@ def missing_paragraph_message(cable: Cable, missing: Sequence[int]) -> str:
     if not numbers:
         return f"{cable.ref_id} has no numbered paragraphs; there is no {which}"
     span = f"¶{numbers[0]}-¶{numbers[-1]}" if len(numbers) > 1 else f"¶{numbers[0]}"
-    return f"{cable.ref_id} has {len(numbers)} paragraphs ({span}); there is no {which}"
+    return f"{cable.ref_id} has {plural(len(numbers), 'paragraph')} ({span}); there is no {which}"
 
 
 async def _look_up(library: CableSource, requests: Sequence[CableRequest]) -> list[Cable | Failure]:

@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from bot.text import plural
 from parsers.models import SITE_URL, Cable, CableRequest, Paragraph
 
 TITLE_MAX = 256
@@ -385,7 +386,7 @@ def build_card(
         budget // 8,
     )
     count = len({p.number for p in cable.paragraphs})
-    footer = f"{cable.ref_id} · {count} paragraphs" if count else cable.ref_id
+    footer = f"{cable.ref_id} · {plural(count, 'paragraph')}" if count else cable.ref_id
     previous, following = _neighbours(cable, quoted)
     card = Card(
         ref_id=cable.ref_id,

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Literal, Protocol, TextIO
 
 from bot.library.store import CableStore, Checkpoint, PreparedCable, PutResult, StoreWriteError
+from bot.text import plural
 from parsers.dump import ROW_START, DumpRowError, iter_dump
 from parsers.models import Cable, NotACableError
 from parsers.page import looks_like_page
@@ -55,11 +56,6 @@ Kind = Literal["dump", "page", "folder", "empty"]
 class ImportError_(Exception):
     """The path cannot be imported (missing, unreadable, not a dump, a page or a folder), or
     the store could not be written."""
-
-
-def plural(count: int, word: str) -> str:
-    """`1 row`, `2 rows`, `1,500 pages`."""
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
 def source_kind(path: Path) -> Kind:

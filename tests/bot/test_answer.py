@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.answer import Failure, Reply, answer, answer_requests
-from bot.cards import MESSAGE_MAX
+from bot.answer import Failure, Reply, answer, answer_requests, missing_paragraph_message
+from bot.cards import MESSAGE_MAX, build_card
 from bot.library.cables import CableLibrary
 from bot.library.store import CableStore
 from parsers.models import CableRequest
@@ -133,3 +133,12 @@ def test_an_unexpected_library_failure_is_logged_and_answered(
     errors = [r for r in caplog.records if r.levelname == "ERROR"]
     assert [r.getMessage() for r in errors] == ["looking up 09OSLO777 failed"]
     assert errors[0].exc_info is not None
+
+
+@pytest.mark.parametrize(("count", "words"), [(1, "1 paragraph"), (2, "2 paragraphs")])
+def test_paragraph_counts_are_said_in_the_singular_and_plural(count: int, words: str) -> None:
+    full = harbour_cable()
+    cable = harbour_cable(paragraphs=full.paragraphs[:count])
+    assert missing_paragraph_message(cable, [9]).startswith(f"09OSLO777 has {words} (")
+    card = build_card(cable, CableRequest(ref_id=cable.ref_id))
+    assert card.footer.startswith(f"09OSLO777 · {words}")
