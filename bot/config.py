@@ -74,6 +74,12 @@ class Settings(BaseSettings):
     message_content: bool = Field(
         True, description="Ask for the Message Content intent (passive detection in channels)."
     )
+    shard_count: int | None = Field(
+        None, ge=1, le=100_000, description="Gateway shards of the whole bot, all processes."
+    )
+    shard_ids: Annotated[tuple[int, ...] | None, NoDecode] = Field(
+        None, description="Shards this process runs (0-3, 0,1,5 or 0-3,8); default all."
+    )
 
     log_path: Path | None = Field(None, description="Rotating log file; default in data_dir.")
 
@@ -87,6 +93,15 @@ class Settings(BaseSettings):
                 problem = template_problem(str(template))
                 if problem:
                     raise ValueError(f"template {template!r} {problem}")
+        return value
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _parse_shard_ids(cls, value: object) -> object:
+        from bot.discord.shards import parse_shard_ids  # pure: no discord.py
+
+        if isinstance(value, str):
+            return parse_shard_ids(value) if value.strip() else None
         return value
 
     @field_validator("site_url")
