@@ -38,23 +38,28 @@ TARGETS: dict[str, Target] = {
     "refs": Target("parsers/refs.py", ("tests/parsers/test_refs.py",)),
     "cooldown": Target(
         "bot/discord/cooldown.py",
-        ("tests/bot/test_cooldown.py", "tests/bot/discord/cogs/test_passive.py"),
+        ("tests/bot/discord/test_cooldown.py", "tests/bot/discord/cogs/test_passive.py"),
     ),
     "cards": Target("bot/cards.py", ("tests/bot/test_cards.py",)),
     "passive": Target("bot/discord/cogs/passive.py", ("tests/bot/discord/cogs/test_passive.py",)),
     "follow": Target("bot/discord/cogs/follow.py", ("tests/bot/discord/cogs/test_follow.py",)),
-    "mirror": Target("bot/library/mirror.py", ("tests/bot/test_mirror.py",)),
+    "mirror": Target("bot/library/mirror.py", ("tests/bot/library/test_mirror.py",)),
     "store": Target(
         "bot/library/store.py",
         (
-            "tests/bot/test_store.py",
-            "tests/bot/test_store_failures.py",
-            "tests/bot/test_store_serving.py",
-            "tests/bot/test_store_concurrency.py",
+            "tests/bot/library/test_store.py",
+            "tests/bot/library/test_store_failures.py",
+            "tests/bot/library/test_store_serving.py",
+            "tests/bot/library/test_store_concurrency.py",
         ),
     ),
     "importer": Target(
-        "bot/library/importer.py", ("tests/bot/test_import.py", "tests/bot/test_import_input.py")
+        "bot/library/importer.py",
+        (
+            "tests/bot/library/test_importer.py",
+            "tests/bot/library/test_import_input.py",
+            "tests/bot/library/test_import_disk.py",
+        ),
     ),
 }
 
