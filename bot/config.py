@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     )
 
     log_path: Path | None = Field(None, description="Rotating log file; default in data_dir.")
+    database_url: str | None = Field(
+        None, description="postgresql://… to keep the store in PostgreSQL instead of SQLite."
+    )
+    database_pool_min: int = Field(1, ge=1, le=100, description="PostgreSQL connections kept open.")
+    database_pool_max: int = Field(10, ge=1, le=100, description="Most PostgreSQL connections.")
 
     @field_validator("mirrors", mode="before")
     @classmethod
@@ -93,6 +98,15 @@ class Settings(BaseSettings):
                 problem = template_problem(str(template))
                 if problem:
                     raise ValueError(f"template {template!r} {problem}")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            return None
+        if value is not None and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a postgresql:// URL (or empty for the SQLite store)")
         return value
 
     @field_validator("shard_ids", mode="before")

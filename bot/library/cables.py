@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Self
 
 from bot.config import Settings
+from bot.library.backend import Store
 from bot.library.mirror import CableMirror, MirrorBadResponse, MirrorNotFound, MirrorUnreachable
 from bot.library.month_index import MonthIndex, load_month_index
 from bot.library.store import (
@@ -66,7 +67,7 @@ class CableLibrary:
     """Cables by reference ID, search and the reference graph, over a store and a mirror."""
 
     def __init__(
-        self, store: CableStore, mirror: CableMirror | None = None, months: MonthIndex | None = None
+        self, store: Store, mirror: CableMirror | None = None, months: MonthIndex | None = None
     ) -> None:
         self.store = store
         self.mirror = mirror

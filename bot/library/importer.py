@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Literal, Protocol, TextIO
 
-from bot.library.store import CableStore, Checkpoint, PreparedCable, PutResult, StoreWriteError
+from bot.library.backend import Store
+from bot.library.store import Checkpoint, PreparedCable, PutResult, StoreWriteError
 from bot.text import plural
 from parsers.dump import ROW_START, DumpRowError, iter_dump
 from parsers.models import Cable, NotACableError
@@ -162,7 +163,7 @@ def _stop_for_test(done: int, marker: Path) -> None:
 
 @dataclass
 class _Run:
-    store: CableStore
+    store: Store
     checkpoint: Checkpoint
     batch_size: int
     on_error: Callable[[str], None]
@@ -244,7 +245,7 @@ def _lines(fh: BinaryIO, counter: list[int]) -> Iterator[str]:
 
 
 async def import_dump(
-    store: CableStore,
+    store: Store,
     path: Path,
     *,
     batch_size: int = 500,
@@ -425,7 +426,7 @@ async def _parse_in_workers(
 
 
 async def import_pages(
-    store: CableStore,
+    store: Store,
     folder: Path,
     *,
     batch_size: int = 500,
@@ -520,7 +521,7 @@ def _summary(
 
 
 async def import_path(
-    store: CableStore,
+    store: Store,
     path: Path,
     *,
     batch_size: int = 500,
@@ -656,7 +657,7 @@ def _rich_progress() -> rich.progress.Progress:
 
 
 async def run_import(
-    store: CableStore,
+    store: Store,
     paths: list[Path],
     *,
     batch_size: int,

@@ -1,0 +1,588 @@
+"""The cable store in PostgreSQL (`CABLEBOT_DATABASE_URL`): what `CableStore` keeps in one SQLite
+file, shared by every process and machine of one bot.
+
+asyncpg with a connection pool; each query text is prepared once per connection (asyncpg's
+statement cache). The schema is versioned like the SQLite one (`MIGRATIONS`, a `schema_version`
+table); a migration runs under a transaction-scoped advisory lock, so processes starting at once
+migrate exactly once. `put` writes its batch with binary COPY in one transaction that also saves
+the import checkpoint: an import killed at any point resumes where its last batch committed.
+
+Full-text search differs from the SQLite store's FTS5, as the engines allow:
+
+- Words are stemmed (the `english` configuration: "divers" finds "diver", "harbours" finds
+  "harbour"), and English stop words ("the", "of") are ignored; FTS5 (unicode61) matches words as
+  written, stop words included.
+- The typed text is read as `fts_query` reads it for FTS5 (words ANDed, "phrases", word*) and
+  turned into a `to_tsquery` expression; `websearch_to_tsquery` has no prefix search.
+- Ranking is `ts_rank_cd` with the subject weighted above the body; FTS5 uses BM25. Ties are
+  broken by reference ID, so equal scores come in the same order on every run.
+- The snippet is `ts_headline` over the body (matches in **bold**, about 16 words); FTS5 picks
+  the best column's best fragment. Whitespace is collapsed in both.
+- A search that cannot be ranked within `RANKED_SEARCH_BUDGET` (very common words) falls back to
+  newest first by creation date; FTS5 falls back to insertion order.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self, TypeAlias
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+from pydantic import TypeAdapter
+
+from bot.library.store import (
+    Checkpoint,
+    FollowedReply,
+    LibraryStats,
+    PreparedCable,
+    PutResult,
+    SearchHit,
+    StoreError,
+    StoreWriteError,
+)
+from parsers.models import Cable, Paragraph
+
+_SCHEMA_V1 = """
+CREATE TABLE cables (
+    ref_id text COLLATE "C" PRIMARY KEY,
+    created text,
+    released text,
+    classification text NOT NULL,
+    origin text NOT NULL,
+    subject text NOT NULL,
+    meta text NOT NULL,
+    header text NOT NULL,
+    body text NOT NULL,
+    hash bytea NOT NULL,
+    search tsvector GENERATED ALWAYS AS (
+        setweight(to_tsvector('english', subject), 'A') || to_tsvector('english', body)
+    ) STORED
+);
+CREATE INDEX cables_search ON cables USING gin (search);
+CREATE INDEX cables_created ON cables (created);
+CREATE TABLE paragraphs (
+    ref_id text COLLATE "C" NOT NULL REFERENCES cables ON DELETE CASCADE,
+    seq integer NOT NULL,
+    number integer NOT NULL,
+    marking text,
+    text text NOT NULL,
+    PRIMARY KEY (ref_id, seq)
+);
+CREATE TABLE tags (
+    tag text COLLATE "C" NOT NULL,
+    ref_id text COLLATE "C" NOT NULL REFERENCES cables ON DELETE CASCADE,
+    PRIMARY KEY (tag, ref_id)
+);
+CREATE INDEX tags_ref ON tags (ref_id);
+CREATE TABLE refs (
+    src text COLLATE "C" NOT NULL REFERENCES cables ON DELETE CASCADE,
+    pos integer NOT NULL,
+    dst text COLLATE "C" NOT NULL,
+    PRIMARY KEY (src, pos)
+);
+CREATE INDEX refs_dst ON refs (dst, src);
+CREATE TABLE months (
+    ref_id text COLLATE "C" PRIMARY KEY,
+    month smallint NOT NULL CHECK (month BETWEEN 1 AND 12)
+);
+CREATE TABLE guild_settings (
+    guild_id bigint PRIMARY KEY,
+    data jsonb NOT NULL
+);
+CREATE TABLE imports (
+    source text PRIMARY KEY,
+    fingerprint text NOT NULL,
+    position bigint NOT NULL,
+    row bigint NOT NULL,
+    imported bigint NOT NULL,
+    updated bigint NOT NULL,
+    skipped bigint NOT NULL,
+    errors bigint NOT NULL
+);
+CREATE TABLE replies (
+    trigger_id bigint PRIMARY KEY,
+    channel_id bigint NOT NULL,
+    reply_id bigint NOT NULL,
+    author_id bigint NOT NULL,
+    at double precision NOT NULL
+);
+CREATE INDEX replies_reply ON replies (reply_id);
+CREATE INDEX replies_at ON replies (at);
+CREATE TABLE not_found (
+    ref_id text COLLATE "C" PRIMARY KEY,
+    until double precision NOT NULL
+);
+CREATE INDEX not_found_until ON not_found (until);
+"""
+"""Everything SQLite schema version 4 holds, plus the mirror's "not found" answers."""
+
+MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1,)
+"""Migration scripts; MIGRATIONS[i] moves the schema from version i to i + 1."""
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_Connection: TypeAlias = "asyncpg.Connection[Any] | asyncpg.pool.PoolConnectionProxy[Any]"
+
+_LOCK_KEY = 0x_CAB1E_5C4E
+"""The advisory lock a migration holds (any fixed number; the same in every process)."""
+
+RANKED_SEARCH_BUDGET = 0.25
+"""Seconds a best-match search may take before falling back to newest-first (common words)."""
+
+_PARAGRAPHS = TypeAdapter(tuple[Paragraph, ...])
+_CABLE_COLUMNS = (
+    "ref_id",
+    "created",
+    "released",
+    "classification",
+    "origin",
+    "subject",
+    "meta",
+    "header",
+    "body",
+    "hash",
+)
+_GET = (
+    "SELECT ref_id, created, released, classification, origin, subject, meta, header, body,"
+    " (SELECT coalesce(json_agg(json_build_object('number', number, 'marking', marking,"
+    " 'text', text) ORDER BY seq), '[]') FROM paragraphs AS p WHERE p.ref_id = c.ref_id)"
+    " FROM cables AS c WHERE ref_id = $1"
+)
+_SEARCH = (
+    "SELECT ref_id, subject, created, ts_headline('english', body, q, 'StartSel=**, StopSel=**,"
+    " MaxWords=16, MinWords=6, ShortWord=2, MaxFragments=1, FragmentDelimiter=…') FROM ("
+    " SELECT ref_id, subject, created, body, q, row_number() OVER (ORDER BY {order}) AS n"
+    " FROM cables, to_tsquery('english', $1) AS q WHERE search @@ q"
+    " ORDER BY {order} LIMIT $2 OFFSET $3) AS hits ORDER BY n"
+)
+_RANKED = "ts_rank_cd(search, q) DESC, ref_id"
+_NEWEST = "created DESC NULLS LAST, ref_id"
+
+
+def redacted(url: str) -> str:
+    """`url` without its password, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def ts_query(text: str, max_terms: int = 32) -> str | None:
+    """Turn what a user typed into a safe `to_tsquery` expression, read as `fts_query` reads
+    it for FTS5: words ANDed, "phrases" kept in order, word* a prefix."""
+    terms: list[str] = []
+    for match in re.finditer(r'"([^"]*)"?|(\w+)(\*?)', text):
+        phrase, word, star = match.groups()
+        if word:
+            terms.append(f"'{word}'" + (":*" if star else ""))
+        elif phrase is not None:
+            words = re.findall(r"\w+", phrase)
+            if words:
+                terms.append("(" + " <-> ".join(f"'{w}'" for w in words) + ")")
+    return " & ".join(terms[:max_terms]) or None
+
+
+def _date(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _build_cable(row: Sequence[Any]) -> Cable:
+    ref_id, created, released, classification, origin, subject, meta, header, body, paras = row
+    extra = json.loads(meta)
+    for name in ("tags", "references", "to", "info", "caveats"):
+        extra[name] = tuple(extra.get(name) or ())
+    return Cable.model_construct(
+        ref_id=ref_id,
+        created=_date(created),
+        released=_date(released),
+        classification=classification,
+        origin=origin,
+        subject=subject,
+        header=header,
+        body=body,
+        paragraphs=_PARAGRAPHS.validate_json(paras),
+        **extra,
+    )
+
+
+def _reason(exc: BaseException) -> str:
+    """What went wrong in a few words."""
+    if isinstance(exc, asyncpg.exceptions.DiskFullError):
+        return "disk is full"
+    if isinstance(exc, asyncpg.exceptions.ReadOnlySQLTransactionError):
+        return "the database is read-only"
+    if isinstance(exc, OSError | asyncpg.exceptions.ConnectionDoesNotExistError):
+        return f"the database connection was lost ({exc})"
+    return str(exc).splitlines()[0]
+
+
+async def _migrate(conn: _Connection, where: str) -> int:
+    """Bring the schema to SCHEMA_VERSION in one transaction, under the advisory lock (a
+    process that waited for it finds the work done). Returns the version found first."""
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", _LOCK_KEY)
+        await conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)")
+        version = await conn.fetchval("SELECT max(version) FROM schema_version")
+        if version is None:
+            if await conn.fetchval("SELECT to_regclass('cables') IS NOT NULL"):
+                raise StoreError(f"{where}: not a Cablebot store (a `cables` table, no version)")
+            version = 0
+            await conn.execute("INSERT INTO schema_version VALUES (0)")
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{where}: the store has schema version {version}, newer than this cablebot"
+                f" ({SCHEMA_VERSION})"
+            )
+        for script in MIGRATIONS[version:]:
+            await conn.execute(script)
+        await conn.execute("UPDATE schema_version SET version = $1", SCHEMA_VERSION)
+        return int(version)
+
+
+class PostgresStore:
+    """Async access to the cable store in PostgreSQL; open with `await PostgresStore.open(url)`."""
+
+    readonly = False
+    """(A PostgreSQL store is always written; a refused write raises StoreWriteError.)"""
+
+    def __init__(self, url: str, pool: asyncpg.Pool) -> None:
+        self.path = redacted(url)
+        self._pool = pool
+
+    @classmethod
+    async def open(cls, url: str, *, min_size: int = 1, max_size: int = 10) -> PostgresStore:
+        """Connect a pool of `min_size`..`max_size` connections to `url` and migrate the schema
+        (StoreError when the database cannot be reached or is not a Cablebot store)."""
+        where = redacted(url)
+        try:
+            pool = await asyncpg.create_pool(
+                url, min_size=min(min_size, max_size), max_size=max_size
+            )
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise StoreError(f"{where}: cannot connect ({_reason(exc)})") from exc
+        try:
+            async with pool.acquire() as conn:
+                await _migrate(conn, where)
+        except BaseException as exc:
+            await pool.close()
+            if isinstance(exc, asyncpg.PostgresError):
+                raise StoreError(f"{where}: cannot prepare the schema ({_reason(exc)})") from exc
+            raise
+        return cls(url, pool)
+
+    async def close(self) -> None:
+        """Close the pool's connections (idempotent)."""
+        await self._pool.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # reads -------------------------------------------------------------------------------
+
+    async def get(self, ref_id: str) -> Cable | None:
+        """The stored cable `ref_id`, or None."""
+        row = await self._pool.fetchrow(_GET, ref_id)
+        return None if row is None else _build_cable(tuple(row))
+
+    async def search(self, query: str, limit: int = 10, offset: int = 0) -> list[SearchHit]:
+        """Full-text search over subjects and bodies, best matches first (see the module's
+        docstring for how it differs from FTS5)."""
+        match = ts_query(query)
+        if match is None or limit <= 0:
+            return []
+        args = (match, limit, max(offset, 0))
+        async with self._pool.acquire() as conn:
+            try:
+                async with conn.transaction():
+                    budget = max(int(RANKED_SEARCH_BUDGET * 1000), 1)
+                    await conn.execute(f"SET LOCAL statement_timeout = {budget}")
+                    rows = await conn.fetch(_search_sql(_RANKED), *args)
+            except asyncpg.exceptions.QueryCanceledError:
+                rows = await conn.fetch(_search_sql(_NEWEST), *args)
+        return [
+            SearchHit(ref_id=r, subject=s, created=_date(c), snippet=" ".join(snip.split()))
+            for r, s, c, snip in rows
+        ]
+
+    async def cites(self, ref_id: str) -> list[str]:
+        """Reference IDs that `ref_id` cites, in the cable's order."""
+        rows = await self._pool.fetch("SELECT dst FROM refs WHERE src = $1 ORDER BY pos", ref_id)
+        return [r[0] for r in rows]
+
+    async def cited_by(self, ref_id: str) -> list[str]:
+        """Stored cables that cite `ref_id`, sorted."""
+        rows = await self._pool.fetch(
+            "SELECT DISTINCT src FROM refs WHERE dst = $1 ORDER BY src", ref_id
+        )
+        return [r[0] for r in rows]
+
+    async def complete_ids(self, prefix: str, limit: int = 25) -> list[str]:
+        """Known reference IDs (stored or in the month table) starting with `prefix`."""
+        prefix = prefix.strip().upper()
+        if limit <= 0:
+            return []
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1) if prefix else "\U0010ffff"
+        window = max(limit * 8, 200)  # the first IDs in order, then shortest first
+        rows = await self._pool.fetch(
+            "(SELECT ref_id FROM cables WHERE ref_id >= $1 AND ref_id < $2 ORDER BY ref_id"
+            " LIMIT $3) UNION (SELECT ref_id FROM months WHERE ref_id >= $1 AND ref_id < $2"
+            " ORDER BY ref_id LIMIT $3)",
+            prefix,
+            upper,
+            window,
+        )
+        found = {r[0] for r in rows}
+        return sorted(found, key=lambda ref_id: (len(ref_id), ref_id))[:limit]
+
+    async def month_of(self, ref_id: str) -> int | None:
+        """The month (1-12) `ref_id` was created in, from the month table or a stored cable."""
+        month = await self._pool.fetchval(
+            "SELECT coalesce((SELECT month FROM months WHERE ref_id = $1),"
+            " (SELECT substr(created, 6, 2)::smallint FROM cables"
+            " WHERE ref_id = $1 AND created IS NOT NULL))",
+            ref_id,
+        )
+        return None if month is None else int(month)
+
+    async def months_known(self) -> int:
+        """How many IDs the month table holds (0 until the month index is loaded)."""
+        return int(await self._pool.fetchval("SELECT count(*) FROM months"))
+
+    async def has_month(self, ref_id: str) -> bool:
+        """True when `ref_id` is in the month table."""
+        return bool(await self._pool.fetchval("SELECT 1 FROM months WHERE ref_id = $1", ref_id))
+
+    async def stats(self) -> LibraryStats:
+        """Counts, dates and size of the store (the size of the whole database)."""
+        row = await self._pool.fetchrow(
+            "SELECT (SELECT count(*) FROM cables), (SELECT count(*) FROM paragraphs),"
+            " (SELECT count(*) FROM refs), (SELECT count(DISTINCT tag) FROM tags),"
+            " (SELECT count(*) FROM months), (SELECT min(created) FROM cables),"
+            " (SELECT max(created) FROM cables), pg_database_size(current_database()),"
+            " (SELECT max(version) FROM schema_version)"
+        )
+        assert row is not None
+        return LibraryStats(
+            cables=row[0],
+            paragraphs=row[1],
+            references=row[2],
+            tags=row[3],
+            months_known=row[4],
+            first_created=_date(row[5]),
+            last_created=_date(row[6]),
+            size_bytes=row[7],
+            schema_version=row[8],
+        )
+
+    async def checkpoint(self, source: str) -> Checkpoint | None:
+        """The saved position of an unfinished import of `source`."""
+        row = await self._pool.fetchrow(
+            "SELECT source, fingerprint, position, row, imported, updated, skipped, errors"
+            " FROM imports WHERE source = $1",
+            source,
+        )
+        return None if row is None else Checkpoint(*row)
+
+    async def get_guild_settings(self, guild_id: int) -> dict[str, object]:
+        """The settings saved for a guild ({} when none)."""
+        text = await self._pool.fetchval(
+            "SELECT data FROM guild_settings WHERE guild_id = $1", guild_id
+        )
+        data: dict[str, object] = json.loads(text) if text is not None else {}
+        return data
+
+    async def followed(self, trigger_id: int, since: float) -> FollowedReply | None:
+        """The reply to message `trigger_id`, if it was remembered at or after `since`."""
+        row = await self._pool.fetchrow(
+            "SELECT channel_id, reply_id, author_id FROM replies WHERE trigger_id = $1"
+            " AND at >= $2",
+            trigger_id,
+            since,
+        )
+        return None if row is None else FollowedReply(*row)
+
+    async def not_found(self, ref_id: str, now: float) -> bool:
+        """True when the mirror answered "not found" for `ref_id` and that answer is still
+        good at `now` (seconds since the epoch; every process shares it)."""
+        return bool(
+            await self._pool.fetchval(
+                "SELECT 1 FROM not_found WHERE ref_id = $1 AND until > $2", ref_id, now
+            )
+        )
+
+    # writes ------------------------------------------------------------------------------
+    # Each is one transaction: on a failure it is rolled back and StoreWriteError raised.
+
+    async def _write(self, sql: str, *args: Any) -> None:
+        try:
+            await self._pool.execute(sql, *args)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise StoreWriteError(self.path, _reason(exc)) from exc  # type: ignore[arg-type]
+
+    async def remember_reply(
+        self, trigger_id: int, reply: FollowedReply, at: float, *, forget_before: float
+    ) -> None:
+        """Remember that `reply` answers message `trigger_id`; drop entries older than
+        `forget_before` in the same transaction."""
+        await self._write(
+            "WITH gone AS (DELETE FROM replies WHERE at < $6)"
+            " INSERT INTO replies (trigger_id, channel_id, reply_id, author_id, at)"
+            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (trigger_id) DO UPDATE SET"
+            " channel_id = excluded.channel_id, reply_id = excluded.reply_id,"
+            " author_id = excluded.author_id, at = excluded.at",
+            trigger_id,
+            *reply,
+            at,
+            forget_before,
+        )
+
+    async def forget_reply(
+        self, *, trigger_id: int | None = None, reply_id: int | None = None
+    ) -> None:
+        """Stop following a trigger message, or whichever message `reply_id` answered."""
+        if trigger_id is not None:
+            await self._write("DELETE FROM replies WHERE trigger_id = $1", trigger_id)
+        if reply_id is not None:
+            await self._write("DELETE FROM replies WHERE reply_id = $1", reply_id)
+
+    async def remember_not_found(self, ref_id: str, until: float) -> None:
+        """Share the mirror's "not found" for `ref_id` until `until` (seconds since the epoch);
+        answers already expired are dropped."""
+        await self._write(
+            "WITH gone AS (DELETE FROM not_found WHERE until <= extract(epoch FROM now()))"
+            " INSERT INTO not_found (ref_id, until) VALUES ($1, $2)"
+            " ON CONFLICT (ref_id) DO UPDATE SET until = excluded.until",
+            ref_id,
+            until,
+        )
+
+    async def put(
+        self, cables: Iterable[Cable | PreparedCable], checkpoint: Checkpoint | None = None
+    ) -> PutResult:
+        """Insert or update cables in one transaction (the last copy of a repeated ID wins),
+        written with binary COPY.
+
+        `checkpoint`, when given, is saved in the same transaction with this batch's counts
+        added to the counts it carries.
+        """
+        rows = [c if isinstance(c, PreparedCable) else PreparedCable.of(c) for c in cables]
+        for attempt in range(3):
+            try:
+                async with self._pool.acquire() as conn, conn.transaction():
+                    return await _put(conn, rows, checkpoint)
+            except asyncpg.exceptions.UniqueViolationError as exc:
+                # another process stored one of these cables meanwhile: count again
+                if attempt == 2:
+                    raise StoreWriteError(self.path, _reason(exc)) from exc  # type: ignore[arg-type]
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                raise StoreWriteError(self.path, _reason(exc)) from exc  # type: ignore[arg-type]
+        raise AssertionError("unreachable")
+
+    async def clear_checkpoint(self, source: str) -> None:
+        """Forget the import position of `source` (the import finished)."""
+        await self._write("DELETE FROM imports WHERE source = $1", source)
+
+    async def put_months(self, pairs: Iterable[tuple[str, int]]) -> int:
+        """Add (ref_id, month) pairs to the month table; returns how many it holds now."""
+        latest = dict(pairs)
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                await conn.execute(
+                    "INSERT INTO months (ref_id, month) SELECT * FROM unnest($1::text[],"
+                    " $2::smallint[]) ON CONFLICT (ref_id) DO UPDATE SET month = excluded.month",
+                    list(latest),
+                    list(latest.values()),
+                )
+                return int(await conn.fetchval("SELECT count(*) FROM months"))
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise StoreWriteError(self.path, _reason(exc)) from exc  # type: ignore[arg-type]
+
+    async def set_guild_settings(self, guild_id: int, data: dict[str, object]) -> None:
+        """Replace the settings saved for a guild (must be JSON-serialisable)."""
+        await self._write(
+            "INSERT INTO guild_settings (guild_id, data) VALUES ($1, $2::jsonb)"
+            " ON CONFLICT (guild_id) DO UPDATE SET data = excluded.data",
+            guild_id,
+            json.dumps(data, sort_keys=True),
+        )
+
+
+def _search_sql(order: str) -> str:
+    """The search query with its matches in `order` (snippets made for the page only)."""
+    return _SEARCH.format(order=order)
+
+
+async def _put(
+    conn: _Connection, rows: list[PreparedCable], checkpoint: Checkpoint | None
+) -> PutResult:
+    latest = {r.ref_id: r for r in rows}  # the last copy of a repeated ID wins
+    existing: dict[str, bytes] = {
+        r[0]: bytes(r[1])
+        for r in await conn.fetch(
+            "SELECT ref_id, hash FROM cables WHERE ref_id = ANY($1::text[]) FOR UPDATE",
+            list(latest),
+        )
+    }
+    counts = {"imported": 0, "updated": 0, "skipped": 0}
+    seen = dict(existing)
+    for row in rows:  # count row by row, as if the batch were put one cable at a time
+        previous = seen.get(row.ref_id)
+        kind = "imported" if previous is None else "skipped" if previous == row.hash else "updated"
+        counts[kind] += 1
+        seen[row.ref_id] = row.hash
+    touched = [r for i, r in latest.items() if existing.get(i) != r.hash]
+    changed = [r.ref_id for r in touched if r.ref_id in existing]
+    if changed:  # paragraphs, tags and references go with them (ON DELETE CASCADE)
+        await conn.execute("DELETE FROM cables WHERE ref_id = ANY($1::text[])", changed)
+    if touched:
+        await conn.copy_records_to_table(
+            "cables", records=[(*r.row, r.hash) for r in touched], columns=_CABLE_COLUMNS
+        )
+        await conn.copy_records_to_table(
+            "paragraphs",
+            records=[(r.ref_id, seq, *p) for r in touched for seq, p in enumerate(r.paragraphs)],
+            columns=("ref_id", "seq", "number", "marking", "text"),
+        )
+        await conn.copy_records_to_table(
+            "tags",
+            records=[(tag, r.ref_id) for r in touched for tag in dict.fromkeys(r.tags)],
+            columns=("tag", "ref_id"),
+        )
+        await conn.copy_records_to_table(
+            "refs",
+            records=[(r.ref_id, pos, dst) for r in touched for pos, dst in enumerate(r.references)],
+            columns=("src", "pos", "dst"),
+        )
+    result = PutResult(**counts)
+    if checkpoint is not None:
+        saved = dataclasses.replace(
+            checkpoint,
+            imported=checkpoint.imported + result.imported,
+            updated=checkpoint.updated + result.updated,
+            skipped=checkpoint.skipped + result.skipped,
+        )
+        await conn.execute(
+            "INSERT INTO imports (source, fingerprint, position, row, imported, updated, skipped,"
+            " errors) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (source) DO UPDATE SET"
+            " fingerprint = excluded.fingerprint, position = excluded.position,"
+            " row = excluded.row, imported = excluded.imported, updated = excluded.updated,"
+            " skipped = excluded.skipped, errors = excluded.errors",
+            *dataclasses.astuple(saved),
+        )
+    return result
