@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from bot.share import LIMITS, post_text
 from bot.text import plural
 from parsers.models import SITE_URL, Cable, CableRequest, Paragraph
 
@@ -21,7 +22,8 @@ FIELD_MAX = 1024
 DESCRIPTION_MAX = 4096
 MESSAGE_MAX = 6000
 """Discord's limit on the characters of all embeds of one message."""
-POST_MAX = 280
+POST_MAX = LIMITS["x"]
+"""The post citation fits X: at most 280 as X counts (bot.share.x_length)."""
 MIN_BUDGET = MESSAGE_MAX // 10
 """The smallest card budget: ten cards, Discord's embed cap per message."""
 ELLIPSIS = "…"
@@ -223,7 +225,7 @@ def _bibtex_escape(text: str) -> str:
 
 
 def citations(cable: Cable, paragraphs: Sequence[int], url: str, snippet: str) -> dict[str, str]:
-    """The citation styles: plain, markdown, chicago, bibtex and a <=280-character post."""
+    """The citation styles: plain, markdown, chicago, bibtex and a post that X accepts."""
     subject = " ".join(cable.subject.split()) or "(no subject)"
     para = _para_label(paragraphs)
     at = f", {para}" if para else ""
@@ -258,20 +260,8 @@ def citations(cable: Cable, paragraphs: Sequence[int], url: str, snippet: str) -
         "markdown": markdown,
         "chicago": chicago,
         "bibtex": "\n".join(bib),
-        "post": social_post(snippet, url, site_hashtags(cable.ref_id)),
+        "post": post_text(snippet, url, site_hashtags(cable.ref_id), "x"),
     }
-
-
-def social_post(snippet: str, url: str, hashtags: Sequence[str]) -> str:
-    """A post of at most 280 characters: quoted snippet, link and hashtags."""
-    tail = " ".join([url, *hashtags])
-    if len(tail) > POST_MAX:
-        tail = " ".join(hashtags) if len(url) > POST_MAX - 30 else url
-    room = POST_MAX - len(tail) - 3
-    words = " ".join(snippet.split())
-    if room < 20 or not words:
-        return tail[:POST_MAX]
-    return f"“{shorten(words, room, sentences=True)}” {tail}"
 
 
 def _block_quote(text: str) -> str:

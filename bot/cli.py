@@ -433,6 +433,76 @@ def _run_sync(args: argparse.Namespace) -> int:
 _COMMANDS.append(_add_sync)
 
 
+def _add_share(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "share",
+        help="a paragraph as a post that fits a social network, or as a quote card image",
+        description="Share the first cable reference in TEXT: --text prints a post (the quote "
+        "cut to fit, the link, #cablegate #REFID) as the network counts it (X: 280, links 23, "
+        "wide characters and emoji 2; Mastodon: 500 code points, links 23; Bluesky: 300 "
+        "graphemes); --image writes a 1200x675 PNG quote card.",
+    )
+    p.add_argument("text", metavar="TEXT", help='the reference, e.g. "08MEXICO2498 ¶5"')
+    how = p.add_mutually_exclusive_group(required=True)
+    how.add_argument("--text", dest="as_text", action="store_true", help="print the post")
+    how.add_argument("--image", metavar="FILE.png", help="write the quote card to FILE.png")
+    p.add_argument("--network", choices=("x", "mastodon", "bluesky"), default="x")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.set_defaults(handler=_run_share)
+
+
+def _run_share(args: argparse.Namespace) -> int:
+    """The post for --network, or the quote card PNG, of TEXT's first reference."""
+    settings, meanings = _bot_context()
+    import asyncio
+    import json
+    from pathlib import Path
+
+    from bot.answer import Reply, answer, failure_lines
+    from bot.share import LIMITS, length, post_text, quote_of
+    from parsers.models import Cable
+
+    async def go() -> tuple[Reply, Cable | Exception | None]:
+        async with await _open_library(settings) as library:
+            reply = await answer(
+                library, args.text, max_requests=1, tag_meanings=meanings, site=settings.site_url
+            )
+            if not reply.cards:
+                return reply, None
+            return reply, (await library.get_many([reply.cards[0].ref_id]))[0]
+
+    reply, cable = asyncio.run(go())
+    if not reply.cards or not isinstance(cable, Cable):
+        lines = failure_lines(reply.failures) or [f"no cable reference in {args.text!r}"]
+        raise CliError("; ".join(lines))
+    card = reply.cards[0]
+    quote = quote_of(cable, card.paragraphs)
+    if args.image:
+        from bot.quote_image import alt_text, render_png
+
+        path = Path(args.image)
+        try:
+            path.write_bytes(render_png(quote))
+        except OSError as exc:
+            raise CliError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        alt = alt_text(quote)
+        print(
+            json.dumps({"image": str(path), "alt": alt}, ensure_ascii=False) if args.json else alt
+        )
+        return 0
+    text = post_text(quote.text, card.url, card.hashtags, args.network)
+    if args.json:
+        count, limit = length(text, args.network), LIMITS[args.network]
+        row = {"network": args.network, "text": text, "length": count, "limit": limit}
+        print(json.dumps(row, ensure_ascii=False))
+    else:
+        print(text)
+    return 0
+
+
+_COMMANDS.append(_add_share)
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM: the command stops as on Ctrl-C, but the stop was asked for (exit status 0)."""
 

@@ -9,12 +9,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import secrets
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
 
 from bot.config import Settings
 from bot.library.backend import Store
+from bot.library.discover import (
+    Counts,
+    Filters,
+    Hit,
+    HitPage,
+    Linked,
+    Related,
+    Sort,
+    StatsBy,
+    parse_month_day,
+)
 from bot.library.mirror import CableMirror, MirrorBadResponse, MirrorNotFound, MirrorUnreachable
 from bot.library.month_index import MonthIndex, load_month_index
 from bot.library.store import (
@@ -266,3 +279,45 @@ class CableLibrary:
     ) -> None:
         """Stop following a trigger message, or the message that `reply_id` answered."""
         await self.store.forget_reply(trigger_id=trigger_id, reply_id=reply_id)
+
+    # discovery: see bot.library.discover ----------------------------------------------------
+
+    async def browse(
+        self, filters: Filters, *, sort: Sort | None = None, limit: int = 10, offset: int = 0
+    ) -> HitPage:
+        """Stored cables passing `filters` (browsing without a query, searching with one): a
+        page of them and how many match; relevance first with a query, else oldest first."""
+        return await self.store.browse(filters, sort, max(limit, 0), max(offset, 0))
+
+    async def random(self, filters: Filters, *, pick: float | None = None) -> Hit | None:
+        """A stored cable picked at random among those passing `filters` (None: none do);
+        `pick` in [0, 1) chooses it instead of chance."""
+        if pick is None:
+            pick = secrets.randbelow(1 << 30) / (1 << 30)
+        return await self.store.random_hit(filters, pick)
+
+    async def on_this_day(
+        self, month_day: str | None = None, *, limit: int = 10, offset: int = 0
+    ) -> HitPage:
+        """Cables created on `month_day` ("MM-DD", default today in UTC) of any year, oldest
+        first (ValueError for a day that is not one)."""
+        day = parse_month_day(month_day or f"{datetime.now(UTC):%m-%d}")
+        return await self.browse(Filters(month_day=day), sort="oldest", limit=limit, offset=offset)
+
+    async def citations(self, ref_id: str) -> list[Linked]:
+        """What the cable cites, in the order of its REF line, each said stored or not."""
+        return await self.store.citations(ref_id.strip().upper())
+
+    async def citing(self, ref_id: str) -> list[Linked]:
+        """The stored cables citing `ref_id`, oldest first."""
+        return await self.store.citing(ref_id.strip().upper())
+
+    async def related(self, ref_id: str, limit: int = 10) -> list[Related] | None:
+        """Stored cables related to `ref_id` by references, tags and words, best first (None
+        when `ref_id` is not stored)."""
+        return await self.store.related(ref_id.strip().upper(), max(limit, 0))
+
+    async def counts(self, filters: Filters, by: StatsBy = "year") -> Counts:
+        """How many stored cables pass `filters`, grouped by year, month, origin, tag or
+        classification."""
+        return await self.store.counts(filters, by)

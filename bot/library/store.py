@@ -27,6 +27,7 @@ from typing import Any, NamedTuple, Self, TypeVar
 
 from pydantic import BaseModel, TypeAdapter
 
+from bot.library import discover
 from parsers.models import Cable, Paragraph
 
 T = TypeVar("T")
@@ -795,6 +796,34 @@ class CableStore:
             " ON CONFLICT (guild_id) DO UPDATE SET data = excluded.data",
             [(guild_id, text)],
         )
+
+    # discovery (bot.library.discover) -------------------------------------------------------
+
+    async def browse(
+        self, filters: discover.Filters, sort: discover.Sort | None, limit: int, offset: int
+    ) -> discover.HitPage:
+        """The cables passing `filters`, one page of them, and how many match in all."""
+        return await self._reader.run(discover.browse, filters, sort, limit, offset)
+
+    async def random_hit(self, filters: discover.Filters, pick: float) -> discover.Hit | None:
+        """The cable at fraction `pick` (0 <= pick < 1) of those passing `filters`."""
+        return await self._reader.run(discover.random_hit, filters, pick)
+
+    async def citations(self, ref_id: str) -> list[discover.Linked]:
+        """What `ref_id` cites, in the order of its REF line."""
+        return await self._reader.run(discover.citations, ref_id)
+
+    async def citing(self, ref_id: str) -> list[discover.Linked]:
+        """The stored cables citing `ref_id`, oldest first."""
+        return await self._reader.run(discover.citing, ref_id)
+
+    async def related(self, ref_id: str, limit: int) -> list[discover.Related] | None:
+        """Stored cables related to `ref_id`, best first; None when it is not stored."""
+        return await self._reader.run(discover.related, ref_id, limit)
+
+    async def counts(self, filters: discover.Filters, by: discover.StatsBy) -> discover.Counts:
+        """How many cables pass `filters`, grouped by `by`."""
+        return await self._reader.run(discover.counts, filters, by)
 
 
 # functions run on the store threads --------------------------------------------------------

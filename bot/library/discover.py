@@ -1,0 +1,419 @@
+"""Finding cables without knowing their IDs: filtered search and browsing, the reference graph,
+related cables, a random cable, on this day, and counts, over the SQLite store's tables.
+
+The models and the pure parts (filters, dates, the related-cable scoring) are shared by every
+back end; the functions taking a `sqlite3.Connection` run on the store's reader thread.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import math
+import re
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Sort = Literal["relevance", "oldest", "newest"]
+StatsBy = Literal["year", "month", "origin", "tag", "classification"]
+
+
+class Filters(BaseModel):
+    """Which cables to look at: every given condition must hold (several tags: all of them)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    query: str | None = Field(None, description="Words to find in the subject or body.")
+    tags: tuple[str, ...] = Field((), description="TAGS codes the cable must all carry.")
+    origin: str | None = Field(None, description="Part of the origin's name, any case.")
+    classification: str | None = Field(None, description="How the classification starts.")
+    date_from: date | None = Field(None, description="Created on or after this day.")
+    date_to: date | None = Field(None, description="Created on or before this day.")
+    month_day: str | None = Field(None, description='Created on this day of any year, "MM-DD".')
+
+
+class Hit(BaseModel):
+    """One cable found: what a result line shows."""
+
+    ref_id: str
+    created: datetime | None
+    subject: str
+    origin: str
+    classification: str
+    tags: tuple[str, ...]
+    snippet: str | None = Field(None, description="Matching words in context (with a query).")
+
+
+class HitPage(BaseModel):
+    """One page of results, with how many cables match in all."""
+
+    total: int
+    hits: list[Hit]
+
+
+class Linked(BaseModel):
+    """A cable at the other end of a reference; subject and date only when it is stored."""
+
+    ref_id: str
+    subject: str | None
+    created: datetime | None
+    in_store: bool
+
+
+class Related(BaseModel):
+    """A stored cable related to another one, with why."""
+
+    ref_id: str
+    subject: str
+    created: datetime | None
+    score: float
+    why: list[str]
+
+
+class Count(BaseModel):
+    """How many matching cables share one key (a year, a month, an origin…); key None: no date."""
+
+    key: str | None
+    count: int
+
+
+class Counts(BaseModel):
+    """Counts of the matching cables grouped by one field."""
+
+    total: int
+    by: StatsBy
+    counts: list[Count]
+
+
+# pure parts ------------------------------------------------------------------------------
+
+
+def default_sort(filters: Filters, sort: Sort | None) -> Sort:
+    """Relevance with a query, else oldest first (relevance means nothing without words)."""
+    if sort is None or (sort == "relevance" and not filters.query):
+        return "relevance" if filters.query else "oldest"
+    return sort
+
+
+def parse_day(text: str) -> date:
+    """A YYYY-MM-DD date (ValueError naming the text otherwise)."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+        raise ValueError(f"{text!r} is not a date written YYYY-MM-DD")
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not a real date") from None
+
+
+def parse_month_day(text: str) -> str:
+    """A day of the year written MM-DD ("02-29" allowed), returned as MM-DD."""
+    match = re.fullmatch(r"(\d{1,2})-(\d{1,2})", text.strip())
+    if match is None:
+        raise ValueError(f"{text!r} is not a day written MM-DD")
+    month, day = int(match[1]), int(match[2])
+    if not 1 <= month <= 12 or not 1 <= day <= calendar.monthrange(2000, month)[1]:
+        raise ValueError(f"{text!r} is not a day of the year")
+    return f"{month:02d}-{day:02d}"
+
+
+WEIGHTS = {"cites it": 3.0, "cited by it": 3.0, "cited together": 1.0, "tags": 1.0, "text": 2.0}
+"""What each kind of relation adds to a related cable's score (tags: per rare shared tag)."""
+
+
+def score_related(
+    *,
+    citing: Iterable[str],
+    cited: Iterable[str],
+    cocited: Mapping[str, int],
+    shared_tags: Mapping[str, Sequence[str]],
+    tag_counts: Mapping[str, int],
+    cables: int,
+    similar: Sequence[str],
+) -> list[tuple[str, float, list[str]]]:
+    """Rank candidate cables, best first: (ref_id, score, why).
+
+    `citing` cite the cable, `cited` are cited by it, `cocited` maps a cable to how many
+    cables cite both; `shared_tags` maps a cable to the tags it shares, each weighing
+    log(cables / cables with it) / log(cables) (a tag on every cable weighs nothing);
+    `similar` are the cables whose words are closest, closest first.
+    """
+    scores: dict[str, float] = {}
+    why: dict[str, list[str]] = {}
+
+    def add(ref_id: str, score: float, reason: str) -> None:
+        scores[ref_id] = scores.get(ref_id, 0.0) + score
+        why.setdefault(ref_id, []).append(reason)
+
+    for ref_id in dict.fromkeys(citing):
+        add(ref_id, WEIGHTS["cites it"], "cites it")
+    for ref_id in dict.fromkeys(cited):
+        add(ref_id, WEIGHTS["cited by it"], "cited by it")
+    for ref_id, times in cocited.items():
+        label = "once" if times == 1 else f"{times} times"
+        add(ref_id, WEIGHTS["cited together"] * min(times, 3), f"cited together {label}")
+    scale = math.log(cables) if cables > 1 else 1.0
+    for ref_id, tags in shared_tags.items():
+        weight = sum(math.log(cables / max(tag_counts.get(t, 1), 1)) / scale for t in tags)
+        if weight > 0:
+            add(ref_id, WEIGHTS["tags"] * weight, f"{len(tags)} shared tag{'s' * (len(tags) > 1)}")
+    for rank, ref_id in enumerate(similar):
+        add(ref_id, WEIGHTS["text"] * (1 - rank / len(similar)), "similar words")
+    ranked = sorted(scores, key=lambda r: (-scores[r], r))
+    return [(r, round(scores[r], 3), why[r]) for r in ranked]
+
+
+_STOP_WORDS = (
+    "about after again also among been before being between both could does during each from"
+    " have into more most over said says should such than that their them then there these"
+    " they this those through under until very were what when where which while will with"
+    " would your subject summary"
+)
+_STOP = frozenset(_STOP_WORDS.split())
+
+
+def similarity_query(text: str, max_terms: int = 24) -> str | None:
+    """An FTS5 query matching any of the distinctive words of `text` (longest first)."""
+    words = {w.casefold() for w in re.findall(r"[^\W\d_]{4,}", text)} - _STOP
+    chosen = sorted(words, key=lambda w: (-len(w), w))[:max_terms]
+    return " OR ".join(f'"{w}"' for w in chosen) or None
+
+
+# SQLite ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _FullText:
+    """Every use of the full-text table, in one place: how it joins the cables, the match
+    condition, the ranking and the snippet."""
+
+    join: str = " JOIN cables_fts ON cables_fts.rowid = c.id"
+    match: str = "cables_fts MATCH ?"
+    rank: str = "bm25(cables_fts)"
+    snippet: str = "snippet(cables_fts, -1, '**', '**', '…', 16)"
+
+
+_FTS = _FullText()
+
+
+def _like(text: str) -> str:
+    return re.sub(r"([\\%_])", r"\\\1", text)
+
+
+def _where(filters: Filters) -> tuple[str, str, list[Any]]:
+    """(join, WHERE clause, parameters) selecting the cables `c` that pass `filters`."""
+    from bot.library.store import fts_query  # (here: the store imports this module)
+
+    join, conditions, params = "", ["1"], []
+    if filters.query:
+        match = fts_query(filters.query)
+        if match is None:  # only punctuation: nothing can match
+            conditions.append("0")
+        else:
+            join = _FTS.join
+            conditions.append(_FTS.match)
+            params.append(match)
+    for tag in dict.fromkeys(t.strip().upper() for t in filters.tags):
+        conditions.append("c.ref_id IN (SELECT ref_id FROM tags WHERE tag = ?)")
+        params.append(tag)
+    if filters.origin:
+        conditions.append("c.origin LIKE ? ESCAPE '\\'")
+        params.append(f"%{_like(filters.origin.strip())}%")
+    if filters.classification:
+        conditions.append("c.classification LIKE ? ESCAPE '\\'")
+        params.append(f"{_like(filters.classification.strip())}%")
+    if filters.date_from is not None:
+        conditions.append("c.created >= ?")
+        params.append(filters.date_from.isoformat())
+    if filters.date_to is not None:
+        conditions.append("c.created < ?")
+        params.append((filters.date_to + timedelta(days=1)).isoformat())
+    if filters.month_day is not None:
+        conditions.append("substr(c.created, 6, 5) = ?")
+        params.append(filters.month_day)
+    return join, " AND ".join(conditions), params
+
+
+_ORDER: dict[Sort, str] = {
+    "relevance": f"{_FTS.rank}, c.created, c.ref_id",
+    "oldest": "c.created IS NULL, c.created, c.ref_id",
+    "newest": "c.created IS NULL, c.created DESC, c.ref_id",
+}
+_TAGS = "(SELECT json_group_array(tag) FROM (SELECT tag FROM tags WHERE ref_id = c.ref_id))"
+
+
+def _date(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _total(conn: sqlite3.Connection, join: str, where: str, params: list[Any]) -> int:
+    sql = f"SELECT count(*) FROM cables AS c{join} WHERE {where}"
+    return int(conn.execute(sql, params).fetchone()[0])
+
+
+def browse(
+    conn: sqlite3.Connection, filters: Filters, sort: Sort | None, limit: int, offset: int
+) -> HitPage:
+    """The cables passing `filters`, `limit` of them from `offset`, and how many in all."""
+    sort = default_sort(filters, sort)
+    join, where, params = _where(filters)
+    total = _total(conn, join, where, params)
+    if limit <= 0 or offset >= total:
+        return HitPage(total=total, hits=[])
+    snippet = _FTS.snippet if join else "NULL"
+    sql = (
+        f"SELECT c.ref_id, c.created, c.subject, c.origin, c.classification, {_TAGS}, {snippet}"
+        f" FROM cables AS c{join} WHERE {where} ORDER BY {_ORDER[sort]} LIMIT ? OFFSET ?"
+    )
+    rows = conn.execute(sql, [*params, limit, max(offset, 0)]).fetchall()
+    return HitPage(total=total, hits=[_hit(row) for row in rows])
+
+
+def _hit(row: Sequence[Any]) -> Hit:
+    ref_id, created, subject, origin, classification, tags, snippet = row
+    return Hit(
+        ref_id=ref_id,
+        created=_date(created),
+        subject=subject,
+        origin=origin,
+        classification=classification,
+        tags=tuple(json.loads(tags)),
+        snippet=" ".join(snippet.split()) if snippet is not None else None,
+    )
+
+
+def random_hit(conn: sqlite3.Connection, filters: Filters, pick: float) -> Hit | None:
+    """The cable at fraction `pick` (0 <= pick < 1) of those passing `filters`, or None."""
+    total = browse(conn, filters, "oldest", 0, 0).total
+    if total == 0:
+        return None
+    page = browse(conn, filters, "oldest", 1, min(int(pick * total), total - 1))
+    return page.hits[0] if page.hits else None
+
+
+def citations(conn: sqlite3.Connection, ref_id: str) -> list[Linked]:
+    """What `ref_id` cites, in the order of its REF line."""
+    rows = conn.execute(
+        "SELECT r.dst, c.subject, c.created, c.ref_id IS NOT NULL FROM refs AS r"
+        " LEFT JOIN cables AS c ON c.ref_id = r.dst WHERE r.src = ? ORDER BY r.pos",
+        (ref_id,),
+    ).fetchall()
+    return [_linked(row) for row in rows]
+
+
+def citing(conn: sqlite3.Connection, ref_id: str) -> list[Linked]:
+    """The stored cables citing `ref_id`, oldest first."""
+    rows = conn.execute(
+        "SELECT c.ref_id, c.subject, c.created, 1 FROM cables AS c WHERE c.ref_id IN"
+        " (SELECT src FROM refs WHERE dst = ?) ORDER BY c.created IS NULL, c.created, c.ref_id",
+        (ref_id,),
+    ).fetchall()
+    return [_linked(row) for row in rows]
+
+
+def _linked(row: Sequence[Any]) -> Linked:
+    ref_id, subject, created, stored = row
+    return Linked(ref_id=ref_id, subject=subject, created=_date(created), in_store=bool(stored))
+
+
+def _similar(conn: sqlite3.Connection, ref_id: str, text: str, limit: int) -> list[str]:
+    """Stored cables whose subject and body best match the words of `text`, best first."""
+    match = similarity_query(text)
+    if match is None:
+        return []
+    rows = conn.execute(
+        f"SELECT c.ref_id FROM cables AS c{_FTS.join} WHERE {_FTS.match} AND c.ref_id != ?"
+        f" ORDER BY {_FTS.rank} LIMIT ?",
+        (match, ref_id, limit),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def related(conn: sqlite3.Connection, ref_id: str, limit: int) -> list[Related] | None:
+    """Stored cables related to `ref_id`, best first; None when `ref_id` is not stored."""
+    row = conn.execute(
+        "SELECT subject, json_extract(meta, '$.summary') FROM cables WHERE ref_id = ?", (ref_id,)
+    ).fetchone()
+    if row is None:
+        return None
+
+    def column(sql: str, *params: Any) -> list[Any]:
+        return [r[0] for r in conn.execute(sql, params)]
+
+    tags = column("SELECT tag FROM tags WHERE ref_id = ?", ref_id)
+    marks = ",".join("?" * len(tags))
+    shared: dict[str, list[str]] = {}
+    for other, tag in conn.execute(
+        f"SELECT ref_id, tag FROM tags WHERE tag IN ({marks}) AND ref_id != ?", (*tags, ref_id)
+    ):
+        shared.setdefault(other, []).append(tag)
+    ranked = score_related(
+        citing=column("SELECT src FROM refs WHERE dst = ? AND src != ?", ref_id, ref_id),
+        cited=column("SELECT dst FROM refs WHERE src = ? AND dst != ?", ref_id, ref_id),
+        cocited=dict(
+            conn.execute(
+                "SELECT b.dst, count(DISTINCT b.src) FROM refs AS a JOIN refs AS b"
+                " ON b.src = a.src WHERE a.dst = ?1 AND b.dst != ?1 GROUP BY b.dst",
+                (ref_id,),
+            ).fetchall()
+        ),
+        shared_tags=shared,
+        tag_counts=dict(
+            conn.execute(
+                f"SELECT tag, count(*) FROM tags WHERE tag IN ({marks}) GROUP BY tag", tags
+            ).fetchall()
+        ),
+        cables=int(conn.execute("SELECT count(*) FROM cables").fetchone()[0]),
+        similar=_similar(conn, ref_id, f"{row[0]} {row[1] or ''}", 20),
+    )
+    found: list[Related] = []
+    for start in range(0, len(ranked), 500):  # stored cables only, until `limit` are found
+        chunk = ranked[start : start + 500]
+        names = [r for r, _, _ in chunk]
+        stored = {
+            r: (s, c)
+            for r, s, c in conn.execute(
+                "SELECT ref_id, subject, created FROM cables WHERE ref_id IN"
+                f" ({','.join('?' * len(names))})",
+                names,
+            )
+        }
+        for other, score, why in chunk:
+            if other in stored and len(found) < limit:
+                subject, created = stored[other]
+                found.append(
+                    Related(
+                        ref_id=other, subject=subject, created=_date(created), score=score, why=why
+                    )
+                )
+        if len(found) >= limit:
+            break
+    return found
+
+
+_KEYS: dict[StatsBy, tuple[str, str]] = {  # the key, and the order of the groups
+    "year": ("substr(c.created, 1, 4)", "key IS NULL, key"),
+    "month": ("substr(c.created, 1, 7)", "key IS NULL, key"),
+    "origin": ("c.origin", "n DESC, key"),
+    "classification": ("c.classification", "n DESC, key"),
+    "tag": ("t.tag", "n DESC, key"),
+}
+
+
+def counts(conn: sqlite3.Connection, filters: Filters, by: StatsBy) -> Counts:
+    """How many cables pass `filters`, and how many of them fall under each key of `by`."""
+    join, where, params = _where(filters)
+    total = _total(conn, join, where, params)
+    key, order = _KEYS[by]
+    if by == "tag":
+        join += " JOIN tags AS t ON t.ref_id = c.ref_id"
+    rows = conn.execute(
+        f"SELECT {key} AS key, count(*) AS n FROM cables AS c{join} WHERE {where}"
+        f" GROUP BY key ORDER BY {order}",
+        params,
+    ).fetchall()
+    return Counts(total=total, by=by, counts=[Count(key=k, count=n) for k, n in rows])
