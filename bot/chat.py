@@ -1,23 +1,25 @@
-"""The terminal side: cards rendered with rich, and `cablebot chat`, a channel in the terminal."""
+"""The terminal side: cards rendered with rich, and `cablebot chat`, a channel in the terminal.
+
+rich is imported by the functions that draw (and its Markdown only for a quote), so that
+`cablebot resolve --json`, `run` and `setup` start without it.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 from urllib.parse import urlsplit
 
-from rich.console import Console, Group, RenderableType
-from rich.markdown import Markdown
-from rich.panel import Panel
-from rich.table import Table
-from rich.text import Text
-
-from bot.answer import Reply, answer, failure_lines
-from bot.cards import Card, citation_text
-from bot.library.cables import CableLibrary
 from parsers.vocab import parse_tag_table
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+
+    from bot.answer import Reply
+    from bot.cards import Card
+    from bot.library.cables import CableLibrary
 
 PROMPT = "you> "
 HELP = (
@@ -63,6 +65,11 @@ def load_tag_meanings(path: Path | None) -> dict[str, str]:
 
 def card_renderable(card: Card) -> RenderableType:
     """One card as a rich panel: link, fields, quote, hashtags, with the card's colour."""
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold")
     facts.add_column()
@@ -76,6 +83,8 @@ def card_renderable(card: Card) -> RenderableType:
     if card.quote:
         # Discord keeps a quote's line breaks and ends it at a line without ">"; Markdown
         # needs hard breaks and a blank line for the same.
+        from rich.markdown import Markdown
+
         quote = re.sub(r"\n(?!>)", "\n\n", card.quote.replace("\n>", "  \n>"))
         parts.append(Markdown(quote, hyperlinks=False))
     parts.append(Text(" ".join(card.hashtags), style="bold"))
@@ -90,6 +99,10 @@ def card_renderable(card: Card) -> RenderableType:
 
 def render_reply(reply: Reply, console: Console, *, silent_reasons: Reply | None = None) -> None:
     """Print `reply` as the bot would post it; `silent_reasons` explains a silent bot."""
+    from rich.text import Text
+
+    from bot.answer import failure_lines
+
     if reply.note:
         console.print(Text(reply.note, style="italic"))
     for line in failure_lines(reply.failures):
@@ -115,6 +128,12 @@ async def chat(
 
     It starts by saying what the store holds and where missing cables come from.
     """
+    from rich.markdown import Markdown
+    from rich.text import Text
+
+    from bot.answer import answer
+    from bot.cards import citation_text
+
     interactive = stdin.isatty()
     mirrors = library.mirror.templates if library.mirror is not None else ()
     for line in store_lines((await library.stats()).cables, mirrors):

@@ -290,10 +290,7 @@ def _resolve_cards(args: argparse.Namespace) -> int:
     import asyncio
     import json
 
-    from rich.console import Console
-
     from bot.answer import Reply, answer
-    from bot.chat import render_reply
 
     async def go() -> Reply:
         async with await _open_library(settings) as library:
@@ -311,6 +308,10 @@ def _resolve_cards(args: argparse.Namespace) -> int:
     elif reply.empty:
         print("no cable reference found")
     else:
+        from rich.console import Console
+
+        from bot.chat import render_reply
+
         render_reply(reply, Console())
     return 0
 
@@ -503,6 +504,306 @@ def _run_share(args: argparse.Namespace) -> int:
 _COMMANDS.append(_add_share)
 
 
+def _add_filters(p: argparse.ArgumentParser) -> None:
+    """The options choosing cables, shared by search, random and stats."""
+    p.add_argument(
+        "--tag",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="only cables with this TAGS code (repeat: all of them)",
+    )
+    p.add_argument("--origin", metavar="TEXT", help="part of the origin's name, any case")
+    p.add_argument("--classification", metavar="TEXT", help='how it starts, e.g. "SECRET"')
+    p.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="created on or after")
+    p.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="created on or before")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def _filters(args: argparse.Namespace, query: str | None = None) -> Any:
+    """The discover.Filters of the command line (a CliError naming a bad date)."""
+    from bot.library.discover import Filters, parse_day
+
+    days = {}
+    for option, value in (("--from", args.date_from), ("--to", args.date_to)):
+        try:
+            days[option] = parse_day(value) if value is not None else None
+        except ValueError as exc:
+            raise CliError(f"{option}: {exc}") from None
+    if days["--from"] and days["--to"] and days["--from"] > days["--to"]:
+        raise CliError(f"--from {days['--from']} is after --to {days['--to']}")
+    return Filters(
+        query=query.strip() if query and query.strip() else None,
+        tags=tuple(args.tag),
+        origin=args.origin,
+        classification=args.classification,
+        date_from=days["--from"],
+        date_to=days["--to"],
+    )
+
+
+def _count_option(text: str, option: str, *, least: int) -> int:
+    if not text.strip().isdigit() or int(text) < least:
+        raise CliError(f"{option}: must be a whole number of at least {least}, not {text!r}")
+    return int(text)
+
+
+def _discover(settings: Any, ask: Callable[[Any], Any]) -> Any:
+    """Run `ask(library)` on the cable library, with a one-line error for a bad request."""
+    import asyncio
+
+    async def go() -> Any:
+        async with await _open_library(settings) as library:
+            return await ask(library)
+
+    try:
+        return asyncio.run(go())
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _print_hit(hit: Any) -> None:
+    day = f"{hit.created:%Y-%m-%d}" if hit.created else "????-??-??"
+    print(f"{hit.ref_id}  {day}  {hit.origin}  {hit.subject}")
+    if hit.snippet:
+        print(f"    {hit.snippet}")
+
+
+def _print_hits(page: Any, as_json: bool) -> None:
+    import json
+
+    if as_json:
+        print(json.dumps(page.model_dump(mode="json"), ensure_ascii=False, indent=2))
+        return
+    shown = f" ({len(page.hits)} shown)" if len(page.hits) < page.total else ""
+    print(f"{page.total:,} cable{'s' * (page.total != 1)}{shown}")
+    for hit in page.hits:
+        _print_hit(hit)
+
+
+def _add_search(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "search",
+        help="search or browse the stored cables",
+        description="Find stored cables by words (QUERY) and filters; without QUERY, browse "
+        "them. Sorted by relevance with QUERY, else oldest first.",
+    )
+    p.add_argument("query", nargs="?", metavar="QUERY", help="words to find (optional)")
+    _add_filters(p)
+    p.add_argument("--sort", choices=("relevance", "oldest", "newest"), help="result order")
+    p.add_argument("--limit", default="10", metavar="N", help="results per page (default 10)")
+    p.add_argument("--offset", default="0", metavar="N", help="results to skip (default 0)")
+    p.set_defaults(handler=_run_search)
+
+
+def _run_search(args: argparse.Namespace) -> int:
+    filters = _filters(args, args.query)
+    limit = _count_option(args.limit, "--limit", least=1)
+    offset = _count_option(args.offset, "--offset", least=0)
+    settings = _settings()
+    page = _discover(
+        settings, lambda lib: lib.browse(filters, sort=args.sort, limit=limit, offset=offset)
+    )
+    _print_hits(page, args.json)
+    return 0
+
+
+_COMMANDS.append(_add_search)
+
+
+def _add_random(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "random",
+        help="a stored cable picked at random",
+        description="Show one stored cable picked at random among those the filters keep.",
+    )
+    _add_filters(p)
+    p.set_defaults(handler=_run_random)
+
+
+def _run_random(args: argparse.Namespace) -> int:
+    import json
+
+    filters = _filters(args)
+    hit = _discover(_settings(), lambda lib: lib.random(filters))
+    if args.json:
+        row = None if hit is None else hit.model_dump(mode="json")
+        print(json.dumps(row, ensure_ascii=False, indent=2))
+    elif hit is None:
+        print("no stored cable matches")
+    else:
+        _print_hit(hit)
+    return 0
+
+
+_COMMANDS.append(_add_random)
+
+
+def _add_on_this_day(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "on-this-day",
+        help="cables created on this day of the year, in any year",
+        description="Stored cables created on a day of the year (default: today in UTC), "
+        "oldest first. 02-29 finds cables of leap years only.",
+    )
+    p.add_argument("--date", metavar="MM-DD", help="the day of the year (default today, UTC)")
+    p.add_argument("--limit", default="10", metavar="N", help="results per page (default 10)")
+    p.add_argument("--offset", default="0", metavar="N", help="results to skip (default 0)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.set_defaults(handler=_run_on_this_day)
+
+
+def _run_on_this_day(args: argparse.Namespace) -> int:
+    limit = _count_option(args.limit, "--limit", least=1)
+    offset = _count_option(args.offset, "--offset", least=0)
+    if args.date is not None:
+        from bot.library.discover import parse_month_day
+
+        try:
+            parse_month_day(args.date)
+        except ValueError as exc:
+            raise CliError(f"--date: {exc}") from None
+    page = _discover(
+        _settings(), lambda lib: lib.on_this_day(args.date, limit=limit, offset=offset)
+    )
+    _print_hits(page, args.json)
+    return 0
+
+
+_COMMANDS.append(_add_on_this_day)
+
+
+def _print_linked(rows: list[Any], as_json: bool, none: str) -> None:
+    import json
+
+    if as_json:
+        print(json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        day = f"{row.created:%Y-%m-%d}" if row.created else "????-??-??"
+        stored = f"{day}  {row.subject}" if row.in_store else "(not stored)"
+        print(f"{row.ref_id}  {stored}")
+    if not rows:
+        print(none)
+
+
+def _add_cites(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "cites",
+        help="the cables a cable cites",
+        description="The cables REF cites, in the order of its REF line.",
+    )
+    p.add_argument("ref", metavar="REF", help="a stored cable's reference ID")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.set_defaults(handler=_run_cites)
+
+
+def _run_cites(args: argparse.Namespace) -> int:
+    ref_id = args.ref.strip().upper()
+
+    async def ask(library: Any) -> Any:
+        if await library.store.get(ref_id) is None:
+            raise CliError(f"{ref_id} is not in the cable store")
+        return await library.citations(ref_id)
+
+    _print_linked(_discover(_settings(), ask), args.json, f"{ref_id} cites no cable")
+    return 0
+
+
+_COMMANDS.append(_add_cites)
+
+
+def _add_cited_by(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "cited-by",
+        help="the stored cables citing a cable",
+        description="The stored cables whose REF line names REF, oldest first.",
+    )
+    p.add_argument("ref", metavar="REF", help="a reference ID (stored or not)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.set_defaults(handler=_run_cited_by)
+
+
+def _run_cited_by(args: argparse.Namespace) -> int:
+    ref_id = args.ref.strip().upper()
+    rows = _discover(_settings(), lambda lib: lib.citing(ref_id))
+    _print_linked(rows, args.json, f"no stored cable cites {ref_id}")
+    return 0
+
+
+_COMMANDS.append(_add_cited_by)
+
+
+def _add_related(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "related",
+        help="stored cables related to a cable",
+        description="Stored cables related to REF: citing it, cited by it, cited together "
+        "with it, sharing its TAGS or its words; best first.",
+    )
+    p.add_argument("ref", metavar="REF", help="a stored cable's reference ID")
+    p.add_argument("--limit", default="10", metavar="N", help="how many (default 10)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.set_defaults(handler=_run_related)
+
+
+def _run_related(args: argparse.Namespace) -> int:
+    import json
+
+    ref_id = args.ref.strip().upper()
+    limit = _count_option(args.limit, "--limit", least=1)
+    rows = _discover(_settings(), lambda lib: lib.related(ref_id, limit))
+    if rows is None:
+        raise CliError(f"{ref_id} is not in the cable store")
+    if args.json:
+        print(json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False, indent=2))
+        return 0
+    for row in rows:
+        day = f"{row.created:%Y-%m-%d}" if row.created else "????-??-??"
+        print(f"{row.ref_id}  {day}  {row.score:6.2f}  {row.subject}  ({', '.join(row.why)})")
+    if not rows:
+        print(f"no stored cable is related to {ref_id}")
+    return 0
+
+
+_COMMANDS.append(_add_related)
+
+
+def _add_stats(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "stats",
+        help="count the stored cables by year, month, origin, tag or classification",
+        description="How many stored cables the filters keep, grouped: years and months in "
+        "time order, the others largest first (a cable counts once under each of its tags).",
+    )
+    _add_filters(p)
+    p.add_argument(
+        "--by",
+        choices=("year", "month", "origin", "tag", "classification"),
+        default="year",
+        help="how to group them (default year)",
+    )
+    p.set_defaults(handler=_run_stats)
+
+
+def _run_stats(args: argparse.Namespace) -> int:
+    import json
+
+    filters = _filters(args)
+    counts = _discover(_settings(), lambda lib: lib.counts(filters, args.by))
+    if args.json:
+        print(json.dumps(counts.model_dump(mode="json"), ensure_ascii=False, indent=2))
+        return 0
+    print(f"{counts.total:,} cable{'s' * (counts.total != 1)}, by {counts.by}")
+    width = max((len(c.key or "no date") for c in counts.counts), default=0)
+    for count in counts.counts:
+        print(f"{count.key or 'no date':<{width}}  {count.count:>8,}")
+    return 0
+
+
+_COMMANDS.append(_add_stats)
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM: the command stops as on Ctrl-C, but the stop was asked for (exit status 0)."""
 
@@ -518,9 +819,11 @@ def _terminated(signum: int, frame: object) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `cablebot` console script: never shows a traceback."""
-    from bot.logs import stop_logging
+    """Entry point of the `cablebot` console script: never shows a traceback.
 
+    Each subcommand imports what it needs when it runs (discord.py only for `run` and `sync`),
+    so `--help` and `resolve` start at once.
+    """
     args = build_parser().parse_args(argv)
     handler: Handler = args.handler
     saved = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
@@ -544,7 +847,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         for number, previous in saved.items():
             signal.signal(number, previous)
-        stop_logging()
+        if "bot.logs" in sys.modules:  # a command started logging: undo it
+            from bot.logs import stop_logging
+
+            stop_logging()
 
 
 def _unexpected(command: str, exc: Exception) -> int:

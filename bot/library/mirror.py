@@ -18,13 +18,15 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
-
-import httpx
 
 from bot.config import Settings
 from bot.library.breaker import CircuitBreaker
 from parsers.models import Cable, NotACableError
+
+if TYPE_CHECKING:
+    import httpx  # imported on the first fetch: a store hit never needs it
 
 MonthLookup = Callable[[str], Awaitable[int | None]]
 MonthMemo = Callable[[str, int], Awaitable[None]]
@@ -146,11 +148,8 @@ class CableMirror:
         self._asking: dict[str, Counter[str]] = {}  # ref_id -> hosts asked for it right now
         self._not_found: dict[str, float] = {}
         self._months: dict[str, int] = {}  # months found by probing
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(total_timeout, connect=connect_timeout),
-            follow_redirects=False,
-            headers={"User-Agent": "cablebot (+https://github.com/cablebot)"},
-        )
+        self._connect_timeout = connect_timeout
+        self._client: httpx.AsyncClient | None = None  # made by the first fetch
 
     @classmethod
     def from_settings(
@@ -180,7 +179,20 @@ class CableMirror:
 
     async def close(self) -> None:
         """Close the HTTP client."""
-        await self._client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
+
+    def _http(self) -> httpx.AsyncClient:
+        """The HTTP client, made (and httpx imported) on first use."""
+        if self._client is None:
+            import httpx
+
+            self._client = httpx.AsyncClient(
+                timeout=httpx.Timeout(self.total_timeout, connect=self._connect_timeout),
+                follow_redirects=False,
+                headers={"User-Agent": "cablebot (+https://github.com/cablebot)"},
+            )
+        return self._client
 
     @property
     def down(self) -> bool:
@@ -328,6 +340,8 @@ class CableMirror:
 
     async def _get_once(self, url: str, host: str) -> tuple[int, httpx.Headers, str]:
         """One request, unless the host's breaker is open; tells the breaker how it went."""
+        import httpx
+
         breaker = self.breakers[host]
         if not breaker.allow():
             raise MirrorHostDown(f"{host} failed recently; it is skipped for now")
@@ -353,7 +367,7 @@ class CableMirror:
         return answer
 
     async def _read(self, url: str) -> tuple[int, httpx.Headers, str]:
-        async with self._client.stream("GET", url) as response:
+        async with self._http().stream("GET", url) as response:
             if response.status_code != 200:
                 return response.status_code, response.headers, ""
             declared = response.headers.get("content-length", "")
