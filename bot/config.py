@@ -67,9 +67,6 @@ class Settings(BaseSettings):
     import_workers: int = Field(
         0, ge=0, le=64, description="Processes parsing a dump; 0: one per CPU for dumps over 32 MB."
     )
-    pin_cpu: bool = Field(
-        True, description="`run` and `chat`: the event loop and store threads share one CPU."
-    )
     max_requests: int = Field(5, ge=1, le=10, description="References answered per message.")
     message_content: bool = Field(
         True, description="Ask for the Message Content intent (passive detection in channels)."

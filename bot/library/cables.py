@@ -36,7 +36,6 @@ from bot.library.store import (
     LibraryStats,
     SearchHit,
     StoreError,
-    one_cpu,
 )
 from parsers.models import Cable
 
@@ -92,13 +91,11 @@ class CableLibrary:
         """Open the store (migrating it), the month index and the mirror client of `settings`.
 
         The month index is the built-in one unless `settings.month_index` names a file
-        (MonthIndexError when it is unreadable). `serving`: this event loop serves chat for a
-        long time, so it shares one CPU with the store's threads when `settings.pin_cpu` (see
-        `CableStore.open`).
+        (MonthIndexError when it is unreadable). `serving` (a loop that serves chat) needs no
+        set-up of its own: the store keeps its short reads on the loop (see bot.library.store).
         """
         months = load_month_index(settings.month_index)
-        cpu = one_cpu() if serving and settings.pin_cpu else None
-        library = cls(await CableStore.open(settings.store_file, cpu=cpu), None, months)
+        library = cls(await CableStore.open(settings.store_file), None, months)
         if settings.mirrors:
             library.mirror = CableMirror.from_settings(settings, library.month_of)
         return library

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import json
 import logging
-import os
 import sqlite3
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator
@@ -65,24 +61,82 @@ async def test_calls_of_one_turn_make_one_trip_and_keep_their_own_outcomes(
     def broken(conn: sqlite3.Connection) -> None:
         conn.execute("SELECT no_such_column FROM cables")
 
-    lost = asyncio.ensure_future(store.get("10ATLANTIS2"))
+    lost = asyncio.ensure_future(store.cited_by("10ATLANTIS1"))
     calls = asyncio.gather(
-        store.get("10ATLANTIS1"),
+        store.search("paragraph", limit=1),
         store.cited_by("10ATLANTIS1"),
         store._reader.run(broken),
-        store.get("10ATLANTIS9"),
+        store.cited_by("10ATLANTIS9"),
         return_exceptions=True,
     )
     await asyncio.sleep(0)  # every call is queued; the trip leaves after this turn
     lost.cancel()
-    cable, citing, error, missing = await calls
+    hits, citing, error, missing = await calls
     assert len(trips) == 1
-    assert cable == make_cable("10ATLANTIS1")
+    assert isinstance(hits, list) and len(hits) == 1
     assert citing == ["10ATLANTIS2"]
     assert isinstance(error, sqlite3.OperationalError)
-    assert missing is None
+    assert missing == []
     assert lost.cancelled()
-    assert await store.get("10ATLANTIS2") == make_cable("10ATLANTIS2", refs=("10ATLANTIS1",))
+    assert await store.cited_by("10ATLANTIS1") == ["10ATLANTIS2"]
+
+
+async def test_primary_key_reads_run_on_the_loop_and_searches_on_the_reader_thread(
+    store: CableStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await store.put([make_cable("10ATLANTIS1", refs=("10ATLANTIS2",))])
+    await store.set_guild_settings(7, {"passive": False})
+    executor = store._reader._executor
+    trips: list[object] = []
+    submit = executor.submit
+    monkeypatch.setattr(executor, "submit", lambda *a: trips.append(a) or submit(*a))
+    assert await store.get("10ATLANTIS1") == make_cable("10ATLANTIS1", refs=("10ATLANTIS2",))
+    assert await store.get("10ATLANTIS9") is None
+    assert await store.month_of("10ATLANTIS1") is not None
+    assert await store.cites("10ATLANTIS1") == ["10ATLANTIS2"]
+    assert await store.get_guild_settings(7) == {"passive": False}
+    assert await store.followed(1, since=0.0) is None
+    assert trips == []
+    assert len(await store.search("paragraph")) == 1
+    assert len(trips) == 1
+
+
+async def test_a_store_read_from_another_thread_goes_through_the_reader_thread(
+    store: CableStore,
+) -> None:
+    await store.put([make_cable("10ATLANTIS1")])
+    # another thread with its own loop: the loop's connection is not shared with it
+    got = await asyncio.to_thread(asyncio.run, store.get("10ATLANTIS1"))
+    assert got == make_cable("10ATLANTIS1")
+
+
+async def test_every_call_after_close_raises_and_close_can_be_repeated(tmp_path: Path) -> None:
+    store = await CableStore.open(tmp_path / "cables.db")
+    await store.put([make_cable("10ATLANTIS1")])
+    await store.close()
+    await store.close()
+    calls = [
+        store.get("10ATLANTIS1"),
+        store.search("atlantis"),
+        store.cited_by("10ATLANTIS1"),
+        store.stats(),
+        store.followed(1, since=0.0),
+        store.put([make_cable("10ATLANTIS2")]),
+        store.set_guild_settings(1, {}),
+    ]
+    for call in calls:
+        with pytest.raises(StoreError, match=r"^the store is closed$"):
+            await call
+
+
+async def test_a_call_queued_before_close_gets_an_error_not_a_hang(tmp_path: Path) -> None:
+    store = await CableStore.open(tmp_path / "cables.db")
+    queued = asyncio.ensure_future(store.search("atlantis"))
+    await asyncio.sleep(0)  # queued; it would leave for the reader thread after this turn
+    store._reader.close()  # closed in between (as `close` does, from a thread)
+    with pytest.raises(StoreError, match=r"^the store is closed$"):
+        await queued
+    await store.close()
 
 
 @pytest.mark.logs_errors  # asyncio reports the stranded task when it is collected
@@ -92,25 +146,26 @@ def test_a_call_left_by_a_stopped_loop_does_not_hold_up_the_next_loop(
     first = asyncio.new_event_loop()
     store = first.run_until_complete(CableStore.open(tmp_path / "cables.db"))
     first.run_until_complete(store.put([make_cable("10ATLANTIS1")]))
-    stranded = first.create_task(store.get("10ATLANTIS1"))
+    stranded = first.create_task(store.search("atlantis"))
     first.call_soon(first.stop)  # runs right after the task has queued its call, before sending
     first.run_forever()
     first.close()
     assert not stranded.done()
 
-    async def next_loop() -> Cable | None:
+    async def next_loop() -> list[str]:
         try:
-            return await asyncio.wait_for(store.get("10ATLANTIS1"), timeout=10)
+            hits = await asyncio.wait_for(store.search("paragraph"), timeout=10)
+            return [hit.ref_id for hit in hits]
         finally:
             await store.close()
 
-    assert asyncio.run(next_loop()) == make_cable("10ATLANTIS1")
+    assert asyncio.run(next_loop()) == ["10ATLANTIS1"]
     del stranded
     gc.collect()
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1
     assert errors[0].startswith("Task was destroyed but it is pending!")
-    assert "CableStore.get()" in errors[0]
+    assert "CableStore.search()" in errors[0]
 
 
 async def test_reopen_keeps_data_and_newer_schema_is_refused(tmp_path: Path) -> None:
@@ -372,46 +427,3 @@ async def test_replies_are_remembered_until_forgotten_or_too_old(tmp_path: Path)
         assert await store.followed(1, since=0.0) is None  # pruned by the later remember
         await store.forget_reply(trigger_id=3)
         assert await store.followed(3, since=0.0) is None
-
-
-_AFFINITIES = """
-import asyncio, json, os, sys, threading
-from pathlib import Path
-from bot.library.store import CableStore, one_cpu
-
-async def main() -> None:
-    cpu = one_cpu() if sys.argv[2] == "pin" else None
-    async with await CableStore.open(Path(sys.argv[1]), cpu=cpu) as store:
-        await store.get("08MEXICO2498")  # both store threads are running now
-        threads = [t for t in threading.enumerate() if t.name.startswith("cablestore")]
-        print(json.dumps({
-            "cpu": cpu,
-            "loop": sorted(os.sched_getaffinity(0)),
-            "store": [sorted(os.sched_getaffinity(t.native_id or 0)) for t in threads],
-        }))
-
-asyncio.run(main())
-"""
-
-
-@pytest.mark.skipif(
-    not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2,
-    reason="needs an OS that pins threads and at least two CPUs to choose from",
-)
-@pytest.mark.parametrize("mode", ["pin", "free"])
-def test_the_loop_and_the_store_threads_share_one_cpu_only_when_asked(
-    tmp_path: Path, mode: str
-) -> None:
-    # in a child process: pinning this one would slow the rest of the test session
-    found = subprocess.run(
-        [sys.executable, "-c", _AFFINITIES, str(tmp_path / "cables.db"), mode],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=Path(__file__).resolve().parents[3],
-    )
-    seen = json.loads(found.stdout)
-    everywhere = sorted(os.sched_getaffinity(0))
-    expected = [seen["cpu"]] if mode == "pin" else everywhere
-    assert seen["loop"] == expected
-    assert seen["store"] == [expected, expected]  # the writer and the reader
