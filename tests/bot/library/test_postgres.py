@@ -1,0 +1,137 @@
+"""PostgresStore on the real PostgreSQL server: migrations under the advisory lock, shared
+writes from several stores at once, search as PostgreSQL does it, the "not found" answers.
+The interface itself is tested on both back ends in test_store.py."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+import bot.library.postgres
+from bot.config import Settings
+from bot.library.backend import open_store, open_target
+from bot.library.postgres import SCHEMA_VERSION, PostgresStore, redacted, ts_query
+from bot.library.store import CableStore, PutResult, StoreError
+from tests.bot.library.helpers import make_cable
+
+
+async def test_stores_opened_at_once_migrate_exactly_once(postgres_url: str) -> None:
+    stores = await asyncio.gather(*(PostgresStore.open(postgres_url) for _ in range(8)))
+    try:
+        conn = await asyncpg.connect(postgres_url)
+        try:
+            assert await conn.fetch("SELECT version FROM schema_version") == [(SCHEMA_VERSION,)]
+        finally:
+            await conn.close()
+        await stores[0].put([make_cable("10ATLANTIS1")])
+        assert await stores[7].get("10ATLANTIS1") == make_cable("10ATLANTIS1")
+        assert (await stores[3].stats()).schema_version == SCHEMA_VERSION
+    finally:
+        await asyncio.gather(*(s.close() for s in stores))
+
+
+async def test_a_newer_schema_and_a_foreign_database_are_refused(postgres_url: str) -> None:
+    async with await PostgresStore.open(postgres_url):
+        pass
+    conn = await asyncpg.connect(postgres_url)
+    try:
+        await conn.execute("UPDATE schema_version SET version = 99")
+        with pytest.raises(StoreError, match="schema version 99, newer than this cablebot"):
+            await PostgresStore.open(postgres_url)
+        await conn.execute("DROP TABLE schema_version")
+        with pytest.raises(StoreError, match="not a Cablebot store"):
+            await PostgresStore.open(postgres_url)
+    finally:
+        await conn.close()
+
+
+async def test_an_unreachable_server_is_one_line_without_the_password() -> None:
+    url = "postgresql://bot:s3cret@127.0.0.1:1/cables"
+    with pytest.raises(StoreError, match=r"^postgresql://bot:\*\*\*@127.0.0.1:1/cables: cannot"):
+        await PostgresStore.open(url)
+    assert redacted(url) == "postgresql://bot:***@127.0.0.1:1/cables"
+    assert (
+        redacted("postgresql://postgres@127.0.0.1/test") == "postgresql://postgres@127.0.0.1/test"
+    )
+
+
+async def test_the_setting_picks_the_back_end(postgres_url: str, tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, data_dir=tmp_path, database_url=postgres_url)
+    async with await open_store(settings) as store:
+        assert isinstance(store, PostgresStore)
+    async with await open_store(Settings(_env_file=None, data_dir=tmp_path)) as store:
+        assert isinstance(store, CableStore)
+        assert store.path == tmp_path / "cables.db"
+    async with await open_target(str(tmp_path / "other.db")) as store:
+        assert isinstance(store, CableStore)
+
+
+async def test_two_processes_storing_the_same_new_cable_at_once_both_succeed(
+    postgres_url: str,
+) -> None:
+    async with (
+        await PostgresStore.open(postgres_url) as one,
+        await PostgresStore.open(postgres_url) as two,
+    ):
+        for _ in range(5):
+            cable = make_cable(f"10ATLANTIS{_ + 1}", refs=("09ATLANTIS5",))
+            results = await asyncio.gather(one.put([cable]), two.put([cable]))
+            assert sorted(results, key=repr) == [PutResult(skipped=1), PutResult(imported=1)]
+            assert await two.get(cable.ref_id) == cable
+        assert await one.cited_by("09ATLANTIS5") == [f"10ATLANTIS{i}" for i in range(1, 6)]
+
+
+async def test_not_found_answers_are_shared_until_they_expire(postgres_url: str) -> None:
+    async with (
+        await PostgresStore.open(postgres_url) as one,
+        await PostgresStore.open(postgres_url) as two,
+    ):
+        assert not await two.not_found("10ATLANTIS9", now=1000.0)
+        await one.remember_not_found("10ATLANTIS9", until=2000.0)
+        assert await two.not_found("10ATLANTIS9", now=1999.0)
+        assert not await two.not_found("10ATLANTIS9", now=2000.0)
+        await two.remember_not_found("10ATLANTIS9", until=3000.0)  # asked again later
+        assert await one.not_found("10ATLANTIS9", now=2500.0)
+
+
+async def test_search_stems_words_and_ignores_stop_words(postgres_url: str) -> None:
+    async with await PostgresStore.open(postgres_url) as store:
+        await store.put(
+            [
+                make_cable("10ATLANTIS1", text="the pearl diver sailed"),
+                make_cable("10ATLANTIS2", text="harbours of the north"),
+            ]
+        )
+        assert [h.ref_id for h in await store.search("divers")] == ["10ATLANTIS1"]
+        assert [h.ref_id for h in await store.search("the harbour")] == ["10ATLANTIS2"]
+        assert [h.ref_id for h in await store.search('"pearl diver" sail*')] == ["10ATLANTIS1"]
+        assert await store.search('"diver pearl"') == []  # a phrase keeps its order
+        (hit,) = await store.search("harbours")
+        assert "**harbours**" in hit.snippet
+
+
+def test_ts_query_reads_typed_text_as_fts_query_does() -> None:
+    assert ts_query('pearl "two words" harb* !') == "'pearl' & ('two' <-> 'words') & 'harb':*"
+    assert ts_query("'; DROP TABLE cables; --") == "'DROP' & 'TABLE' & 'cables'"
+    assert ts_query('"" * &|!') is None
+
+
+async def test_search_too_slow_to_rank_falls_back_to_newest(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cables = [
+        make_cable(f"10ATLANTIS{i}").model_copy(update={"created": datetime(2000 + i, 1, 1)})
+        for i in range(1, 21)
+    ]
+    async with await PostgresStore.open(postgres_url) as store:
+        await store.put(cables)
+        ranked = await store.search("paragraph", limit=3)
+        slow = "(SELECT 1 FROM pg_sleep(length(ref_id) / 100.0)), " + bot.library.postgres._RANKED
+        monkeypatch.setattr(bot.library.postgres, "_RANKED", slow)  # 2 s to rank 20 cables
+        newest = await store.search("paragraph", limit=3)
+    assert [h.ref_id for h in ranked] == ["10ATLANTIS1", "10ATLANTIS10", "10ATLANTIS11"]
+    assert [h.ref_id for h in newest] == ["10ATLANTIS20", "10ATLANTIS19", "10ATLANTIS18"]
