@@ -1,4 +1,6 @@
-"""CableStore on a real SQLite file: round trips, idempotent batches, graph, search, migrations."""
+"""The store interface on both back ends (the `store` fixture: a SQLite file and a PostgreSQL
+database): round trips, idempotent batches, graph, search; and the SQLite store's own threads,
+schema and migrations (`sqlite_only`, or a file of their own)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,6 @@ import logging
 import sqlite3
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.library.backend import Store
 from bot.library.store import (
     MIGRATIONS,
     SCHEMA_VERSION,
@@ -31,12 +33,6 @@ from parsers.models import Cable, Paragraph
 from tests.bot.library.helpers import make_cable
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[CableStore]:
-    async with await CableStore.open(tmp_path / "data" / "cables.db") as opened:
-        yield opened
-
-
 async def test_open_creates_file_in_wal_mode_with_schema(tmp_path: Path) -> None:
     path = tmp_path / "nested" / "cables.db"
     store = await CableStore.open(path)
@@ -49,6 +45,7 @@ async def test_open_creates_file_in_wal_mode_with_schema(tmp_path: Path) -> None
     assert {"cables", "paragraphs", "tags", "refs", "months", "cables_fts"} <= tables
 
 
+@pytest.mark.sqlite_only
 async def test_calls_of_one_turn_make_one_trip_and_keep_their_own_outcomes(
     store: CableStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -187,7 +184,7 @@ async def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
         await CableStore.open(path)
 
 
-async def test_put_counts_new_changed_and_unchanged(store: CableStore) -> None:
+async def test_put_counts_new_changed_and_unchanged(store: Store) -> None:
     first = await store.put([make_cable("10ATLANTIS1"), make_cable("10ATLANTIS2")])
     assert (first.imported, first.updated, first.skipped) == (2, 0, 0)
     changed = make_cable("10ATLANTIS2", text="revised")
@@ -199,6 +196,7 @@ async def test_put_counts_new_changed_and_unchanged(store: CableStore) -> None:
     assert stats.paragraphs == 6  # the update replaced, not added, paragraphs
 
 
+@pytest.mark.sqlite_only
 async def test_putting_unchanged_cables_writes_nothing(store: CableStore) -> None:
     cables = [make_cable("10ATLANTIS1", refs=("09ATLANTIS5",)), make_cable("10ATLANTIS2")]
     await store.put(cables)
@@ -208,14 +206,14 @@ async def test_putting_unchanged_cables_writes_nothing(store: CableStore) -> Non
     assert store._writer.call(lambda conn: conn.total_changes) == changes
 
 
-async def test_last_copy_of_a_repeated_id_wins_within_a_batch(store: CableStore) -> None:
+async def test_last_copy_of_a_repeated_id_wins_within_a_batch(store: Store) -> None:
     result = await store.put([make_cable("10ATLANTIS1"), make_cable("10ATLANTIS1", text="v2")])
     assert result.imported == 1
     got = await store.get("10ATLANTIS1")
     assert got is not None and got.paragraphs[0].text.startswith("v2")
 
 
-async def test_reference_graph_both_directions(store: CableStore) -> None:
+async def test_reference_graph_both_directions(store: Store) -> None:
     await store.put(
         [
             make_cable("10ATLANTIS1", refs=("09ATLANTIS5", "10STATE1234")),
@@ -228,7 +226,7 @@ async def test_reference_graph_both_directions(store: CableStore) -> None:
     assert await store.cited_by("09ATLANTIS5") == ["10ATLANTIS1"]
 
 
-async def test_search_ranks_snippets_and_follows_updates(store: CableStore) -> None:
+async def test_search_ranks_snippets_and_follows_updates(store: Store) -> None:
     await store.put(
         [
             make_cable("10ATLANTIS1", text="pearl divers strike"),
@@ -249,7 +247,7 @@ async def test_search_ranks_snippets_and_follows_updates(store: CableStore) -> N
     "typed",
     ['"unclosed', "AND OR NOT", "a:b", "NEAR(x y)", "*", "()", "col:value ^x", "-x", "'\"''", ""],
 )
-async def test_search_never_raises_on_typed_syntax(store: CableStore, typed: str) -> None:
+async def test_search_never_raises_on_typed_syntax(store: Store, typed: str) -> None:
     await store.put([make_cable("10ATLANTIS1", text="and or not near")])
     assert isinstance(await store.search(typed), list)
 
@@ -310,7 +308,7 @@ def test_any_cable_round_trips(cables: list[Cable]) -> None:
     asyncio.run(check())
 
 
-async def test_complete_ids_uses_cables_and_month_index(store: CableStore) -> None:
+async def test_complete_ids_uses_cables_and_month_index(store: Store) -> None:
     await store.put([make_cable("10ATLANTIS17"), make_cable("10ATLANTIS1")])
     await store.put_months([("10ATLANTIS2", 5), ("10ATHENS3", 1)])
     assert await store.complete_ids("10atlantis") == ["10ATLANTIS1", "10ATLANTIS2", "10ATLANTIS17"]
@@ -318,7 +316,7 @@ async def test_complete_ids_uses_cables_and_month_index(store: CableStore) -> No
     assert await store.complete_ids("99") == []
 
 
-async def test_month_from_index_then_from_stored_cable(store: CableStore) -> None:
+async def test_month_from_index_then_from_stored_cable(store: Store) -> None:
     assert await store.month_of("10ATLANTIS1") is None
     await store.put([make_cable("10ATLANTIS1")])
     assert await store.month_of("10ATLANTIS1") == 3
@@ -327,7 +325,7 @@ async def test_month_from_index_then_from_stored_cable(store: CableStore) -> Non
     assert await store.has_month("10ATLANTIS1")
 
 
-async def test_checkpoint_is_saved_with_the_batch(store: CableStore) -> None:
+async def test_checkpoint_is_saved_with_the_batch(store: Store) -> None:
     mark = Checkpoint("dump.csv", "fp", position=123, row=3, imported=10, errors=1)
     await store.put([make_cable("10ATLANTIS1"), make_cable("10ATLANTIS2")], mark)
     saved = await store.checkpoint("dump.csv")
@@ -336,14 +334,14 @@ async def test_checkpoint_is_saved_with_the_batch(store: CableStore) -> None:
     assert await store.checkpoint("dump.csv") is None
 
 
-async def test_guild_settings_round_trip(store: CableStore) -> None:
+async def test_guild_settings_round_trip(store: Store) -> None:
     assert await store.get_guild_settings(42) == {}
     await store.set_guild_settings(42, {"channels": [1, 2], "cooldown": 5})
     await store.set_guild_settings(42, {"channels": [3]})
     assert await store.get_guild_settings(42) == {"channels": [3]}
 
 
-async def test_reads_do_not_block_the_event_loop(store: CableStore) -> None:
+async def test_reads_do_not_block_the_event_loop(store: Store) -> None:
     await store.put([make_cable(f"10ATLANTIS{i}", n=40) for i in range(1, 400)])
     ticks = 0
 
@@ -361,6 +359,7 @@ async def test_reads_do_not_block_the_event_loop(store: CableStore) -> None:
     assert time.perf_counter() - started < 10
 
 
+@pytest.mark.sqlite_only
 async def test_search_too_slow_to_rank_falls_back_to_newest(
     store: CableStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
