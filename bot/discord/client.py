@@ -19,8 +19,10 @@ from discord.ext import commands
 from bot.answer import CableSource, Reply, answer, answer_requests
 from bot.config import Settings
 from bot.discord.cooldown import RateLimit
-from bot.discord.embeds import CiteButton, DeleteButton, ParagraphButton
+from bot.discord.embeds import CiteButton, DeleteButton, ParagraphButton, ShareButton
 from bot.discord.guilds import GuildSettingsCache, GuildSettingsStore
+from bot.discord.notify import SettingsChannel
+from bot.discord.shards import IdentifyGate
 from bot.library.store import FollowedReply, SearchHit, StoreError
 from parsers.models import CableRequest
 
@@ -80,6 +82,7 @@ class Cablebot(commands.Bot):
         tag_meanings: Mapping[str, str] | None = None,
         sync_commands: bool = True,
         intents: discord.Intents | None = None,
+        **options: Any,
     ) -> None:
         if intents is None:
             intents = discord.Intents.default()
@@ -89,6 +92,7 @@ class Cablebot(commands.Bot):
             intents=intents,
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
+            **options,
         )
         self.library = library
         self.settings = settings
@@ -102,7 +106,7 @@ class Cablebot(commands.Bot):
 
     async def setup_hook(self) -> None:
         """Load the cogs, register the persistent buttons and publish the slash commands."""
-        self.add_dynamic_items(ParagraphButton, CiteButton, DeleteButton)
+        self.add_dynamic_items(ParagraphButton, CiteButton, ShareButton, DeleteButton)
         for name in COGS:
             await self.load_extension(name)
         if self.sync_commands:
@@ -200,6 +204,50 @@ class Cablebot(commands.Bot):
         log.exception("error in %s", event_method)
 
 
+class ShardedCablebot(Cablebot, commands.AutoShardedBot):
+    """Cablebot running the shards `settings.shard_ids` of `settings.shard_count` (all when no
+    list is set). With an `identify_gate`, every IDENTIFY waits for its bucket there, shared
+    with the other processes, instead of discord.py's sleep in this process only."""
+
+    def __init__(
+        self,
+        library: BotLibrary,
+        settings: Settings,
+        *,
+        identify_gate: IdentifyGate | None = None,
+        **options: Any,
+    ) -> None:
+        ids = list(settings.shard_ids) if settings.shard_ids is not None else None
+        super().__init__(
+            library, settings, shard_count=settings.shard_count, shard_ids=ids, **options
+        )
+        self.identify_gate = identify_gate
+        self.max_concurrency: int | None = None
+        """Discord's IDENTIFYs per 5 s (asked once, at the first IDENTIFY)."""
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Wait for the shard's bucket at the gate (discord.py's own wait without one)."""
+        if self.identify_gate is None or shard_id is None:
+            await super().before_identify_hook(shard_id, initial=initial)
+            return
+        if self.max_concurrency is None:
+            self.max_concurrency = (await self.fetch_session_start_limits()).max_concurrency
+        await self.identify_gate.wait(shard_id, self.max_concurrency)
+
+
+def make_bot(
+    library: BotLibrary,
+    settings: Settings,
+    *,
+    identify_gate: IdentifyGate | None = None,
+    **options: Any,
+) -> Cablebot:
+    """A ShardedCablebot when `settings.shard_count` is set, else a one-connection Cablebot."""
+    if settings.shard_count is None:
+        return Cablebot(library, settings, **options)
+    return ShardedCablebot(library, settings, identify_gate=identify_gate, **options)
+
+
 class StartFailure(Exception):
     """The bot could not connect a first time; the message is fit to show a user."""
 
@@ -226,7 +274,38 @@ async def serve(
     refused Message Content intent is one warning, then the bot runs without it. After it, a
     lost connection is tried again with backoff, forever (discord.py resumes most drops itself;
     this covers what makes `Client.start` return or raise).
+
+    With a PostgreSQL store (`database_url`), guild-settings changes reach the other processes
+    (bot.discord.notify) and, with shards, each IDENTIFY waits at the gate they share.
     """
+    url = settings.database_url
+    notices = SettingsChannel(url) if url else None
+    gate = IdentifyGate(url) if url and settings.shard_count is not None else None
+    try:
+        if notices is not None:
+            try:
+                await notices.start()
+            except Exception as exc:  # asyncpg's errors, OSError, TimeoutError
+                raise StartFailure(
+                    f"cannot listen for guild-settings changes on PostgreSQL: {exc}"
+                ) from exc
+        await _serve(library, settings, token, stop, tag_meanings, gate, notices)
+    finally:
+        if gate is not None:
+            await gate.close()
+        if notices is not None:
+            await notices.close()
+
+
+async def _serve(
+    library: BotLibrary,
+    settings: Settings,
+    token: str,
+    stop: asyncio.Event,
+    tag_meanings: Mapping[str, str] | None,
+    gate: IdentifyGate | None,
+    notices: SettingsChannel | None,
+) -> None:
     ready = False
     backoff = ExponentialBackoff()
 
@@ -236,7 +315,9 @@ async def serve(
         log.info("ready: serving Discord")
 
     while not stop.is_set():
-        bot = Cablebot(library, settings, tag_meanings=tag_meanings)
+        bot = make_bot(library, settings, tag_meanings=tag_meanings, identify_gate=gate)
+        if notices is not None:
+            notices.watch(bot.guild_settings)
         bot.add_listener(on_ready, "on_ready")
         closer = asyncio.ensure_future(_close_when(stop, bot))
         problem: BaseException | str = "Discord closed it"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from pydantic import BaseModel, Field, ValidationError
@@ -36,23 +37,31 @@ class GuildSettings(BaseModel):
 
 
 class GuildSettingsCache:
-    """Guild settings read once from the store, written through on change."""
+    """Guild settings read once from the store, written through on change.
+
+    When several processes share the store, `publish` tells the others of a saved change, and
+    they `forget` their copy (bot.discord.notify).
+    """
 
     def __init__(self, store: GuildSettingsStore) -> None:
         self.store = store
         self._cache: dict[int, GuildSettings] = {}
+        self.publish: Callable[[int], Awaitable[None]] | None = None
+        self._forgets = 0
 
     async def get(self, guild_id: int) -> GuildSettings:
         """The settings of `guild_id` (defaults when none are stored or they are unreadable)."""
         cached = self._cache.get(guild_id)
         if cached is not None:
             return cached
+        forgets = self._forgets
         try:
             settings = GuildSettings.model_validate(await self.store.get_guild_settings(guild_id))
         except ValidationError:
             log.warning("guild %s: unreadable settings, using defaults", guild_id)
             settings = GuildSettings()
-        self._cache[guild_id] = settings
+        if forgets == self._forgets:  # else what was read may predate the change announced
+            self._cache[guild_id] = settings
         return settings
 
     async def set(self, guild_id: int, settings: GuildSettings) -> None:
@@ -61,4 +70,16 @@ class GuildSettingsCache:
             await self.store.set_guild_settings(guild_id, settings.model_dump(mode="json"))
         except StoreError as exc:
             log.warning("guild %s: the settings apply but are not saved: %s", guild_id, exc)
+            self._cache[guild_id] = settings
+            return
         self._cache[guild_id] = settings
+        if self.publish is not None:
+            await self.publish(guild_id)
+
+    def forget(self, guild_id: int | None = None) -> None:
+        """Drop the cached settings of `guild_id` (of every guild when None): read them again."""
+        self._forgets += 1
+        if guild_id is None:
+            self._cache.clear()
+        else:
+            self._cache.pop(guild_id, None)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from datetime import datetime
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ def shard_problem(
 
 IDENTIFY_HOLD = 5.0
 """Seconds Discord wants between two IDENTIFYs of one bucket."""
-_LOCK_CLASS = 0x0CAB1E
+LOCK_CLASS = 0x0CAB1E
 """First key of the gate's advisory locks (the second is the bucket): no other lock uses it."""
 
 
@@ -105,14 +106,16 @@ class IdentifyGate:
         self.hold = hold
         self._holders: set[asyncio.Task[None]] = set()
 
-    async def wait(self, shard_id: int, max_concurrency: int) -> None:
-        """Return when shard `shard_id` may IDENTIFY; its bucket stays closed `hold` seconds."""
+    async def wait(self, shard_id: int, max_concurrency: int) -> datetime:
+        """Return when shard `shard_id` may IDENTIFY; its bucket stays closed `hold` seconds
+        from the time returned (the database's clock)."""
         import asyncpg
 
         bucket = shard_id % max(max_concurrency, 1)
         conn: Any = await asyncpg.connect(self.dsn)
         try:
-            await conn.execute("SELECT pg_advisory_lock($1, $2)", _LOCK_CLASS, bucket)
+            await conn.execute("SELECT pg_advisory_lock($1, $2)", LOCK_CLASS, bucket)
+            taken: datetime = await conn.fetchval("SELECT clock_timestamp()")
         except BaseException:
             await _close(conn)
             raise
@@ -120,6 +123,7 @@ class IdentifyGate:
         holder = asyncio.create_task(self._release_later(conn))
         self._holders.add(holder)
         holder.add_done_callback(self._holders.discard)
+        return taken
 
     async def _release_later(self, conn: Any) -> None:
         """Closing the session releases its advisory lock."""

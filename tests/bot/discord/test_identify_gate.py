@@ -1,0 +1,92 @@
+"""The identify gate: shards of one bucket IDENTIFY `hold` seconds apart across processes.
+
+Real processes (multiprocessing) and the real PostgreSQL; each records, in a table, when its
+shard was let through (the database's clock) and which buckets were closed at that moment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import multiprocessing
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from bot.config import Settings
+from bot.discord.client import ShardedCablebot
+from bot.discord.shards import IDENTIFY_HOLD, LOCK_CLASS, IdentifyGate
+from tests.bot.discord import gate_worker
+from tests.bot.discord.pg import fresh_database
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    with fresh_database() as url:
+        yield url
+
+
+async def _run_processes(
+    url: str, shard_lists: list[list[int]], buckets: int, hold: float
+) -> list[Any]:
+    conn = await gate_worker.open_db(url)
+    await conn.execute(
+        "CREATE TABLE identified (shard int, bucket int, taken timestamptz, closed int[])"
+    )
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(len(shard_lists))
+    processes = [
+        context.Process(target=gate_worker.run, args=(url, shards, buckets, hold, start))
+        for shards in shard_lists
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        await asyncio.to_thread(process.join, 120)
+    assert [p.exitcode for p in processes] == [0] * len(processes)
+    rows: list[Any] = await conn.fetch("SELECT * FROM identified ORDER BY taken")
+    await conn.close()
+    return rows
+
+
+def _gaps(rows: list[Any], bucket: int) -> list[timedelta]:
+    times = [row["taken"] for row in rows if row["bucket"] == bucket]
+    return [later - earlier for earlier, later in itertools.pairwise(times)]
+
+
+async def test_one_bucket_waits_across_processes_and_buckets_do_not_wait_for_each_other(
+    pg_url: str,
+) -> None:
+    hold = 1.0
+    rows = await _run_processes(pg_url, [[0, 2], [1, 3], [4, 5]], buckets=2, hold=hold)
+    assert sorted(row["shard"] for row in rows) == [0, 1, 2, 3, 4, 5]
+    for bucket in (0, 1):
+        gaps = _gaps(rows, bucket)
+        assert len(gaps) == 2 and min(gaps) >= timedelta(seconds=hold), gaps
+    # Some shard was let through while the other bucket was closed: no bucket waits for another.
+    assert any(set(row["closed"]) - {row["bucket"]} for row in rows), rows
+
+
+@pytest.mark.slow
+async def test_the_real_hold_with_one_bucket(pg_url: str) -> None:
+    rows = await _run_processes(pg_url, [[0], [1], [2]], buckets=1, hold=IDENTIFY_HOLD)
+    gaps = _gaps(rows, 0)
+    assert len(gaps) == 2 and min(gaps) >= timedelta(seconds=IDENTIFY_HOLD), gaps
+
+
+async def test_the_sharded_bot_identifies_through_the_gate(pg_url: str) -> None:
+    settings = Settings(_env_file=None, shard_count=4, shard_ids=(2, 3))
+    gate = IdentifyGate(pg_url, hold=60.0)
+    bot = ShardedCablebot(None, settings, identify_gate=gate)  # type: ignore[arg-type]
+    assert (bot.shard_count, bot.shard_ids) == (4, [2, 3])
+    bot.max_concurrency = 2  # what Discord's /gateway/bot says; asked at the first IDENTIFY
+    conn = await gate_worker.open_db(pg_url)
+    try:
+        await bot.before_identify_hook(3, initial=True)
+        assert [row[0] for row in await conn.fetch(gate_worker.HELD, LOCK_CLASS)] == [1]
+        await gate.close()  # the process stops: its buckets open at once
+        assert await conn.fetch(gate_worker.HELD, LOCK_CLASS) == []
+    finally:
+        await conn.close()
