@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import logging
 from collections.abc import Sequence
 from typing import Any, Protocol, cast
 
 import discord
 
-from bot.answer import Reply, failure_lines
+from bot.answer import CableSource, Reply, failure_lines
 from bot.cards import CITATION_NAMES, MESSAGE_MAX, Card, citation_text, shorten
-from parsers.models import CableRequest
+from bot.quote_image import alt_text, render_png
+from bot.share import quote_of
+from parsers.models import Cable, CableRequest
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +86,7 @@ def payload(reply: Reply, *, owner_id: int, embed_links: bool = True) -> dict[st
 
 
 def card_buttons(card: Card, index: int, *, many: bool) -> list[discord.ui.Item[Any]]:
-    """The row of buttons for the card at `index`: previous/next paragraph and Cite."""
+    """The row of buttons for the card at `index`: previous/next paragraph, Cite and Share."""
     items: list[discord.ui.Item[Any]] = []
     if card.previous_paragraph is not None:
         items.append(ParagraphButton(index, card.ref_id, card.previous_paragraph, "◀"))
@@ -90,6 +94,7 @@ def card_buttons(card: Card, index: int, *, many: bool) -> list[discord.ui.Item[
         items.append(ParagraphButton(index, card.ref_id, card.next_paragraph, "▶"))
     label = f"Cite {card.ref_id}" if many else "Cite"
     items.append(CiteButton(index, card.ref_id, card.paragraphs, label=label))
+    items.append(ShareButton(index, card.ref_id, card.paragraphs))
     return items
 
 
@@ -105,6 +110,9 @@ def reply_view(cards: tuple[Card, ...] | list[Card], owner_id: int) -> discord.u
 
 class ButtonHost(Protocol):
     """What the buttons need of the client that runs them (bot.discord.client.Cablebot)."""
+
+    @property
+    def library(self) -> CableSource: ...
 
     async def answer_requests(
         self,
@@ -232,6 +240,54 @@ class CiteButton(
             return
         await interaction.followup.send(
             embed=citation_embed(reply.cards[0]), ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+
+class ShareButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"cablebot:share:(?P<index>[0-9]):" + _REF + r":(?P<pars>[0-9,]{0,60})",
+):
+    """Send the clicker, privately, the card's paragraph as a quote image and a post for X."""
+
+    def __init__(self, index: int, ref_id: str, paragraphs: tuple[int, ...]) -> None:
+        pars = ",".join(str(n) for n in paragraphs)
+        super().__init__(
+            discord.ui.Button(
+                label="Share",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"cablebot:share:{index}:{ref_id}:{pars}",
+                row=min(index, BUTTON_ROWS - 1),
+            )
+        )
+        self.ref_id, self.paragraphs = ref_id, paragraphs
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: Any,
+    ) -> ShareButton:
+        pars = tuple(int(n) for n in match["pars"].split(",") if n)
+        return cls(int(match["index"]), match["ref"], pars)
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        bot = _bot(interaction)
+        request = CableRequest(ref_id=self.ref_id, paragraphs=self.paragraphs)
+        reply = await bot.answer_requests([request], with_citations=True)
+        found = await bot.library.get_many([self.ref_id]) if reply.cards else []
+        if not reply.cards or not isinstance(found[0], Cable):
+            await _tell(interaction, "; ".join(failure_lines(reply.failures)) or "Not found.")
+            return
+        card = reply.cards[0]
+        quote = quote_of(found[0], card.paragraphs)
+        png = await asyncio.to_thread(render_png, quote)  # ~0.1 s of CPU: off the event loop
+        image = discord.File(
+            io.BytesIO(png), filename=f"{card.ref_id}.png", description=alt_text(quote)
+        )
+        await interaction.followup.send(
+            card.citations["post"], file=image, ephemeral=True, allowed_mentions=NO_MENTIONS
         )
 
 

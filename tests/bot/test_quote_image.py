@@ -86,7 +86,7 @@ def test_header_alt_text_and_size_without_a_paragraph() -> None:
 
 def test_other_commands_do_not_import_pillow() -> None:
     code = (
-        "import sys, bot.cli, bot.answer, bot.share, bot.quote_image; "
+        "import sys, bot.cli, bot.answer, bot.share, bot.quote_image, bot.discord.embeds; "
         "sys.exit('PIL' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -42,6 +42,7 @@ async def test_setup_hook_loads_every_feature() -> None:
     for custom_id in (
         "cablebot:par:0:09OSLO777:3",
         "cablebot:cite:1:09OSLO777:2,3",
+        "cablebot:share:1:09OSLO777:2",
         "cablebot:del:42",
         "cablebot:find:42:2:ferry: contract",
     ):

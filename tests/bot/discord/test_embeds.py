@@ -13,6 +13,7 @@ from bot.discord.embeds import (
     CiteButton,
     DeleteButton,
     ParagraphButton,
+    ShareButton,
     citation_embed,
     content_for,
     may_delete,
@@ -80,14 +81,14 @@ def test_buttons_keep_their_state_in_custom_id() -> None:
     assert len(view.children) <= 25
     rows: dict[int, int] = {}
     for item in view.children:
-        assert isinstance(item, ParagraphButton | CiteButton | DeleteButton)
+        assert isinstance(item, ParagraphButton | CiteButton | ShareButton | DeleteButton)
         custom_id = item.custom_id
         assert len(custom_id) <= 100
         assert re.fullmatch(type(item).__discord_ui_compiled_template__, custom_id)
         rows[item.item.row or 0] = rows.get(item.item.row or 0, 0) + 1
     assert set(rows) <= set(range(5)) and max(rows.values()) <= 5
     labels = [item.item.label for item in view.children]
-    assert labels[:3] == ["◀ ¶1", "¶3 ▶", "Cite 09OSLO1"]
+    assert labels[:4] == ["◀ ¶1", "¶3 ▶", "Cite 09OSLO1", "Share"]
     assert labels[-1] == "Delete"
     assert "cablebot:del:42" in [item.custom_id for item in view.children]
 
@@ -95,7 +96,7 @@ def test_buttons_keep_their_state_in_custom_id() -> None:
 async def test_buttons_come_back_from_their_custom_id() -> None:
     interaction = create_autospec(discord.Interaction, instance=True)
     for item in reply_view(_reply(2).cards, owner_id=7).children:
-        assert isinstance(item, ParagraphButton | CiteButton | DeleteButton)
+        assert isinstance(item, ParagraphButton | CiteButton | ShareButton | DeleteButton)
         cls = type(item)
         match = re.fullmatch(cls.__discord_ui_compiled_template__, item.custom_id)
         again = await cls.from_custom_id(interaction, item.item, match)
