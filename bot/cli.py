@@ -354,7 +354,29 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "run",
         help="run the Discord bot (needs DISCORD_TOKEN)",
-        description="Start Cablebot on Discord with the token from DISCORD_TOKEN or .env.",
+        description="Start Cablebot on Discord with the token from DISCORD_TOKEN or .env. "
+        "Several processes can share the shards of one bot with CABLEBOT_DATABASE_URL set "
+        "(README: Running at scale).",
+    )
+
+    def count(text: str) -> int:
+        if not text.strip().isdigit() or int(text) < 1:
+            raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+        return int(text)
+
+    def shard_list(text: str) -> tuple[int, ...]:
+        from bot.discord.shards import ShardListError, parse_shard_ids
+
+        try:
+            return parse_shard_ids(text)
+        except ShardListError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    p.add_argument(
+        "--shard-count", type=count, metavar="N", help="shards of the whole bot (all processes)"
+    )
+    p.add_argument(
+        "--shards", type=shard_list, metavar="LIST", help="this process's shards: 0-3, 0,1,5, 0-3,8"
     )
     p.set_defaults(handler=_run_run)
 
@@ -362,6 +384,14 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _run_run(args: argparse.Namespace) -> int:
     """Serve Discord until SIGTERM (exit 0) or Ctrl-C (exit 130)."""
     settings, meanings = _bot_context(stderr_level=logging.INFO)
+    chosen = {"shard_count": args.shard_count, "shard_ids": args.shards}
+    settings = settings.model_copy(update={k: v for k, v in chosen.items() if v is not None})
+    from bot.discord.shards import shard_problem
+
+    shared = settings.database_url is not None
+    problem = shard_problem(settings.shard_count, settings.shard_ids, shared_store=shared)
+    if problem is not None:
+        raise CliError(problem)
     token = _token(settings)
     import asyncio
     import contextlib
@@ -432,6 +462,34 @@ def _run_sync(args: argparse.Namespace) -> int:
 
 
 _COMMANDS.append(_add_sync)
+
+
+def _add_doctor(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "doctor",
+        help="check the store and the shard settings",
+        description="Check the database connection (the SQLite file, or CABLEBOT_DATABASE_URL), "
+        "its schema version and row counts, and the shard settings; say what is wrong. Exit "
+        "status 1 when something is.",
+    )
+    p.set_defaults(handler=_run_doctor)
+
+
+def _run_doctor(args: argparse.Namespace) -> int:
+    settings = _settings()
+    import asyncio
+
+    from bot.doctor import diagnose
+
+    findings = asyncio.run(diagnose(settings))
+    for finding in findings:
+        print(f"{'ok' if finding.ok else 'PROBLEM'}: {finding.text}")
+    problems = sum(not finding.ok for finding in findings)
+    print(f"{problems} problem{'s' if problems != 1 else ''} found" if problems else "all good")
+    return 1 if problems else 0
+
+
+_COMMANDS.append(_add_doctor)
 
 
 def _add_share(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.cli import main
 from bot.config import SettingsError, load_settings
 from bot.discord.shards import (
     MAX_SHARD,
@@ -105,3 +109,40 @@ def test_shard_settings_problems(
         assert problem is None
     else:
         assert problem is not None and says in problem and "\n" not in problem
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for key in [k for k in os.environ if k.upper().startswith("CABLEBOT_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("CABLEBOT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DISCORD_TOKEN", "a.b.c")
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_run_on_sqlite_refuses_part_of_the_shards(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--shard-count", "12", "--shards", "0-3"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("cablebot: error: this process would run 4 of 12 shards, but the SQLite")
+    assert err.count("\n") == 1
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_run_reads_the_shards_from_the_environment_and_names_a_bad_option(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CABLEBOT_SHARD_COUNT", "4")
+    assert main(["run", "--shards", "3-5"]) == 1
+    assert capsys.readouterr().err == (
+        "cablebot: error: shard 4 does not exist with a shard count of 4"
+        " (shards are numbered 0 to 3)\n"
+    )
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", "--shards", "0-3,,8"])
+    assert exit_.value.code == 2
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert last == (
+        "cablebot run: error: argument --shards: an empty item is neither a shard number (5)"
+        " nor a range (0-3) in '0-3,,8'"
+    )

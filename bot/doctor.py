@@ -1,0 +1,99 @@
+"""`cablebot doctor`: checks the store and the shard settings and says, in plain words, what is
+wrong."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from bot.config import Settings
+from bot.discord.shards import format_shard_ids, shard_problem
+from bot.library.backend import open_store
+from bot.library.store import StoreError
+
+CONNECT_SECONDS = 15.0
+"""How long the store may take to open before the database is called unreachable."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One line of the diagnosis: a fact, or a problem when `ok` is False."""
+
+    ok: bool
+    text: str
+
+
+async def diagnose(settings: Settings) -> list[Finding]:
+    """Everything `cablebot doctor` prints, in order."""
+    findings = await _store(settings)
+    findings.append(_shards(settings))
+    return findings
+
+
+async def _store(settings: Settings) -> list[Finding]:
+    url = settings.database_url
+    if url is None:
+        from bot.library.store import SCHEMA_VERSION as expected
+
+        where = str(settings.store_file)
+        if not settings.store_file.is_file():
+            return [
+                Finding(
+                    False,
+                    f"no SQLite store at {where} (CABLEBOT_STORE_PATH, CABLEBOT_DATA_DIR):"
+                    " `cablebot setup` creates it, `cablebot import` fills it",
+                )
+            ]
+    else:
+        from bot.library.postgres import SCHEMA_VERSION as expected
+        from bot.library.postgres import redacted
+
+        where = redacted(url)
+    try:
+        store = await asyncio.wait_for(open_store(settings), CONNECT_SECONDS)
+    except TimeoutError:
+        return [Finding(False, f"{where}: the database did not answer in {CONNECT_SECONDS:.0f} s")]
+    except (StoreError, OSError) as exc:
+        return [Finding(False, f"cannot open the store: {exc}")]
+    async with store:
+        stats = await store.stats()
+    kind = "PostgreSQL" if url else "SQLite"
+    findings = [Finding(True, f"store: {kind} at {where}, connected")]
+    if stats.schema_version == expected:
+        findings.append(Finding(True, f"schema version {stats.schema_version} (current)"))
+    else:
+        findings.append(
+            Finding(
+                False,
+                f"schema version {stats.schema_version}, but this Cablebot uses {expected}",
+            )
+        )
+    findings.append(
+        Finding(
+            True,
+            f"rows: {stats.cables:,} cables, {stats.paragraphs:,} paragraphs,"
+            f" {stats.references:,} references, {stats.tags:,} TAGS codes,"
+            f" {stats.months_known:,} months known",
+        )
+    )
+    if stats.cables == 0:
+        findings.append(
+            Finding(
+                True,
+                "the store holds no cable yet: each is fetched from the mirror when first asked"
+                " for, or `cablebot import cables.csv` fills it",
+            )
+        )
+    return findings
+
+
+def _shards(settings: Settings) -> Finding:
+    count, ids = settings.shard_count, settings.shard_ids
+    problem = shard_problem(count, ids, shared_store=settings.database_url is not None)
+    if problem is not None:
+        return Finding(False, problem)
+    if count is None:
+        return Finding(True, "shards: one connection, no sharding (CABLEBOT_SHARD_COUNT unset)")
+    if ids is None:
+        return Finding(True, f"shards: all {count} in this process")
+    return Finding(True, f"shards: {format_shard_ids(ids)} of {count} ({len(ids)} here)")
