@@ -4,8 +4,9 @@
 8 double-quoted columns (id, created, refid, origin, classification, references, header, body),
 backslash escapes, real newlines inside fields, dates `M/D/YYYY H:MM`, references joined by `|`.
 Bodies look like telegrams (section line, TAGS, SUBJECT, REF, numbered marked paragraphs, page
-breaks, signature); sizes follow a log-normal law clipped to 2-100 KB (mean about 7 KB, like the
-real 1.7 GB / 251,287 cables) with 1-80 paragraphs. Deterministic for a given seed.
+breaks, signature), a few with a rare or uncommon word (RARE, MEDIUM); sizes follow a log-normal
+law clipped to 2-100 KB (mean about 7 KB, like the real 1.7 GB / 251,287 cables) with 1-80
+paragraphs. Deterministic for a given seed.
 """
 
 from __future__ import annotations
@@ -61,6 +62,12 @@ WORDS = _words(
     "according contacts sources privately told poloff econoff week month year january march "
     "october december local national foreign ministry official spokesman press statement"
 )
+RARE = _words("quokka zeppelin marzipan kumquat xylophone fjord obsidian yodel")
+"""Words in about 1 cable in 16,000 each: the rare terms of bench/store.py's searches."""
+MEDIUM = _words("refinery quarantine hurricane satellite vaccine pipeline")
+"""Words in about 1 cable in 200 each."""
+VERSION = 2
+"""Changes when the same seed and count give other cables (bench/store.py caches dumps by it)."""
 HEADINGS = ("Security Cooperation", "Economic Outlook", "Comment", "Background", "Next Steps")
 
 
@@ -159,6 +166,8 @@ class DumpWriter:
                 out += [heading + " ", "-" * len(heading) + " "]
             lines = rng.choices(self.pool, k=per[number - 1])
             lines[0] = f"{number}. ({marking}) {lines[0]}"
+            if number == 1 and (word := self._uncommon_word()):
+                lines[0] += word + " "
             for line in lines:
                 out.append(line)
                 written += len(line)
@@ -173,6 +182,13 @@ class DumpWriter:
         if len(body) > 100_000:
             body = body[: body.rindex("\n", 0, 99_000)] + "\n \n" + out[-1]
         return body
+
+    def _uncommon_word(self) -> str | None:
+        """A RARE word in 1 cable of 2,000, a MEDIUM one in 1 of 33, else None."""
+        draw = self.rng.random()
+        if draw < 1 / 2000:
+            return self.rng.choice(RARE)
+        return self.rng.choice(MEDIUM) if draw < 1 / 33 else None
 
 
 def _spaced(origin_serial: str) -> str:

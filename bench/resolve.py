@@ -1,17 +1,20 @@
-"""Latency of chat text -> ready-to-send Discord payload, on a store hit and without references.
+"""Latency of chat text -> ready-to-send Discord payload on a store hit, and what it is made of.
 
-    .venv/bin/python bench/resolve.py [--rounds N]
+    .venv/bin/python bench/resolve.py [--rounds N] [--busy]
 
-Prints p50/p99 per case and the ratio to a baseline measured in the same run: for the store hit,
-the bare `CableLibrary.get` of the same cable; for messages without references, a `str.lower()`
-of the same text (the cheapest thing any handler does to a message). Targets: p99 of the store
-hit under 2 ms; a message without references under 5 µs.
+The library is opened as `cablebot run` opens it (CableLibrary.open, serving). Each measure is
+printed beside a baseline measured in the same run: the payload against the bare
+`CableLibrary.get` it starts with, `get` against a raw SQLite `SELECT` of the same row,
+a message without references against `str.lower()` of it, and the event loop's longest stalls
+during store reads against the same probe while the loop does nothing else.
+`--busy` keeps every CPU busy with a spinning process at normal priority while it measures.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -23,21 +26,19 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import Measure, busy, percentile, print_table  # noqa: E402
 
 from bot.answer import answer  # noqa: E402
+from bot.config import Settings  # noqa: E402
 from bot.discord.embeds import payload  # noqa: E402
 from bot.library.cables import CableLibrary  # noqa: E402
-from bot.library.store import CableStore, one_cpu  # noqa: E402
+from bot.library.store import CableStore  # noqa: E402
 from parsers.models import Cable, Paragraph  # noqa: E402
 
 SEED = ROOT.parent / "shared" / "corpus" / "seed" / "08MEXICO2498.txt"
-Row = tuple[str, float, float, float]
-CHATTER = [
-    "lol that meeting ran long again, anyone up for lunch at 12:30?",
-    "I think the 2nd draft is better; see the doc from May 5 (v3)",
-    "https://example.org/some/page?id=42 has the photos from 2019",
-    "ok",
-]
+CHATTER = "lol that meeting ran long again, anyone up for lunch at 12:30?"
 
 
 def sample_cable() -> Cable:
@@ -68,88 +69,141 @@ def run_now(coro: Coroutine[Any, Any, Any]) -> Any:
     raise RuntimeError("the coroutine suspended")
 
 
-def percentiles(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-
-
 async def timed(fn: Callable[[], Awaitable[Any]], rounds: int) -> list[float]:
+    """Milliseconds of each of `rounds` awaits of `fn()`."""
     samples = []
     for _ in range(rounds):
-        start = time.perf_counter_ns()
+        start = time.perf_counter()
         await fn()
-        samples.append((time.perf_counter_ns() - start) / 1e3)
+        samples.append((time.perf_counter() - start) * 1e3)
     return samples
 
 
 def timed_sync(fn: Callable[[], Any], rounds: int, batch: int = 100) -> list[float]:
+    """Microseconds of one call of `fn`, averaged over `batch` calls, `rounds` times."""
     samples = []
     for _ in range(rounds):
-        start = time.perf_counter_ns()
+        start = time.perf_counter()
         for _ in range(batch):
             fn()
-        samples.append((time.perf_counter_ns() - start) / 1e3 / batch)
+        samples.append((time.perf_counter() - start) * 1e6 / batch)
     return samples
 
 
-async def store_hit(library: CableLibrary, cable: Cable, rounds: int) -> list[Row]:
-    """The store-hit rows: bare `get`, then text -> payload with and without citations."""
+async def loop_stalls(op: Callable[[], Awaitable[Any]], rounds: int) -> list[float]:
+    """Milliseconds between turns of a probe task while `op` is awaited `rounds` times.
+
+    The probe yields to the loop and notes how long it waited to run again: a read done on the
+    loop's own thread shows as a gap as long as the read; one done in a thread barely shows.
+    """
+    gaps: list[float] = []
+    done = False
+
+    async def probe() -> None:
+        last = time.perf_counter()
+        while not done:
+            await asyncio.sleep(0)
+            now = time.perf_counter()
+            gaps.append((now - last) * 1e3)
+            last = now
+
+    task = asyncio.create_task(probe())
+    await asyncio.sleep(0)
+    for _ in range(rounds):
+        await op()
+    done = True
+    await task
+    return gaps
+
+
+async def measure(path: Path, cable: Cable, rounds: int) -> list[Measure]:
+    """Every measure, on the store at `path` holding `cable`."""
+    settings = Settings(data_dir=path.parent, store_path=path, mirrors=())
     text = f"have you read {cable.ref_id} ¶5 yet?"
+    raw = sqlite3.connect(path)
 
-    async def pipeline(with_citations: bool = False) -> None:
-        reply = await answer(library, text, with_citations=with_citations)
-        sent = payload(reply, owner_id=1)
-        [embed.to_dict() for embed in sent["embeds"]]
-        sent["view"].to_components()
+    def raw_select() -> object:
+        return raw.execute("SELECT * FROM cables WHERE ref_id = ?", (cable.ref_id,)).fetchone()
 
-    async def bare_get() -> None:
-        await library.get(cable.ref_id)
+    async with await CableLibrary.open(settings, serving=True) as library:
 
-    for _ in range(50):  # warm up caches and the SQLite page cache
-        await pipeline()
-    base50, base99 = percentiles(await timed(bare_get, rounds))
-    hit50, hit99 = percentiles(await timed(pipeline, rounds))
-    cite50, cite99 = percentiles(await timed(lambda: pipeline(True), rounds // 2))
+        async def pipeline() -> None:
+            reply = await answer(library, text)
+            sent = payload(reply, owner_id=1)
+            [embed.to_dict() for embed in sent["embeds"]]
+            sent["view"].to_components()
+
+        async def get() -> None:
+            await library.get(cable.ref_id)
+
+        async def nothing() -> None:
+            await asyncio.sleep(0)
+
+        for _ in range(50):  # warm up caches and the SQLite page cache
+            await pipeline()
+        select = [x / 1e3 for x in timed_sync(raw_select, rounds, batch=1)]
+        got = await timed(get, rounds)
+        hit = await timed(pipeline, rounds)
+        idle = await loop_stalls(nothing, rounds * 5)
+        stalls = await loop_stalls(get, rounds * 5)
+        lower = timed_sync(CHATTER.lower, rounds // 10 + 10)
+        chatter = timed_sync(lambda: run_now(answer(library, CHATTER)), rounds // 10 + 10)
+    raw.close()
+    p99, p999 = 0.99, 0.999
     return [
-        ("baseline: CableLibrary.get (store hit)", base50, base99, 1.0),
-        ("text -> embed payload (store hit)", hit50, hit99, hit50 / base50),
-        ("  same, with the citations built too", cite50, cite99, cite50 / base50),
+        Measure(
+            "text -> embed payload, store hit, p99",
+            percentile(hit, p99),
+            "ms",
+            percentile(got, p99),
+            "payload vs CableLibrary.get",
+            2.0,
+        ),
+        Measure("  same, p50", statistics.median(hit), "ms", statistics.median(got)),
+        Measure(
+            "CableLibrary.get, store hit, p99",
+            percentile(got, p99),
+            "ms",
+            percentile(select, p99),
+            "get vs raw SELECT of its cables row (no thread, no paragraphs)",
+            1.0,
+        ),
+        Measure("  same, p50", statistics.median(got), "ms", statistics.median(select)),
+        Measure(
+            "longest loop stall during store reads, p99.9",
+            percentile(stalls, p999),
+            "ms",
+            percentile(idle, p999),
+            "stall vs the same probe on an idle loop",
+            1.0,
+        ),
+        Measure("  same, max", max(stalls), "ms", max(idle)),
+        Measure(
+            "message without references, p50",
+            statistics.median(chatter),
+            "µs",
+            statistics.median(lower),
+            "no reference vs str.lower() of it",
+            5.0,
+        ),
     ]
 
 
-async def main(rounds: int) -> None:
+async def main(rounds: int, load: bool) -> None:
     cable = sample_cable()
-    rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.db"
         async with await CableStore.open(path) as store:
             await store.put([cable])
-            library = CableLibrary(store)
-            rows.append(("store threads free to run on any CPU:", 0.0, 0.0, 0.0))
-            rows += await store_hit(library, cable, rounds)
-            for message in CHATTER:
-                low50, _ = percentiles(timed_sync(message.lower, rounds // 10 + 10))
-                m50, m99 = percentiles(
-                    timed_sync(lambda m=message: run_now(answer(library, m)), rounds // 10 + 10)
-                )
-                rows.append((f"baseline: str.lower ({len(message)} chars)", low50, low50, 1.0))
-                rows.append((f"no reference: {message[:28]!r}", m50, m99, m50 / low50))
-        # last: pinning the event loop's thread cannot be undone for the threads it starts
-        async with await CableStore.open(path, cpu=one_cpu()) as store:
-            rows.append(("event loop and store threads on one CPU, as `cablebot run`:", 0, 0, 0))
-            served = await store_hit(CableLibrary(store), cable, rounds)
-            rows += served
-    print(f"{'case':<62} {'p50 µs':>9} {'p99 µs':>9} {'ratio':>8}")
-    for name, p50, p99, ratio in rows:
-        if not ratio:
-            print(name)
-            continue
-        print(f"{name:<62} {p50:>9.2f} {p99:>9.2f} {ratio:>8.1f}")
-    hit99 = served[1][2]
-    print(f"\nstore hit p99 as the bot runs {hit99 / 1000:.3f} ms (target < 2 ms); {cable.ref_id}")
+        with busy(load) as spinning:
+            measures = await measure(path, cable, rounds)
+    mode = f"--busy: {spinning} spinning processes" if load else "quiet"
+    print_table(f"bench/resolve.py, {cable.ref_id}, {rounds} rounds, {mode}", measures)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=2000)
-    asyncio.run(main(parser.parse_args().rounds))
+    parser.add_argument("--busy", action="store_true", help="keep every CPU busy meanwhile")
+    args = parser.parse_args()
+    asyncio.run(main(args.rounds, args.busy))

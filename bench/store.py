@@ -1,12 +1,18 @@
 #!/usr/bin/env python3
-"""Store benchmark: `python bench/store.py [N]` (default: the full 251,287 cables).
+"""Store benchmark: `python bench/store.py [N] [--busy]` (default: the full 251,287 cables).
 
-In one run: generates an N-cable dump (bench/make_dump.py, cached in --workdir), then measures
-- import: `cablebot import` code path vs a baseline that reads the same CSV with the csv module
-  and inserts the raw rows into a plain table with executemany (cables/s, MB/s, peak memory;
-  each side runs in its own subprocess so peak RSS is its own);
-- point lookups: CableLibrary.get on a store hit vs a raw `SELECT` by primary key (p50/p99);
-- FTS search latency (p50/p99) and the store's size on disk.
+In one run: generates an N-cable dump (bench/make_dump.py, cached in --workdir), then measures,
+each phase in its own process, each beside a baseline measured in the same run:
+- import: `cablebot import`'s code path against reading the same CSV with the csv module (wall
+  clock, CPU seconds of the parser processes and of the store's writer thread, peak memory summed
+  over the importing process and its children);
+- store size against the dump's size, and for ../shared/corpus/pages against their text;
+- `CableLibrary.get` (opened as `cablebot run` opens it) against a raw `SELECT` of the same
+  row, and the event loop's longest stall during reads against the same probe on an idle loop;
+- full-text search on a fixed set of rare, medium and common words and a phrase, against
+  the raw SELECT.
+`--busy` keeps every CPU busy with a spinning process while the lookups and searches are
+measured (the import uses every CPU already, and its targets are for a quiet machine).
 """
 
 from __future__ import annotations
@@ -17,207 +23,214 @@ import csv
 import json
 import os
 import random
-import resource
 import sqlite3
 import statistics
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+
+from common import Measure, busy, percentile, print_table  # noqa: E402
+
 FULL = 251_287
+PAGES = ROOT.parent / "shared" / "corpus" / "pages"
+QUERIES = {  # the fixed query set: make_dump.py's RARE and MEDIUM words occur in few cables
+    "rare": "quokka",
+    "medium": "refinery",
+    "phrase": '"border police"',
+    "common": "minister",
+    "common, two words": "election violence",
+}
+QUICK = 50.0  # ms: target p50 of a search for rare and medium words and a phrase
+COMMON = 200.0  # ms: target p50 of a search for common words
 
 
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def _store_bytes(db: Path) -> int:
+    """The store's size on disk, with its write-ahead log if any."""
+    return sum(p.stat().st_size for p in db.parent.glob(db.name + "*") if p.is_file())
 
 
-def phase_baseline(dump: Path, db: Path) -> dict[str, float]:
-    """csv module + executemany of the raw rows into a plain table."""
-    db.unlink(missing_ok=True)
+def _rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _family(pid: int) -> Iterator[int]:
+    """`pid` and all its descendants (Linux /proc)."""
+    yield pid
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return
+    for task in tasks:
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for child in children:
+            yield from _family(int(child))
+
+
+@contextmanager
+def peak_memory() -> Iterator[list[float]]:
+    """Samples, every 50 ms, the RSS summed over this process and its children; yields [peak MB]."""
+    peak = [0.0]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(0.05):
+            peak[0] = max(peak[0], sum(_rss_kb(p) for p in _family(os.getpid())) / 1024)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield peak
+    finally:
+        stop.set()
+        sampler.join()
+
+
+def phase_baseline(dump: Path) -> dict[str, float]:
+    """Read every row of the dump with the csv module, and nothing else."""
     csv.field_size_limit(1 << 30)
-    started = time.perf_counter()
-    conn = sqlite3.connect(db, isolation_level=None)
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
-    conn.execute("CREATE TABLE raw (id, created, refid, origin, class, refs, header, body)")
-    rows = 0
-    with dump.open(newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh, escapechar="\\", doublequote=False)
-        while True:
-            batch = [r for _, r in zip(range(500), reader, strict=False)]
-            if not batch:
-                break
-            conn.execute("BEGIN")
-            conn.executemany("INSERT INTO raw VALUES (?, ?, ?, ?, ?, ?, ?, ?)", batch)
-            conn.execute("COMMIT")
-            rows += len(batch)
-    conn.close()
-    return {"seconds": time.perf_counter() - started, "rows": rows, "peak_mb": _peak_mb()}
+    with peak_memory() as peak:
+        started = time.perf_counter()
+        with dump.open(newline="", encoding="utf-8") as fh:
+            rows = sum(1 for _ in csv.reader(fh, escapechar="\\", doublequote=False))
+        seconds = time.perf_counter() - started
+    return {"seconds": seconds, "rows": rows, "peak_mb": peak[0], "cpu": time.process_time()}
 
 
-def phase_import(dump: Path, db: Path) -> dict[str, float]:
-    """The real importer (parsers.dump + CableStore), as `cablebot import` runs it."""
+def phase_import(source: Path, db: Path) -> dict[str, float]:
+    """The real importer, as `cablebot import` runs it, into a new store at `db`."""
     from bot.library.importer import import_path
     from bot.library.store import CableStore
 
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    for old in db.parent.glob(db.name + "*"):
+        old.unlink()
 
     async def go() -> dict[str, float]:
-        started = time.perf_counter()
         async with await CableStore.open(db) as store:
-            summary = await import_path(store, dump, batch_size=500)
-            # CPU seconds of the store's one writer thread (SQLite has one writer at a time)
-            writer_cpu = store._writer.call(lambda _: time.thread_time())
-        seconds = time.perf_counter() - started
-        return {
-            "seconds": seconds,
-            "rows": summary.imported,
-            "errors": summary.errors,
-            "writer_cpu": writer_cpu,
-        }
+            summary = await import_path(store, source, batch_size=500)
+            writer = getattr(store, "_writer", None)  # private: CPU time of its writer thread
+            writer_cpu = writer.call(lambda _: time.thread_time()) if writer else float("nan")
+        return {"rows": summary.imported, "errors": summary.errors, "writer_cpu": writer_cpu}
 
-    result = asyncio.run(go())
+    with peak_memory() as peak:
+        started = time.perf_counter()
+        result = asyncio.run(go())
+        seconds = time.perf_counter() - started
     cpu = os.times()  # the parser processes were waited for: they count as children
-    process_cpu, parser_cpu = cpu.user + cpu.system, cpu.children_user + cpu.children_system
     conn = sqlite3.connect(db)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     return {
         **result,
-        "peak_mb": _peak_mb(),
-        "size_mb": db.stat().st_size / 1e6,
-        "process_cpu": process_cpu,
-        "parser_cpu": parser_cpu,
+        "seconds": seconds,
+        "peak_mb": peak[0],
+        "size": _store_bytes(db),
+        "process_cpu": cpu.user + cpu.system,
+        "parser_cpu": cpu.children_user + cpu.children_system,
     }
 
 
-def phase_parse(dump: Path, rows: int) -> dict[str, float]:
-    """The dump parser alone (iter_dump, one process) over the first rows: its ceiling."""
-    from itertools import islice
+def phase_pages(db: Path) -> dict[str, float]:
+    """Import ../shared/corpus/pages; their text is each parsed cable's header and body."""
+    from parsers.models import NotACableError
+    from parsers.page import parse_any
 
-    from parsers.dump import iter_dump
-
-    started = time.perf_counter()
-    with dump.open(newline="", encoding="utf-8") as fh:
-        done = sum(1 for _ in islice(iter_dump(fh), rows))
-    return {"seconds": time.perf_counter() - started, "rows": done}
-
-
-def _percentiles(samples: list[float]) -> tuple[float, float]:
-    samples.sort()
-    p50 = statistics.median(samples)
-    p99 = samples[min(len(samples) - 1, int(len(samples) * 0.99))]
-    return p50 * 1e3, p99 * 1e3  # milliseconds
+    text = 0
+    for page in sorted(PAGES.iterdir()):
+        try:
+            cable = parse_any(page.read_text(encoding="utf-8", errors="replace"))
+        except NotACableError:
+            continue
+        text += len(cable.header.encode()) + len(cable.body.encode())
+    return {**phase_import(PAGES, db), "text": text}
 
 
-def phase_queries(db: Path, lookups: int) -> dict[str, float]:
-    """Lookup and search latencies on the imported store.
+async def _queries(db: Path, lookups: int) -> dict[str, list[float]]:
+    from resolve import loop_stalls, timed
 
-    Point lookups are measured twice on separate random samples: cold (the first read of those
-    cables since the import: on this VM the kernel has often reclaimed those pages, so this is
-    mostly disk) and warm (after one pass has read the same rows a `get` reads, as a bot's
-    store is once it has served for a while). Raw SELECT and `get` each get their own cold sample.
-    The search loop runs last: its 75 s of busy CPU made the lookups measured after it 2-4x
-    slower at p99 on this VM.
-    """
+    from bot.config import Settings
     from bot.library.cables import CableLibrary
-    from bot.library.store import CableStore, _get, one_cpu
 
-    conn = sqlite3.connect(db)
-    ids = [r[0] for r in conn.execute("SELECT ref_id FROM cables")]
-    rng = random.Random(1)
-    cold_raw, cold_get, warm = (rng.sample(ids, min(n, len(ids))) for n in (1000, 1000, lookups))
+    raw = sqlite3.connect(db)
+    ids = [r[0] for r in raw.execute("SELECT ref_id FROM cables")]
+    sample = random.Random(1).sample(ids, min(lookups, len(ids)))
 
-    def raw_select(ref_id: str) -> object:
-        return conn.execute("SELECT * FROM cables WHERE ref_id = ?", (ref_id,)).fetchone()
-
-    def timed(fn: Callable[[str], object], sample: list[str]) -> list[float]:
+    def raw_select() -> list[float]:
         out = []
         for ref_id in sample:
             t = time.perf_counter()
-            fn(ref_id)
-            out.append(time.perf_counter() - t)
+            raw.execute("SELECT * FROM cables WHERE ref_id = ?", (ref_id,)).fetchone()
+            out.append((time.perf_counter() - t) * 1e3)
         return out
 
-    raw_cold = timed(raw_select, cold_raw)
-    for ref_id in warm:  # the warm-up pass: every row a get of these cables reads
-        raw_select(ref_id)
-        conn.execute("SELECT * FROM paragraphs WHERE ref_id = ?", (ref_id,)).fetchall()
-    raw = timed(raw_select, warm)
-    here = timed(lambda ref_id: _get(conn, ref_id), warm)  # what a get does, minus the thread
+    settings = Settings(data_dir=db.parent, store_path=db, mirrors=())
+    async with await CableLibrary.open(settings, serving=True) as library:
+        picks = iter(sample * 10)
 
-    async def go() -> dict[str, float]:
-        loop = asyncio.get_running_loop()
-        one = ThreadPoolExecutor(1)
-        thread_conn = one.submit(sqlite3.connect, db, check_same_thread=False).result()
+        async def get() -> None:
+            await library.get(next(picks))
 
-        def select(ref_id: str) -> object:
-            sql = "SELECT * FROM cables WHERE ref_id = ?"
-            return thread_conn.execute(sql, (ref_id,)).fetchone()
+        async def nothing() -> None:
+            await asyncio.sleep(0)
 
-        async def atimed(fn: Callable[[str], Awaitable[object]], sample: list[str]) -> list[float]:
-            out = []
-            for ref_id in sample:
-                t = time.perf_counter()
-                await fn(ref_id)
-                out.append(time.perf_counter() - t)
-            return out
-
-        hop = await atimed(lambda r: loop.run_in_executor(one, select, r), warm)
-        found: list[float] = []
-        store = await CableStore.open(db)
-        async with CableLibrary(store, None) as library:
-            got_cold = await atimed(library.get, cold_get)
-            got = await atimed(library.get, warm)
-        one.submit(thread_conn.close).result()
-        one.shutdown()
-        # as `cablebot run` serves: the loop and the store's threads on one CPU
-        async with CableLibrary(await CableStore.open(db, cpu=one_cpu()), None) as library:
-            got_pinned = await atimed(library.get, warm)
-            words = ["cartel", "election", "pearl", "border police", "minister", "oil talks"]
-            for i in range(300):
-                t = time.perf_counter()
-                await library.search(words[i % len(words)], limit=10)
-                found.append(time.perf_counter() - t)
-        return {
-            **dict(zip(("one_cpu_p50", "one_cpu_p99"), _percentiles(got_pinned), strict=True)),
-            **dict(zip(("hop_p50", "hop_p99"), _percentiles(hop), strict=True)),
-            **dict(zip(("get_p50", "get_p99"), _percentiles(got), strict=True)),
-            **dict(zip(("cold_get_p50", "cold_get_p99"), _percentiles(got_cold), strict=True)),
-            **dict(zip(("fts_p50", "fts_p99"), _percentiles(found), strict=True)),
-        }
-
-    result = asyncio.run(go())
-    raw_p50, raw_p99 = _percentiles(raw)
-    here_p50, here_p99 = _percentiles(here)
-    cold_p50, cold_p99 = _percentiles(raw_cold)
-    return {
-        **result,
-        "raw_p50": raw_p50,
-        "raw_p99": raw_p99,
-        "here_p50": here_p50,
-        "here_p99": here_p99,
-        "cold_raw_p50": cold_p50,
-        "cold_raw_p99": cold_p99,
-    }
+        for ref_id in sample:  # warm: the rows a get reads, as on a bot that has served a while
+            await library.get(ref_id)
+        out = {"select": raw_select(), "get": await timed(get, len(sample))}
+        out["idle"] = await loop_stalls(nothing, len(sample) * 2)
+        out["stalls"] = await loop_stalls(get, len(sample) * 2)
+        for kind, query in QUERIES.items():
+            await library.search(query, limit=10)  # once to warm its pages
+            out[kind] = await timed(lambda q=query: library.search(q, limit=10), 15)
+    raw.close()
+    return out
 
 
-def _child(phase: str, *args: str) -> dict[str, float]:
+def phase_queries(db: Path, lookups: int, load: bool) -> dict[str, list[float]]:
+    """Lookups, loop stalls and searches on the imported store (under --busy load if asked)."""
+    with busy(load):
+        return asyncio.run(_queries(db, lookups))
+
+
+def _child(phase: str, *args: str) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, __file__, "--phase", phase, *args],
         check=True,
         stdout=subprocess.PIPE,
         text=True,
     ).stdout
-    result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     return result
+
+
+def _dump(workdir: Path, count: int) -> Path:
+    from make_dump import VERSION, write_dump
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    dump = workdir / f"cables-{count}-v{VERSION}.csv"
+    if not dump.exists():
+        started = time.perf_counter()
+        partial = dump.with_suffix(".part")
+        write_dump(partial, count, seed=4)
+        partial.rename(dump)
+        print(f"generated {dump} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return dump
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -225,92 +238,80 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("count", type=int, nargs="?", default=FULL, help="cables in the dump")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/cablebot-bench"))
     parser.add_argument("--lookups", type=int, default=5000)
+    parser.add_argument("--busy", action="store_true", help="keep every CPU busy meanwhile")
     hidden = argparse.SUPPRESS
-    phases = ["baseline", "import", "queries", "parse"]
-    parser.add_argument("--phase", choices=phases, help=hidden)
-    parser.add_argument("--dump", type=Path, help=hidden)
+    parser.add_argument("--phase", choices=["baseline", "import", "queries", "pages"], help=hidden)
+    parser.add_argument("--source", type=Path, help=hidden)
     parser.add_argument("--db", type=Path, help=hidden)
     args = parser.parse_args(argv)
     if args.phase:
-        if args.phase == "queries":
-            print(json.dumps(phase_queries(args.db, args.lookups)))
-        elif args.phase == "parse":
-            print(json.dumps(phase_parse(args.dump, args.lookups)))
-        else:
-            phase = phase_baseline if args.phase == "baseline" else phase_import
-            print(json.dumps(phase(args.dump, args.db)))
+        result: object = {
+            "baseline": lambda: phase_baseline(args.source),
+            "import": lambda: phase_import(args.source, args.db),
+            "pages": lambda: phase_pages(args.db),
+            "queries": lambda: phase_queries(args.db, args.lookups, args.busy),
+        }[args.phase]()
+        print(json.dumps(result))
         return 0
 
-    from make_dump import write_dump
+    dump = _dump(args.workdir, args.count)
+    size = dump.stat().st_size
+    db = args.workdir / "store.db"
+    base = _child("baseline", "--source", str(dump))
+    imp = _child("import", "--source", str(dump), "--db", str(db))
+    busy_flag = ["--busy"] if args.busy else []
+    q = _child("queries", "--db", str(db), "--lookups", str(args.lookups), *busy_flag)
+    pages = _child("pages", "--db", str(args.workdir / "pages.db")) if PAGES.is_dir() else None
 
-    args.workdir.mkdir(parents=True, exist_ok=True)
-    dump = args.workdir / f"cables-{args.count}.csv"
-    if not dump.exists():
-        started = time.perf_counter()
-        partial = dump.with_suffix(".part")
-        write_dump(partial, args.count, seed=4)
-        partial.rename(dump)
-        print(f"generated {dump} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-    mb = dump.stat().st_size / 1e6
-    store_db = args.workdir / "store.db"
-    base = _child("baseline", "--dump", str(dump), "--db", str(args.workdir / "baseline.db"))
-    imp = _child("import", "--dump", str(dump), "--db", str(store_db))
-    q = _child("queries", "--db", str(store_db), "--lookups", str(args.lookups))
-    sample = min(args.count, 10_000)
-    parse = _child("parse", "--dump", str(dump), "--lookups", str(sample))
+    def p(kind: str, at: float) -> float:
+        return percentile(q[kind], at)
 
-    rate = imp["rows"] / imp["seconds"]
-    base_rate = base["rows"] / base["seconds"]
-    rows = [
-        ("import cables/s", f"{rate:,.0f}", f"{base_rate:,.0f}", base["seconds"] / imp["seconds"]),
-        ("  parser alone, 1 process", f"{parse['rows'] / parse['seconds']:,.0f}", "", None),
-        ("import MB/s", f"{mb / imp['seconds']:.1f}", f"{mb / base['seconds']:.1f}", None),
-        ("import time s", f"{imp['seconds']:.0f}", f"{base['seconds']:.0f}", None),
-        (
-            "  CPU s: writer/all/parsers",
-            f"{imp['writer_cpu']:.0f} / {imp['process_cpu']:.0f} / {imp['parser_cpu']:.0f}",
-            "",
-            None,
-        ),
-        ("import peak MB", f"{imp['peak_mb']:.0f}", f"{base['peak_mb']:.0f}", None),
-        ("get p50 ms", f"{q['get_p50']:.3f}", f"{q['raw_p50']:.3f}", q["raw_p50"] / q["get_p50"]),
-        ("get p99 ms", f"{q['get_p99']:.3f}", f"{q['raw_p99']:.3f}", q["raw_p99"] / q["get_p99"]),
-        ("  vs SELECT via thread p99", "", f"{q['hop_p99']:.3f}", q["hop_p99"] / q["get_p99"]),
-        (
-            "  get's query, no thread",
-            f"{q['here_p50']:.3f} / {q['here_p99']:.3f}",
-            f"{q['raw_p50']:.3f} / {q['raw_p99']:.3f}",
-            q["raw_p99"] / q["here_p99"],
-        ),
-        (
-            "get on one CPU p50 / p99",
-            f"{q['one_cpu_p50']:.3f} / {q['one_cpu_p99']:.3f}",
-            f"{q['raw_p50']:.3f} / {q['raw_p99']:.3f}",
-            q["raw_p99"] / q["one_cpu_p99"],
-        ),
-        (
-            "cold get p50 / p99 ms",
-            f"{q['cold_get_p50']:.2f} / {q['cold_get_p99']:.2f}",
-            f"{q['cold_raw_p50']:.2f} / {q['cold_raw_p99']:.2f}",
-            q["cold_raw_p99"] / q["cold_get_p99"],
-        ),
-        ("search p50 / p99 ms", f"{q['fts_p50']:.2f} / {q['fts_p99']:.2f}", "", None),
-        ("store size MB", f"{imp['size_mb']:,.0f}", f"dump {mb:,.0f}", None),
+    select50 = statistics.median(q["select"])
+    measures = [
+        Measure("import, wall clock", imp["seconds"], "s", base["seconds"], "import vs csv.reader"),
+        Measure("  CPU of the parser processes", imp["parser_cpu"], "s", base["cpu"]),
+        Measure("  CPU of the store's writer thread", imp["writer_cpu"], "s", base["cpu"]),
+        Measure("  CPU of the importing process", imp["process_cpu"], "s", base["cpu"]),
+        Measure("import peak memory, summed", imp["peak_mb"], "MB", base["peak_mb"], "", 400),
+        Measure("store size / dump size", imp["size"] / size, "x", target=1.0),
     ]
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"store benchmark: {args.count:,} cables, {mb:,.0f} MB dump, {imp['errors']:.0f} errors")
-    print(f"{os.cpu_count()} CPUs, load average {load} at the end")
-    print(f"{'metric':<28}{'cablebot':>18}{'baseline':>14}{'ratio':>8}")
-    for name, ours, theirs, ratio in rows:
-        shown = f"{ratio:.2f}x" if ratio is not None else ""
-        print(f"{name:<28}{ours:>18}{theirs:>14}{shown:>8}")
-    print("ratio = cablebot speed / baseline speed (targets: import and get >= 0.33x)")
-    print(
-        "get and SELECT are warm (after a pass over the same rows); cold = first read since import"
+    if pages is not None:
+        ratio = pages["size"] / pages["text"]
+        measures.append(Measure("corpus/pages store size / their text", ratio, "x", target=1.0))
+    measures += [
+        Measure(
+            "CableLibrary.get, store hit, p99",
+            p("get", 0.99),
+            "ms",
+            p("select", 0.99),
+            "get/search vs raw SELECT by primary key",
+            1.0,
+        ),
+        Measure("  same, p50", statistics.median(q["get"]), "ms", select50),
+        Measure(
+            "longest loop stall during store reads, p99.9",
+            p("stalls", 0.999),
+            "ms",
+            p("idle", 0.999),
+            "stall vs the same probe on an idle loop",
+            1.0,
+        ),
+    ]
+    for kind, query in QUERIES.items():
+        target = COMMON if kind.startswith("common") else QUICK
+        p50 = statistics.median(q[kind])
+        measures.append(Measure(f"search p50, {kind}: {query}", p50, "ms", select50, "", target))
+    mode = "--busy while looking up and searching" if args.busy else "quiet"
+    print_table(
+        f"bench/store.py: {imp['rows']:,.0f} cables imported ({imp['errors']:.0f} errors), "
+        f"{size / 1e6:,.0f} MB dump, {mode}",
+        measures,
     )
-    print("one CPU: the event loop and the store's threads pinned together, as `cablebot run`")
-    print("CPU: the store's writer thread (an import takes at least that long, however many")
-    print("  parser processes run), the importing process in all, and the parser processes")
+    if pages is not None:
+        print(
+            f"corpus/pages: {pages['rows']:,.0f} pages, {pages['text'] / 1e6:.1f} MB of header "
+            f"and body text, store {pages['size'] / 1e6:.1f} MB"
+        )
     return 0
 
 
