@@ -106,6 +106,11 @@ class Settings(BaseSettings):
             raise ValueError("must be a postgresql:// URL (or empty for the SQLite store)")
         return value
 
+    @field_validator("shard_count", mode="before")
+    @classmethod
+    def _empty_shard_count(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("shard_ids", mode="before")
     @classmethod
     def _parse_shard_ids(cls, value: object) -> object:

@@ -87,6 +87,10 @@ def test_the_settings_read_the_shard_list_and_name_a_bad_one(
     monkeypatch.setenv("CABLEBOT_SHARD_IDS", "4-2")
     with pytest.raises(SettingsError, match=r"^CABLEBOT_SHARD_IDS='4-2': range '4-2' ends"):
         load_settings(None)
+    monkeypatch.setenv("CABLEBOT_SHARD_COUNT", "")  # as an env file may leave them
+    monkeypatch.setenv("CABLEBOT_SHARD_IDS", " ")
+    settings = load_settings(None)
+    assert (settings.shard_count, settings.shard_ids) == (None, None)
 
 
 @pytest.mark.parametrize(
