@@ -120,5 +120,5 @@ def render_png(quote: Quote) -> bytes:
     draw.line((MARGIN, foot_y - 18, WIDTH - MARGIN, foot_y - 18), fill=RULE, width=2)
     draw.text((MARGIN, foot_y), f"#cablegate #{quote.ref_id}", font=foot, fill=INK)
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=False)
+    image.save(out, format="PNG", compress_level=1)  # the default (6) costs 3x the time, saves ~15%
     return out.getvalue()
