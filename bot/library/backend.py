@@ -140,6 +140,15 @@ def is_database_url(target: str) -> bool:
     return target.startswith(POSTGRES_SCHEMES)
 
 
+def store_location(settings: Settings) -> str:
+    """Where `settings` keep the store, for messages (a database URL without its password)."""
+    if settings.database_url:
+        from bot.library.postgres import redacted
+
+        return redacted(settings.database_url)
+    return str(settings.store_file)
+
+
 async def open_target(target: str | Path, *, settings: Settings | None = None) -> Store:
     """Open the store at `target`: a postgresql:// URL (pool sizes from `settings`) or a
     SQLite file."""

@@ -16,8 +16,9 @@ Full-text search differs from the SQLite store's FTS5, as the engines allow:
   turned into a `to_tsquery` expression; `websearch_to_tsquery` has no prefix search.
 - Ranking is `ts_rank_cd` with the subject weighted above the body; FTS5 uses BM25. Ties are
   broken by reference ID, so equal scores come in the same order on every run.
-- The snippet is `ts_headline` over the body (matches in **bold**, about 16 words); FTS5 picks
-  the best column's best fragment. Whitespace is collapsed in both.
+- The snippet is `ts_headline` over the body, or the subject when the words are only there
+  (matches in **bold**, about 16 words); FTS5 picks the best column's best fragment by its own
+  scoring. Whitespace is collapsed in both.
 - A search that cannot be ranked within `RANKED_SEARCH_BUDGET` (very common words) falls back to
   newest first by creation date; FTS5 falls back to insertion order.
 """
@@ -36,6 +37,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 from pydantic import TypeAdapter
 
+from bot.library import discover, postgres_discover
 from bot.library.store import (
     Checkpoint,
     FollowedReply,
@@ -127,7 +129,7 @@ MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1,)
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
-_Connection: TypeAlias = "asyncpg.Connection[Any] | asyncpg.pool.PoolConnectionProxy[Any]"
+Connection: TypeAlias = "asyncpg.Connection[Any] | asyncpg.pool.PoolConnectionProxy[Any]"
 
 _LOCK_KEY = 0x_CAB1E_5C4E
 """The advisory lock a migration holds (any fixed number; the same in every process)."""
@@ -154,9 +156,21 @@ _GET = (
     " 'text', text) ORDER BY seq), '[]') FROM paragraphs AS p WHERE p.ref_id = c.ref_id)"
     " FROM cables AS c WHERE ref_id = $1"
 )
+_HEADLINE = (
+    "ts_headline('english', {column}, {q}, 'StartSel=**, StopSel=**, MaxWords=16, MinWords=6,"
+    " ShortWord=2, MaxFragments=1, FragmentDelimiter=…')"
+)
+
+
+def snippet_sql(q: str, cable: str = "c") -> str:
+    """The snippet of the cable `cable` for the tsquery `q`: from the body when the words are
+    there, else from the subject (FTS5's snippet picks the better column likewise)."""
+    body, subject = (_HEADLINE.format(column=f"{cable}.{c}", q=q) for c in ("body", "subject"))
+    return f"CASE WHEN to_tsvector('english', {cable}.body) @@ {q} THEN {body} ELSE {subject} END"
+
+
 _SEARCH = (
-    "SELECT ref_id, subject, created, ts_headline('english', body, q, 'StartSel=**, StopSel=**,"
-    " MaxWords=16, MinWords=6, ShortWord=2, MaxFragments=1, FragmentDelimiter=…') FROM ("
+    f"SELECT ref_id, subject, created, {snippet_sql('q', 'hits')} FROM ("
     " SELECT ref_id, subject, created, body, q, row_number() OVER (ORDER BY {order}) AS n"
     " FROM cables, to_tsquery('english', $1) AS q WHERE search @@ q"
     " ORDER BY {order} LIMIT $2 OFFSET $3) AS hits ORDER BY n"
@@ -224,7 +238,7 @@ def _reason(exc: BaseException) -> str:
     return str(exc).splitlines()[0]
 
 
-async def _migrate(conn: _Connection, where: str) -> int:
+async def _migrate(conn: Connection, where: str) -> int:
     """Bring the schema to SCHEMA_VERSION in one transaction, under the advisory lock (a
     process that waited for it finds the work done). Returns the version found first."""
     async with conn.transaction():
@@ -426,6 +440,40 @@ class PostgresStore:
             )
         )
 
+    # discovery (bot.library.discover, bot.library.postgres_discover) --------------------------
+
+    async def browse(
+        self, filters: discover.Filters, sort: discover.Sort | None, limit: int, offset: int
+    ) -> discover.HitPage:
+        """The cables passing `filters`, a page of them and how many in all."""
+        async with self._pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+            return await postgres_discover.browse(conn, filters, sort, limit, offset)
+
+    async def random_hit(self, filters: discover.Filters, pick: float) -> discover.Hit | None:
+        """The cable at fraction `pick` of those passing `filters`, or None."""
+        async with self._pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+            return await postgres_discover.random_hit(conn, filters, pick)
+
+    async def citations(self, ref_id: str) -> list[discover.Linked]:
+        """What `ref_id` cites, in the order of its REF line."""
+        async with self._pool.acquire() as conn:
+            return await postgres_discover.citations(conn, ref_id)
+
+    async def citing(self, ref_id: str) -> list[discover.Linked]:
+        """The stored cables citing `ref_id`, oldest first."""
+        async with self._pool.acquire() as conn:
+            return await postgres_discover.citing(conn, ref_id)
+
+    async def related(self, ref_id: str, limit: int) -> list[discover.Related] | None:
+        """Stored cables related to `ref_id`, best first; None when it is not stored."""
+        async with self._pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+            return await postgres_discover.related(conn, ref_id, limit)
+
+    async def counts(self, filters: discover.Filters, by: discover.StatsBy) -> discover.Counts:
+        """How many cables pass `filters`, grouped by `by`."""
+        async with self._pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+            return await postgres_discover.counts(conn, filters, by)
+
     # writes ------------------------------------------------------------------------------
     # Each is one transaction: on a failure it is rolled back and StoreWriteError raised.
 
@@ -529,7 +577,7 @@ def _search_sql(order: str) -> str:
 
 
 async def _put(
-    conn: _Connection, rows: list[PreparedCable], checkpoint: Checkpoint | None
+    conn: Connection, rows: list[PreparedCable], checkpoint: Checkpoint | None
 ) -> PutResult:
     latest = {r.ref_id: r for r in rows}  # the last copy of a repeated ID wins
     existing: dict[str, bytes] = {
