@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.cli import main
@@ -107,6 +107,7 @@ def test_one_overlong_word_is_cut_between_graphemes() -> None:
 REF_IDS = st.from_regex(r"\A(0[0-9]|[6-9][0-9])[A-Z]{2,20}[0-9]{1,6}\Z")
 
 
+@settings(deadline=None)  # no timing threshold: the machine is shared
 @given(
     snippet=st.text(max_size=3000),
     ref_id=REF_IDS,
