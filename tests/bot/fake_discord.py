@@ -143,7 +143,9 @@ class FakeDiscord:
                         await ws.close(code=4014)
                         break
                     seq += 1
-                    await ws.send_json({"op": 0, "t": "READY", "s": seq, "d": self._ready()})
+                    shard = payload["d"].get("shard", [0, 1])  # a sharded bot names its shard
+                    ready = self._ready() | {"shard": shard}
+                    await ws.send_json({"op": 0, "t": "READY", "s": seq, "d": ready})
                 elif payload["op"] == 6:
                     self.resumes += 1
                     seq += 1

@@ -10,16 +10,21 @@ import asyncio
 import itertools
 import multiprocessing
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import discord
 import pytest
+import yarl
 
 from bot.config import Settings
 from bot.discord.client import ShardedCablebot
 from bot.discord.shards import IDENTIFY_HOLD, LOCK_CLASS, IdentifyGate
+from bot.library.cables import CableLibrary
 from tests.bot.discord import gate_worker
 from tests.bot.discord.pg import fresh_database
+from tests.bot.fake_discord import fake_discord
 
 
 @pytest.fixture
@@ -90,3 +95,39 @@ async def test_the_sharded_bot_identifies_through_the_gate(pg_url: str) -> None:
         assert await conn.fetch(gate_worker.HELD, LOCK_CLASS) == []
     finally:
         await conn.close()
+
+
+async def test_a_sharded_bot_starts_every_shard_through_the_gate(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(_env_file=None, data_dir=tmp_path, mirrors=(), shard_count=2)
+    gate = IdentifyGate(pg_url, hold=0.2)
+    taken: list[int] = []
+    real_wait = gate.wait
+
+    async def wait(shard_id: int, max_concurrency: int) -> datetime:
+        taken.append(shard_id)
+        return await real_wait(shard_id, max_concurrency)
+
+    monkeypatch.setattr(gate, "wait", wait)
+    with fake_discord() as fake:
+        monkeypatch.setattr(discord.http.Route, "BASE", fake.url + "/api/v10")
+        gateway = yarl.URL(fake.url.replace("http", "ws") + "/gateway")
+        monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", gateway)
+        async with await CableLibrary.open(settings) as library:
+            bot = ShardedCablebot(library, settings, identify_gate=gate, sync_commands=False)
+            bot.max_concurrency = 1
+            ready = asyncio.Event()
+
+            async def on_ready() -> None:
+                ready.set()
+
+            bot.add_listener(on_ready, "on_ready")
+            async with bot:
+                running = asyncio.create_task(bot.start("a.b.c"))
+                await asyncio.wait_for(ready.wait(), 60)
+                await bot.close()
+                await running
+        await gate.close()
+    assert taken == [0, 1]
+    assert len(fake.identifies) == 2
