@@ -84,14 +84,14 @@ def _num(value: float) -> str:
 def print_table(title: str, measures: list[Measure]) -> None:
     """The measures with their baselines, ratios, targets and whether each target is met."""
     print(title)
-    print(f"{'measure':<50}{'value':>11} {'unit':<5}{'baseline':>10}{'ratio':>9}{'target':>10}  ")
+    print(f"{'measure':<50}{'value':>11} {'unit':<5}{'baseline':>10}{'ratio':>10}{'target':>10}  ")
     for m in measures:
         base = _num(m.baseline) if m.baseline is not None else ""
         ratio = f"{m.value / m.baseline:.2f}x" if m.baseline else ""
         target = f"<= {_num(m.target)}" if m.target is not None else ""
         verdict = ("met" if m.value <= m.target else "MISSED") if m.target is not None else ""
         value = _num(m.value)
-        print(f"{m.name:<50}{value:>11} {m.unit:<5}{base:>10}{ratio:>9}{target:>10}  {verdict}")
+        print(f"{m.name:<50}{value:>11} {m.unit:<5}{base:>10}{ratio:>10}{target:>10}  {verdict}")
     named = {m.baseline_name: None for m in measures if m.baseline_name}
     if named:
         print("baselines (same run): " + "; ".join(named))

@@ -31,6 +31,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -197,7 +198,7 @@ async def _queries(db: Path, lookups: int) -> dict[str, list[float]]:
         out["stalls"] = await loop_stalls(get, len(sample) * 2)
         for kind, query in QUERIES.items():
             await library.search(query, limit=10)  # once to warm its pages
-            out[kind] = await timed(lambda q=query: library.search(q, limit=10), 15)
+            out[kind] = await timed(partial(library.search, query, limit=10), 15)
     raw.close()
     return out
 
@@ -245,12 +246,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", type=Path, help=hidden)
     args = parser.parse_args(argv)
     if args.phase:
-        result: object = {
-            "baseline": lambda: phase_baseline(args.source),
-            "import": lambda: phase_import(args.source, args.db),
-            "pages": lambda: phase_pages(args.db),
-            "queries": lambda: phase_queries(args.db, args.lookups, args.busy),
-        }[args.phase]()
+        if args.phase == "baseline":
+            result: object = phase_baseline(args.source)
+        elif args.phase == "import":
+            result = phase_import(args.source, args.db)
+        elif args.phase == "pages":
+            result = phase_pages(args.db)
+        else:
+            result = phase_queries(args.db, args.lookups, args.busy)
         print(json.dumps(result))
         return 0
 
