@@ -123,6 +123,12 @@ class FakeDiscord:
                 command |= {"id": str(1000 + n), "application_id": str(APP_ID), "version": "1"}
             return _json(commands)
 
+        @routes.get("/api/v10/gateway/bot")
+        async def gateway_bot(request: web.Request) -> web.Response:
+            limits = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
+            url = self.url.replace("http", "ws") + "/gateway"
+            return _json({"url": url, "shards": 1, "session_start_limit": limits})
+
         @routes.get("/gateway")
         async def gateway(request: web.Request) -> web.WebSocketResponse:
             ws = web.WebSocketResponse()

@@ -9,6 +9,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import multiprocessing
+import os
+import signal
+import subprocess
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -131,3 +135,36 @@ async def test_a_sharded_bot_starts_every_shard_through_the_gate(
         await gate.close()
     assert taken == [0, 1]
     assert len(fake.identifies) == 2
+
+
+@pytest.mark.slow
+def test_run_with_postgresql_serves_a_slice_of_the_shards_and_stops_on_sigterm(
+    pg_url: str, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("CABLEBOT_")}
+    env |= {
+        "CABLEBOT_DATA_DIR": str(tmp_path),
+        "CABLEBOT_MIRRORS": "",
+        "CABLEBOT_DATABASE_URL": pg_url,
+        "DISCORD_TOKEN": "a.b.c",
+    }
+    stderr = tmp_path / "stderr.txt"
+    with fake_discord() as fake, stderr.open("w") as sink:
+        argv = fake.command("run", "--shard-count", "4", "--shards", "1,3")
+        bot = subprocess.Popen(argv, env=env, cwd=tmp_path, stderr=sink, stdout=subprocess.DEVNULL)
+        try:
+            for _ in range(600):  # the second shard waits for the first one's bucket: 5 s
+                if "ready: serving Discord" in stderr.read_text() or bot.poll() is not None:
+                    break
+                time.sleep(0.1)
+            assert "ready: serving Discord" in stderr.read_text()
+            bot.send_signal(signal.SIGTERM)
+            assert bot.wait(30) == 0
+        finally:
+            if bot.poll() is None:
+                bot.kill()
+                bot.wait(30)
+    assert len(fake.identifies) == 2
+    text = stderr.read_text()
+    assert "shard 1 may identify (bucket 0)" in text and "shard 3 may identify (bucket 0)" in text
+    assert "Traceback" not in text
