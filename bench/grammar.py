@@ -8,7 +8,7 @@ The baseline runs `re.finditer(r"\\d{2}[A-Z]+\\d+", message)` over
 the same messages, one message at a time like the bot, in the same process; the target is a
 ratio >= 1. A second row runs the same regex once over the whole stream joined, for reference.
 
-    .venv/bin/python bench/grammar.py [--messages N] [--repeat R] [--seed S]
+    .venv/bin/python bench/grammar.py [--messages N] [--repeat R] [--seed S] [--busy]
 """
 
 from __future__ import annotations
@@ -19,6 +19,11 @@ import re
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import busy
 
 from parsers.refs import find_requests
 
@@ -123,7 +128,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=50_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--busy", action="store_true", help="keep every CPU busy meanwhile")
     args = parser.parse_args(argv)
+    with busy(args.busy):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     messages = generate(args.messages, args.seed)
     megabytes = sum(len(m.encode("utf-8")) for m in messages) / 1e6
     with_refs = sum(1 for m in messages if find_requests(m))

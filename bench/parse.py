@@ -2,7 +2,7 @@
 straightforward BeautifulSoup extraction of the same fields, measured in one run; and dump
 rows/second of parsers.dump.iter_dump against the csv module reading the same rows.
 
-    .venv/bin/python bench/parse.py [PAGES_DIR] [--limit N] [--repeat R]
+    .venv/bin/python bench/parse.py [PAGES_DIR] [--limit N] [--repeat R] [--busy]
                                     [--dump CSV] [--dump-rows N]
 
 Dump rows come from the first N rows of --dump, or are generated in memory by
@@ -22,6 +22,10 @@ from itertools import islice
 from pathlib import Path
 
 from bs4 import BeautifulSoup, Tag
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import busy
 
 from parsers.dump import iter_dump
 from parsers.page import cable_part, parse_page  # the same slicing, for a fair second baseline
@@ -105,7 +109,13 @@ def main(argv: list[str] | None = None) -> int:
     args.add_argument(
         "--dump-rows", type=int, default=None, help="dump rows (default 2000; 20 per --limit page)"
     )
+    args.add_argument("--busy", action="store_true", help="keep every CPU busy meanwhile")
     opts = args.parse_args(argv)
+    with busy(opts.busy):
+        return _run(opts)
+
+
+def _run(opts: argparse.Namespace) -> int:
     paths = sorted(opts.pages.glob("*.html"))[: opts.limit or None]
     if not paths:
         print(f"no pages in {opts.pages}", file=sys.stderr)
