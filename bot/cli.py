@@ -106,7 +106,8 @@ def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p = sub.add_parser(
         "import",
         help="import a cables.csv dump or a folder of cable pages into the store",
-        description="Import cables into the store (CABLEBOT_STORE_PATH). Resumable: after an "
+        description="Import cables into the store (CABLEBOT_DATABASE_URL when set, else "
+        "CABLEBOT_STORE_PATH; --to names another). Resumable: after an "
         "interruption, run the same command again; re-imports only update what changed. "
         "Exit status 1 when some rows or pages could not be imported (they are listed) or there "
         "was nothing to import.",
@@ -119,6 +120,20 @@ def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         return int(text)
 
     p.add_argument("--batch", type=batch, default=None, help="cables per transaction")
+
+    def target(text: str) -> str:
+        if "://" in text and not text.startswith(("postgresql://", "postgres://")):
+            raise argparse.ArgumentTypeError(f"must be a postgresql:// URL or a file, not {text!r}")
+        return text
+
+    p.add_argument(
+        "--to",
+        type=target,
+        default=None,
+        metavar="TARGET",
+        help="a postgresql:// URL or a SQLite file (default: CABLEBOT_DATABASE_URL, else the"
+        " SQLite store)",
+    )
     p.set_defaults(handler=_run_import)
 
 
@@ -127,8 +142,9 @@ def _run_import(args: argparse.Namespace) -> int:
     import asyncio
     from pathlib import Path
 
+    from bot.library.backend import open_target
     from bot.library.importer import ImportError_, run_import, source_kind
-    from bot.library.store import CableStore, StoreError
+    from bot.library.store import StoreError
 
     paths = [Path(p) for p in args.paths]
     try:
@@ -138,7 +154,8 @@ def _run_import(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from exc
 
     async def go() -> int:
-        async with await CableStore.open(settings.store_file) as store:
+        target = args.to or settings.database_url or settings.store_file
+        async with await open_target(target, settings=settings) as store:
             summaries = await run_import(
                 store,
                 paths,
@@ -272,6 +289,7 @@ def _bot_context(*, stderr_level: int = logging.WARNING) -> tuple[Any, dict[str,
 
 
 async def _open_library(settings: Any, *, serving: bool = False) -> Any:
+    from bot.library.backend import store_location
     from bot.library.cables import CableLibrary
     from bot.library.month_index import MonthIndexError
     from bot.library.store import StoreError
@@ -281,7 +299,7 @@ async def _open_library(settings: Any, *, serving: bool = False) -> Any:
     except MonthIndexError as exc:
         raise CliError(f"{exc} (CABLEBOT_MONTH_INDEX)") from exc
     except (StoreError, OSError) as exc:
-        raise CliError(f"cannot open the cable store {settings.store_file}: {exc}") from exc
+        raise CliError(f"cannot open the cable store {store_location(settings)}: {exc}") from exc
 
 
 def _resolve_cards(args: argparse.Namespace) -> int:
