@@ -1,6 +1,6 @@
 """The terminal side: cards rendered with rich, and `cablebot chat`, a channel in the terminal.
 
-rich is imported by the functions that draw (and its Markdown only for a quote), so that
+rich is imported by the functions that draw (its Markdown only by `/cite`), so that
 `cablebot resolve --json`, `run` and `setup` start without it.
 """
 
@@ -16,6 +16,7 @@ from parsers.vocab import parse_tag_table
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
+    from rich.text import Text
 
     from bot.answer import Reply
     from bot.cards import Card
@@ -63,6 +64,29 @@ def load_tag_meanings(path: Path | None) -> dict[str, str]:
         raise ValueError(f"{path}: {exc}") from exc
 
 
+_LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]*)\)")
+
+
+def quote_text(quote: str) -> Text:
+    """A card's quote as the terminal shows it: `**heading**` lines bold, `>` lines behind a bar,
+    `[text](url)` as `text (url)`; line breaks kept, as in Discord. (The only Markdown a quote
+    holds, so rich's Markdown, slow to import, is not needed.)"""
+    from rich.text import Text
+
+    out = Text()
+    for line in quote.split("\n"):
+        if out:
+            out.append("\n")
+        if line.startswith(">"):
+            out.append("▌ ", style="dim")
+            line = line[2:] if line.startswith("> ") else line[1:]
+        elif len(line) > 4 and line.startswith("**") and line.endswith("**"):
+            out.append(line[2:-2], style="bold")
+            continue
+        out.append(_LINK.sub(r"\1 (\2)", line))
+    return out
+
+
 def card_renderable(card: Card) -> RenderableType:
     """One card as a rich panel: link, fields, quote, hashtags, with the card's colour."""
     from rich.console import Group
@@ -81,12 +105,7 @@ def card_renderable(card: Card) -> RenderableType:
         facts,
     ]
     if card.quote:
-        # Discord keeps a quote's line breaks and ends it at a line without ">"; Markdown
-        # needs hard breaks and a blank line for the same.
-        from rich.markdown import Markdown
-
-        quote = re.sub(r"\n(?!>)", "\n\n", card.quote.replace("\n>", "  \n>"))
-        parts.append(Markdown(quote, hyperlinks=False))
+        parts.append(quote_text(card.quote))
     parts.append(Text(" ".join(card.hashtags), style="bold"))
     if card.topic_hashtags:
         parts.append(Text(" ".join(card.topic_hashtags), style="dim"))

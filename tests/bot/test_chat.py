@@ -221,3 +221,16 @@ def test_chat_with_neither_store_nor_mirror_says_how_to_fill_it(
         "yet. Fill it: `cablebot import cables.csv` (the public dump) or `cablebot import "
         "FOLDER` (a folder of saved cable pages)."
     )
+
+
+def test_a_quote_in_the_terminal_keeps_headings_lines_and_links() -> None:
+    from bot.chat import quote_text
+
+    text = quote_text(
+        "**¶5 (SBU)**\n> First line\n>\n> *not* emphasis\n[Read more](https://x.org/a#par5)"
+    )
+    assert text.plain == (
+        "¶5 (SBU)\n▌ First line\n▌ \n▌ *not* emphasis\nRead more (https://x.org/a#par5)"
+    )
+    bold = [text.plain[s.start : s.end] for s in text.spans if s.style == "bold"]
+    assert bold == ["¶5 (SBU)"]

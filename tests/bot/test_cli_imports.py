@@ -58,7 +58,7 @@ def test_resolving_from_the_store_imports_neither_discord_nor_an_http_client(
     code, out, modules = _imported(tmp_path, "resolve", "09OSLO777 ¶5")
     assert code == 0 and "09OSLO777" in out and "Comment: the contract" in out
     assert "rich" in modules  # the cards were drawn...
-    assert not modules & {"discord", "aiohttp", "httpx", "httpcore"}  # ...and nothing else
+    assert not modules & {"discord", "aiohttp", "httpx", "httpcore", "markdown_it"}  # ...only
 
 
 def test_resolving_as_json_draws_nothing(tmp_path: Path) -> None:
