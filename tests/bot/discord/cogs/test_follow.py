@@ -23,6 +23,7 @@ from bot.discord.client import FOLLOW_SECONDS, Cablebot
 from bot.library.cables import CableLibrary
 from bot.library.mirror import CableMirror
 from bot.library.store import CableStore
+from tests.bot.discord.cogs.conftest import set_member_overwrite
 from tests.bot.helpers import TAG_MEANINGS, closed_port, gateway_edit
 
 BOT_USER = {"id": "4242", "username": "cablebot", "discriminator": "0", "avatar": None}
@@ -186,3 +187,23 @@ async def test_a_bulk_delete_removes_every_reply(bot: Cablebot) -> None:
     history = [m.id async for m in channel.history(limit=50)]
     assert [r.id for r in replies if r.id in history] == []
     assert [await bot.followed(t.id) for t in triggers] == [None, None, None]
+
+
+async def test_an_edit_where_embeds_are_no_longer_allowed_turns_the_reply_into_text(
+    bot: Cablebot,
+) -> None:
+    """The edit asks the reply's cached channel what the bot may do there now."""
+    trigger = await dpytest.message("see 09OSLO777 ¶2")
+    reply = dpytest.get_message()
+    channel, guild = trigger.channel, trigger.guild
+    assert isinstance(channel, discord.TextChannel) and guild is not None and reply.embeds
+    set_member_overwrite(bot, channel, guild.me, embed_links=False)
+    edited = dict(dpytest.backend.facts.dict_from_message(trigger))
+    edited.update(
+        content="actually 09OSLO777 ¶3", channel_id=str(channel.id), guild_id=str(guild.id)
+    )
+    bot._connection.parse_message_update(edited)
+    await dpytest.run_all_events()
+    [now] = [m async for m in channel.history(limit=10) if m.id == reply.id]
+    assert now.embeds == []
+    assert now.content is not None and "09OSLO777.html#par3>" in now.content
