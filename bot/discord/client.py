@@ -22,7 +22,7 @@ from bot.discord.cooldown import RateLimit
 from bot.discord.embeds import CiteButton, DeleteButton, ParagraphButton, ShareButton
 from bot.discord.guilds import GuildSettingsCache, GuildSettingsStore
 from bot.discord.notify import SettingsChannel
-from bot.discord.shards import IdentifyGate
+from bot.discord.shards import IdentifyGate, ShardClaim, ShardsTaken
 from bot.library.store import FollowedReply, SearchHit, StoreError
 from parsers.models import CableRequest
 
@@ -275,13 +275,17 @@ async def serve(
     lost connection is tried again with backoff, forever (discord.py resumes most drops itself;
     this covers what makes `Client.start` return or raise).
 
-    With a PostgreSQL store (`database_url`), guild-settings changes reach the other processes
+    With a PostgreSQL store (`database_url`), the process first claims its shards (StartFailure
+    when another process runs some of them), guild-settings changes reach the other processes
     (bot.discord.notify) and, with shards, each IDENTIFY waits at the gate they share.
     """
     url = settings.database_url
     notices = SettingsChannel(url) if url else None
     gate = IdentifyGate(url) if url and settings.shard_count is not None else None
+    claim: ShardClaim | None = None
     try:
+        if url:
+            claim = await _claim(url, settings)
         if notices is not None:
             try:
                 await notices.start()
@@ -295,6 +299,21 @@ async def serve(
             await gate.close()
         if notices is not None:
             await notices.close()
+        if claim is not None:
+            await claim.release()
+
+
+async def _claim(url: str, settings: Settings) -> ShardClaim:
+    """This process's shards (all, or shard 0 when unsharded), claimed on PostgreSQL."""
+    ids = settings.shard_ids
+    if ids is None:
+        ids = tuple(range(settings.shard_count or 1))
+    try:
+        return await ShardClaim.take(url, ids)
+    except ShardsTaken as exc:
+        raise StartFailure(str(exc)) from None
+    except Exception as exc:  # asyncpg's errors, OSError, TimeoutError
+        raise StartFailure(f"cannot reach PostgreSQL to claim the shards: {exc}") from exc
 
 
 async def _serve(

@@ -145,3 +145,49 @@ async def _close(conn: Any) -> None:
         await conn.close(timeout=2)
     except Exception:
         conn.terminate()
+
+
+CLAIM_CLASS = 0x0CAB1F
+"""First key of the advisory locks that say which process runs which shard."""
+
+
+class ShardsTaken(Exception):
+    """Another process already runs some of this process's shards; the message names them."""
+
+
+class ShardClaim:
+    """The shards this process runs, held as advisory locks for as long as it runs, so that a
+    second process given an overlapping list stops instead of serving those guilds twice."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    @classmethod
+    async def take(cls, dsn: str, shard_ids: tuple[int, ...]) -> ShardClaim:
+        """Claim `shard_ids` (all or none); ShardsTaken when another process holds some."""
+        import asyncpg
+
+        conn: Any = await asyncpg.connect(dsn)
+        try:
+            taken = await conn.fetch(
+                "SELECT shard FROM unnest($2::int[]) AS shard"
+                " WHERE NOT pg_try_advisory_lock($1, shard)",
+                CLAIM_CLASS,
+                list(shard_ids),
+            )
+        except BaseException:
+            await _close(conn)
+            raise
+        if taken:
+            await _close(conn)  # releases the shards this attempt got
+            busy = format_shard_ids(tuple(row[0] for row in taken))
+            which = f"shard {busy} is" if len(taken) == 1 else f"shards {busy} are"
+            raise ShardsTaken(
+                f"{which} already run by another process on this database:"
+                " give each process its own CABLEBOT_SHARD_IDS"
+            )
+        return cls(conn)
+
+    async def release(self) -> None:
+        """Let another process take these shards."""
+        await _close(self._conn)

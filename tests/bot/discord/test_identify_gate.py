@@ -24,7 +24,7 @@ import yarl
 
 from bot.config import Settings
 from bot.discord.client import ShardedCablebot
-from bot.discord.shards import IDENTIFY_HOLD, LOCK_CLASS, IdentifyGate
+from bot.discord.shards import IDENTIFY_HOLD, LOCK_CLASS, IdentifyGate, ShardClaim, ShardsTaken
 from bot.library.cables import CableLibrary
 from tests.bot.discord import gate_worker
 from tests.bot.discord.pg import fresh_database
@@ -158,6 +158,13 @@ def test_run_with_postgresql_serves_a_slice_of_the_shards_and_stops_on_sigterm(
                     break
                 time.sleep(0.1)
             assert "ready: serving Discord" in stderr.read_text()
+            second = fake.command("run", "--shard-count", "4", "--shards", "0-1")
+            done = subprocess.run(second, env=env, cwd=tmp_path, capture_output=True, text=True)
+            assert (done.returncode, done.stderr.splitlines()[-1]) == (
+                1,
+                "cablebot: error: shard 1 is already run by another process on this database:"
+                " give each process its own CABLEBOT_SHARD_IDS",
+            )
             bot.send_signal(signal.SIGTERM)
             assert bot.wait(30) == 0
         finally:
@@ -168,3 +175,14 @@ def test_run_with_postgresql_serves_a_slice_of_the_shards_and_stops_on_sigterm(
     text = stderr.read_text()
     assert "shard 1 may identify (bucket 0)" in text and "shard 3 may identify (bucket 0)" in text
     assert "Traceback" not in text
+
+
+async def test_a_shard_is_claimed_by_one_process_at_a_time(pg_url: str) -> None:
+    first = await ShardClaim.take(pg_url, (0, 1, 2, 3))
+    other = await ShardClaim.take(pg_url, (4, 5))
+    with pytest.raises(ShardsTaken, match=r"^shards 2-3,5 are already run by another process"):
+        await ShardClaim.take(pg_url, (2, 3, 5, 6))
+    await first.release()
+    again = await ShardClaim.take(pg_url, (2, 3, 6))  # a refused claim kept none of its shards
+    await again.release()
+    await other.release()
