@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Sort = Literal["relevance", "oldest", "newest"]
 StatsBy = Literal["year", "month", "origin", "tag", "classification"]
@@ -35,6 +35,18 @@ class Filters(BaseModel):
     date_from: date | None = Field(None, description="Created on or after this day.")
     date_to: date | None = Field(None, description="Created on or before this day.")
     month_day: str | None = Field(None, description='Created on this day of any year, "MM-DD".')
+
+    @field_validator("query", "origin", "classification")
+    @classmethod
+    def _stripped(cls, text: str | None) -> str | None:
+        """Spaces around a text do not count; an empty text is no condition."""
+        return text.strip() or None if text is not None else None
+
+    @field_validator("tags")
+    @classmethod
+    def _codes(cls, tags: tuple[str, ...]) -> tuple[str, ...]:
+        """TAGS codes in capitals, each once."""
+        return tuple(dict.fromkeys(t.strip().upper() for t in tags if t.strip()))
 
 
 class Hit(BaseModel):
@@ -217,15 +229,15 @@ def _where(filters: Filters) -> tuple[str, str, list[Any]]:
             join = _FTS.join
             conditions.append(_FTS.match)
             params.append(match)
-    for tag in dict.fromkeys(t.strip().upper() for t in filters.tags):
+    for tag in filters.tags:
         conditions.append("c.ref_id IN (SELECT ref_id FROM tags WHERE tag = ?)")
         params.append(tag)
     if filters.origin:
         conditions.append("c.origin LIKE ? ESCAPE '\\'")
-        params.append(f"%{_like(filters.origin.strip())}%")
+        params.append(f"%{_like(filters.origin)}%")
     if filters.classification:
         conditions.append("c.classification LIKE ? ESCAPE '\\'")
-        params.append(f"{_like(filters.classification.strip())}%")
+        params.append(f"{_like(filters.classification)}%")
     if filters.date_from is not None:
         conditions.append("c.created >= ?")
         params.append(filters.date_from.isoformat())
@@ -336,7 +348,8 @@ def _similar(conn: sqlite3.Connection, ref_id: str, text: str, limit: int) -> li
 def related(conn: sqlite3.Connection, ref_id: str, limit: int) -> list[Related] | None:
     """Stored cables related to `ref_id`, best first; None when `ref_id` is not stored."""
     row = conn.execute(
-        "SELECT subject, json_extract(meta, '$.summary') FROM cables WHERE ref_id = ?", (ref_id,)
+        "SELECT subject, json_extract(cable_meta(text), '$.summary') FROM cables WHERE ref_id = ?",
+        (ref_id,),
     ).fetchone()
     if row is None:
         return None
