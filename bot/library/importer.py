@@ -51,7 +51,8 @@ _ROW_START = re.compile(ROW_START.pattern.encode())
 _DUMP_START = re.compile(rb'"[0-9]+","[^"\r\n]*","[0-9]{2}[A-Z]')  # row, created, reference ID
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 
-Kind = Literal["dump", "page", "folder", "empty"]
+Kind = Literal["dump", "page", "folder", "empty", "store"]
+SQLITE_HEADER = b"SQLite format 3\0"
 
 
 class ImportError_(Exception):
@@ -79,6 +80,8 @@ def source_kind(path: Path) -> Kind:
         raise ImportError_(f"{path}: cannot be read ({exc.strerror})") from exc
     if not head.strip():
         return "empty"
+    if head.startswith(SQLITE_HEADER):
+        return "store"
     if _DUMP_START.match(head):
         return "dump"
     if b"\0" not in head and looks_like_page(head.decode("utf-8", "replace")):
@@ -506,6 +509,49 @@ def _decode(data: bytes) -> tuple[str, int]:
         return _ESCAPED_BYTE.subn("\N{REPLACEMENT CHARACTER}", text)
 
 
+async def import_store(
+    store: Store,
+    path: Path,
+    *,
+    batch_size: int = 500,
+    on_error: Callable[[str], None] = lambda _: None,
+    progress: Progress = _no_progress,
+) -> ImportSummary:
+    """Copy the cables of another Cablebot SQLite store (e.g. into PostgreSQL), in reference
+    ID order, resumable like any import (StoreError when `path` is not a Cablebot store)."""
+    from bot.library.store import CableStore
+
+    started = time.perf_counter()
+    source = str(path.resolve())
+    async with await CableStore.open(path) as origin:
+        ref_ids = await origin.ref_ids()
+        listing = "\n".join(ref_ids).encode()
+        fingerprint = f"store:{len(ref_ids)}:{hashlib.blake2b(listing, digest_size=12).hexdigest()}"
+        saved = await store.checkpoint(source)
+        if saved is None or saved.fingerprint != fingerprint:
+            saved = Checkpoint(source, fingerprint, position=0, row=1)
+        run = _Run(store, saved, batch_size, on_error, unit="cable")
+        resumed_at = saved.row if saved.position else None
+        progress(saved.position, len(ref_ids), saved.position)
+        with run.writing():
+            for index in range(saved.position, len(ref_ids)):
+                cable = await origin.get(ref_ids[index])
+                if cable is None:  # (gone from the source meanwhile)
+                    run.error(f"{ref_ids[index]}: no longer in {path.name}")
+                else:
+                    await run.add(cable, index + 1, index + 2)
+                progress(index + 1, len(ref_ids), index + 1)
+            await run.flush(len(ref_ids), len(ref_ids) + 1)
+            await run.wait()
+            await store.clear_checkpoint(source)
+    summary = _summary(source, run.checkpoint, started, resumed_at)
+    summary.unit = "cable"
+    return summary
+
+
+_UNITS: dict[Kind, str] = {"dump": "row", "store": "cable"}
+
+
 def _summary(
     source: str, checkpoint: Checkpoint, started: float, resumed_at: int | None
 ) -> ImportSummary:
@@ -537,6 +583,10 @@ async def import_path(
         raise ImportError_(f"{store.path}: the store is read-only, nothing can be imported into it")
     if kind == "empty":
         return ImportSummary(str(path.resolve()), nothing="empty file, nothing to import")
+    if kind == "store":
+        return await import_store(
+            store, path, batch_size=batch_size, on_error=on_error, progress=progress
+        )
     if kind == "dump":
         return await import_dump(
             store,
@@ -667,7 +717,7 @@ async def run_import(
     """Import each path with progress (a bar on a terminal, lines otherwise) and summaries;
     `workers` as for `import_dump`. Every path is checked before the first is imported."""
     tty = sys.stderr.isatty() if tty is None else tty
-    units = ["row" if source_kind(path) == "dump" else "page" for path in paths]
+    units = [_UNITS.get(source_kind(path), "page") for path in paths]
     summaries = []
     for path, unit in zip(paths, units, strict=True):
         with _rich_progress() if tty else contextlib.nullcontext() as bar:

@@ -481,7 +481,7 @@ class PostgresStore:
         try:
             await self._pool.execute(sql, *args)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            raise StoreWriteError(self.path, _reason(exc)) from exc  # type: ignore[arg-type]
+            raise StoreWriteError(self.path, _reason(exc)) from exc
 
     async def remember_reply(
         self, trigger_id: int, reply: FollowedReply, at: float, *, forget_before: float
@@ -537,9 +537,9 @@ class PostgresStore:
             except asyncpg.exceptions.UniqueViolationError as exc:
                 # another process stored one of these cables meanwhile: count again
                 if attempt == 2:
-                    raise StoreWriteError(self.path, _reason(exc)) from exc  # type: ignore[arg-type]
+                    raise StoreWriteError(self.path, _reason(exc)) from exc
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                raise StoreWriteError(self.path, _reason(exc)) from exc  # type: ignore[arg-type]
+                raise StoreWriteError(self.path, _reason(exc)) from exc
         raise AssertionError("unreachable")
 
     async def clear_checkpoint(self, source: str) -> None:
@@ -559,7 +559,7 @@ class PostgresStore:
                 )
                 return int(await conn.fetchval("SELECT count(*) FROM months"))
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            raise StoreWriteError(self.path, _reason(exc)) from exc  # type: ignore[arg-type]
+            raise StoreWriteError(self.path, _reason(exc)) from exc
 
     async def set_guild_settings(self, guild_id: int, data: dict[str, object]) -> None:
         """Replace the settings saved for a guild (must be JSON-serialisable)."""

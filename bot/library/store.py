@@ -198,7 +198,7 @@ class StoreError(Exception):
 class StoreWriteError(StoreError):
     """A write failed (disk full, I/O error…); its transaction was rolled back."""
 
-    def __init__(self, path: Path, reason: str) -> None:
+    def __init__(self, path: Path | str, reason: str) -> None:
         super().__init__(f"{path}: {reason}")
         self.path = path
         self.reason = reason
@@ -732,6 +732,11 @@ class CableStore:
             sql += " ORDER BY ref_id LIMIT ?"
             found.update(r[0] for r in await self._reader.run(_all, sql, prefix, upper, window))
         return sorted(found, key=lambda ref_id: (len(ref_id), ref_id))[:limit]
+
+    async def ref_ids(self) -> list[str]:
+        """Every stored reference ID, in order (to copy the store elsewhere)."""
+        rows = await self._reader.run(_all, "SELECT ref_id FROM cables ORDER BY ref_id")
+        return [r[0] for r in rows]
 
     async def month_of(self, ref_id: str) -> int | None:
         """The month (1-12) `ref_id` was created in, from stored cables or the month index."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -125,3 +126,39 @@ async def test_kill_9_then_resume_equals_a_clean_import(tmp_path: Path) -> None:
         clean_tables, killed_tables = await digest(clean), await digest(killed)
         assert clean_tables["cables"][0] == 598
         assert killed_tables == clean_tables
+
+
+def test_a_filled_sqlite_store_is_copied_into_postgresql(
+    tmp_path: Path,
+    postgres_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    dump, filled = tmp_path / "cables.csv", tmp_path / "filled.db"
+    make_dump.write_dump(dump, 45, seed=8)
+    monkeypatch.setenv("CABLEBOT_DATA_DIR", str(tmp_path))
+    assert main(["import", str(dump), "--to", str(filled), "--batch", "10"]) == 0
+    capsys.readouterr()
+    monkeypatch.setenv("CABLEBOT_DATABASE_URL", postgres_url)
+    assert main(["import", str(filled), "--batch", "10"]) == 0
+    assert "filled.db: imported 45, updated 0, skipped 0, errors 0" in capsys.readouterr().out
+    assert main(["import", str(filled)]) == 0
+    assert "skipped 45," in capsys.readouterr().out
+
+    async def compare() -> None:
+        async with (
+            await PostgresStore.open(postgres_url) as pg,
+            await CableStore.open(filled) as lite,
+        ):
+            ref_ids = await lite.ref_ids()
+            assert len(ref_ids) == 45
+            for ref_id in ref_ids:
+                assert await pg.get(ref_id) == await lite.get(ref_id)
+                assert await pg.cites(ref_id) == await lite.cites(ref_id)
+            assert await pg.checkpoint(str(filled.resolve())) is None  # finished
+
+    asyncio.run(compare())
+    not_a_store = tmp_path / "other.sqlite"
+    sqlite3.connect(not_a_store).execute("CREATE TABLE t (x)").connection.close()
+    assert main(["import", str(not_a_store)]) == 1
+    assert "not a Cablebot store" in capsys.readouterr().err
