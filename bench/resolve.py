@@ -116,6 +116,19 @@ async def loop_stalls(op: Callable[[], Awaitable[Any]], rounds: int) -> list[flo
     return gaps
 
 
+async def loop_cpu(op: Callable[[], Awaitable[Any]], rounds: int) -> list[float]:
+    """Milliseconds of CPU the loop's thread spends in each of `rounds` awaits of `op()`.
+
+    Unlike a stall, not lengthened by other processes taking the CPU (as under --busy).
+    """
+    samples = []
+    for _ in range(rounds):
+        start = time.thread_time()
+        await op()
+        samples.append((time.thread_time() - start) * 1e3)
+    return samples
+
+
 async def measure(path: Path, cable: Cable, rounds: int) -> list[Measure]:
     """Every measure, on the store at `path` holding `cable`."""
     settings = Settings(data_dir=path.parent, store_path=path, mirrors=())
@@ -146,6 +159,7 @@ async def measure(path: Path, cable: Cable, rounds: int) -> list[Measure]:
         hit = await timed(pipeline, rounds)
         idle = await loop_stalls(nothing, rounds * 5)
         stalls = await loop_stalls(get, rounds * 5)
+        cpu_idle, cpu = await loop_cpu(nothing, rounds * 5), await loop_cpu(get, rounds * 5)
         lower = timed_sync(CHATTER.lower, rounds // 10 + 10)
         chatter = timed_sync(lambda: run_now(answer(library, CHATTER)), rounds // 10 + 10)
     raw.close()
@@ -178,6 +192,12 @@ async def measure(path: Path, cable: Cable, rounds: int) -> list[Measure]:
             1.0,
         ),
         Measure("  same, max", max(stalls), "ms", max(idle)),
+        Measure(
+            "  loop-thread CPU per read, p99.9",
+            percentile(cpu, p999),
+            "ms",
+            percentile(cpu_idle, p999),
+        ),
         Measure(
             "message without references, p50",
             statistics.median(chatter),

@@ -164,7 +164,7 @@ def phase_pages(db: Path) -> dict[str, float]:
 
 
 async def _queries(db: Path, lookups: int) -> dict[str, list[float]]:
-    from resolve import loop_stalls, timed
+    from resolve import loop_cpu, loop_stalls, timed
 
     from bot.config import Settings
     from bot.library.cables import CableLibrary
@@ -196,6 +196,8 @@ async def _queries(db: Path, lookups: int) -> dict[str, list[float]]:
         out = {"select": raw_select(), "get": await timed(get, len(sample))}
         out["idle"] = await loop_stalls(nothing, len(sample) * 2)
         out["stalls"] = await loop_stalls(get, len(sample) * 2)
+        out["cpu_idle"] = await loop_cpu(nothing, len(sample) * 2)
+        out["cpu"] = await loop_cpu(get, len(sample) * 2)
         for kind, query in QUERIES.items():
             await library.search(query, limit=10)  # once to warm its pages
             out[kind] = await timed(partial(library.search, query, limit=10), 15)
@@ -299,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
             "stall vs the same probe on an idle loop",
             1.0,
         ),
+        Measure("  loop-thread CPU per read, p99.9", p("cpu", 0.999), "ms", p("cpu_idle", 0.999)),
     ]
     for kind, query in QUERIES.items():
         target = COMMON if kind.startswith("common") else QUICK
