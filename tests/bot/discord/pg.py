@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,8 +12,9 @@ import pytest
 
 from tests.conftest import STRICT
 
-SERVER = "postgresql://postgres@127.0.0.1:5432"
-"""Every development and CI machine runs PostgreSQL here (trust authentication)."""
+SERVER = os.environ.get("TEST_CABLEBOT_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+"""Every development and CI machine runs PostgreSQL here (trust authentication); the same
+variable as the store tests' (tests/bot/library/conftest.py, whose helper is async)."""
 
 
 async def _admin(sql: str) -> None:
@@ -29,9 +31,11 @@ async def _admin(sql: str) -> None:
 def fresh_database() -> Iterator[str]:
     """The URL of a new empty database; skips (fails under .ci/run) when PostgreSQL is down."""
     name = f"cablebot_{uuid.uuid4().hex[:12]}"
+    import asyncpg
+
     try:
         asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    except (OSError, TimeoutError) as exc:
+    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
         reason = f"PostgreSQL is not reachable at {SERVER} ({exc})"
         if STRICT:
             pytest.fail(f"{reason}; TEST_CABLEBOT_STRICT_SKIPS=1 requires it")
