@@ -112,7 +112,9 @@ def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "Exit status 1 when some rows or pages could not be imported (they are listed) or there "
         "was nothing to import.",
     )
-    p.add_argument("paths", nargs="+", metavar="PATH", help="a cables.csv file or a folder")
+    p.add_argument(
+        "paths", nargs="+", metavar="PATH", help="a cables.csv file, a folder or a Cablebot store"
+    )
 
     def batch(text: str) -> int:
         if not text.strip().isdigit() or int(text) < 1:

@@ -1,9 +1,10 @@
-"""`cablebot import`: load a cables.csv dump or a folder of cable-site pages into the store.
+"""`cablebot import`: load a cables.csv dump, a folder of cable-site pages or the cables of
+another Cablebot SQLite store into the store (SQLite or PostgreSQL: any `Store`).
 
 Streaming with constant memory, one transaction per batch carrying a checkpoint (byte offset
-and row number, or file position), so a killed import resumes where its last batch committed,
-and re-imports only count what changed. What a path holds is recognised from its first bytes,
-not its name; anything else is refused before the store is touched.
+and row number, or file or cable position), so a killed import resumes where its last batch
+committed, and re-imports only count what changed. What a path holds is recognised from its
+first bytes, not its name; anything else is refused before the store is touched.
 """
 
 from __future__ import annotations
