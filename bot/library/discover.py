@@ -12,6 +12,7 @@ import json
 import math
 import re
 import sqlite3
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -267,10 +268,19 @@ def _total(conn: sqlite3.Connection, join: str, where: str, params: list[Any]) -
     return int(conn.execute(sql, params).fetchone()[0])
 
 
+PROGRESS_STEPS = 1_000
+"""SQLite virtual-machine steps between two looks at the clock during a ranked search."""
+
+
 def browse(
     conn: sqlite3.Connection, filters: Filters, sort: Sort | None, limit: int, offset: int
 ) -> HitPage:
-    """The cables passing `filters`, `limit` of them from `offset`, and how many in all."""
+    """The cables passing `filters`, `limit` of them from `offset`, and how many in all.
+
+    A ranking that takes longer than the store's search budget (very common words) gives
+    the newest matches first instead, as the store's plain search does."""
+    from bot.library.store import RANKED_SEARCH_BUDGET
+
     sort = default_sort(filters, sort)
     join, where, params = _where(filters)
     total = _total(conn, join, where, params)
@@ -279,9 +289,23 @@ def browse(
     snippet = _FTS.snippet if join else "NULL"
     sql = (
         f"SELECT c.ref_id, c.created, c.subject, c.origin, c.classification, {_TAGS}, {snippet}"
-        f" FROM cables AS c{join} WHERE {where} ORDER BY {_ORDER[sort]} LIMIT ? OFFSET ?"
+        f" FROM cables AS c{join} WHERE {where} ORDER BY {{order}} LIMIT ? OFFSET ?"
     )
-    rows = conn.execute(sql, [*params, limit, max(offset, 0)]).fetchall()
+    params += [limit, max(offset, 0)]
+    rows = None
+    if sort == "relevance":
+        deadline = time.perf_counter() + RANKED_SEARCH_BUDGET
+        conn.set_progress_handler(lambda: time.perf_counter() > deadline, PROGRESS_STEPS)
+        try:
+            rows = conn.execute(sql.replace("{order}", _ORDER[sort]), params).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "interrupted" not in str(exc):
+                raise
+            sort = "newest"
+        finally:
+            conn.set_progress_handler(None, 0)
+    if rows is None:
+        rows = conn.execute(sql.replace("{order}", _ORDER[sort]), params).fetchall()
     return HitPage(total=total, hits=[_hit(row) for row in rows])
 
 

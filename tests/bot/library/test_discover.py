@@ -183,6 +183,17 @@ async def test_a_query_ranks_by_relevance_and_snippets_the_words(library: CableL
     assert (await library.browse(Filters(query="?!"))).total == 0  # no word: nothing matches
 
 
+async def test_a_ranking_over_the_budget_gives_the_newest_first(
+    library: CableLibrary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    words = Filters(query="paragraph")  # in every body
+    ranked = await ids(library, words)
+    monkeypatch.setattr("bot.library.store.RANKED_SEARCH_BUDGET", -1.0)  # always over it
+    monkeypatch.setattr(discover, "PROGRESS_STEPS", 1)  # looked at from the first step
+    assert await ids(library, words) == await ids(library, words, sort="newest") != ranked
+    assert (await library.browse(words)).total == 8
+
+
 async def test_on_this_day_is_that_day_of_every_year_oldest_first(library: CableLibrary) -> None:
     assert [h.ref_id for h in (await library.on_this_day("03-01")).hits] == [
         "66ATLANTIS7",
