@@ -269,7 +269,14 @@ class PostgresStore:
 
     def __init__(self, url: str, pool: asyncpg.Pool) -> None:
         self.path = redacted(url)
-        self._pool = pool
+        self._open_pool = pool
+
+    @property
+    def _pool(self) -> asyncpg.Pool:
+        """The pool; StoreError once the store is closed (as the SQLite store does)."""
+        if self._open_pool.is_closing():
+            raise StoreError("the store is closed")
+        return self._open_pool
 
     @classmethod
     async def open(cls, url: str, *, min_size: int = 1, max_size: int = 10) -> PostgresStore:
@@ -294,7 +301,7 @@ class PostgresStore:
 
     async def close(self) -> None:
         """Close the pool's connections (idempotent)."""
-        await self._pool.close()
+        await self._open_pool.close()
 
     async def __aenter__(self) -> Self:
         return self

@@ -135,3 +135,22 @@ async def test_search_too_slow_to_rank_falls_back_to_newest(
         newest = await store.search("paragraph", limit=3)
     assert [h.ref_id for h in ranked] == ["10ATLANTIS1", "10ATLANTIS10", "10ATLANTIS11"]
     assert [h.ref_id for h in newest] == ["10ATLANTIS20", "10ATLANTIS19", "10ATLANTIS18"]
+
+
+async def test_every_call_after_close_raises_and_close_can_be_repeated(postgres_url: str) -> None:
+    store = await PostgresStore.open(postgres_url)
+    await store.put([make_cable("10ATLANTIS1")])
+    await store.close()
+    await store.close()
+    calls = [
+        store.get("10ATLANTIS1"),
+        store.search("atlantis"),
+        store.cited_by("10ATLANTIS1"),
+        store.stats(),
+        store.followed(1, since=0.0),
+        store.put([make_cable("10ATLANTIS2")]),
+        store.set_guild_settings(1, {}),
+    ]
+    for call in calls:
+        with pytest.raises(StoreError, match=r"^the store is closed$"):
+            await call
