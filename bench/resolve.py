@@ -95,6 +95,8 @@ async def loop_stalls(op: Callable[[], Awaitable[Any]], rounds: int) -> list[flo
 
     The probe yields to the loop and notes how long it waited to run again: a read done on the
     loop's own thread shows as a gap as long as the read; one done in a thread barely shows.
+    Each `op()` is followed by a yield, as a bot's messages are separate tasks: a read that never
+    suspends would otherwise hold the loop for all the rounds.
     """
     gaps: list[float] = []
     done = False
@@ -111,6 +113,7 @@ async def loop_stalls(op: Callable[[], Awaitable[Any]], rounds: int) -> list[flo
     await asyncio.sleep(0)
     for _ in range(rounds):
         await op()
+        await asyncio.sleep(0)
     done = True
     await task
     return gaps
