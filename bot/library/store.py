@@ -29,9 +29,11 @@ import json
 import logging
 import os
 import re
+import shutil
 import sqlite3
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -41,7 +43,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, NamedTuple, Self, TypeVar
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
+
+try:
+    import fcntl
+except ImportError:  # (not on Windows: no lock file there)
+    fcntl = None  # type: ignore[assignment]
 
 from bot.library import discover
 from parsers.models import Cable, Paragraph
@@ -164,20 +171,93 @@ MIGRATIONS: tuple[str, ...] = (
     _V3_REPLIES,
     _V4_FTS_WRITTEN_BY_PUT,
 )
-"""Migration scripts; MIGRATIONS[i] moves the schema from version i to i + 1."""
+"""SQL migration scripts of the stores before version 5; MIGRATIONS[i] moves the schema from
+version i to i + 1. Version 4 to 5 is `_rewrite` (the store is rebuilt into a new file)."""
 
-SCHEMA_VERSION = len(MIGRATIONS)
+SCHEMA_VERSION = len(MIGRATIONS) + 1
 
-_CABLE_COLUMNS = "ref_id, created, released, classification, origin, subject, meta, header, body"
-_PARAGRAPHS = TypeAdapter(tuple[Paragraph, ...])
-"""Builds a cable's paragraphs from the JSON array `_GET` makes, in one call to pydantic-core."""
-_GET = (
-    f"SELECT {_CABLE_COLUMNS}, (SELECT json_group_array(json_object("
-    "'number', number, 'marking', marking, 'text', text)) FROM ("
-    "SELECT number, marking, text FROM paragraphs WHERE ref_id = c.ref_id ORDER BY seq))"
-    " FROM cables AS c WHERE ref_id = ?"
+_SCHEMA = """
+CREATE TABLE cables (
+    id INTEGER PRIMARY KEY,
+    ref_id TEXT NOT NULL UNIQUE,
+    created TEXT,
+    released TEXT,
+    classification TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    paragraphs INTEGER NOT NULL,
+    hash BLOB NOT NULL,
+    text BLOB NOT NULL
+);
+CREATE TABLE tags (
+    tag TEXT NOT NULL,
+    ref_id TEXT NOT NULL,
+    PRIMARY KEY (tag, ref_id)
+) WITHOUT ROWID;
+CREATE INDEX tags_ref ON tags (ref_id);
+CREATE TABLE refs (
+    src TEXT NOT NULL,
+    pos INTEGER NOT NULL,
+    dst TEXT NOT NULL,
+    PRIMARY KEY (src, pos)
+) WITHOUT ROWID;
+CREATE INDEX refs_dst ON refs (dst, src);
+CREATE TABLE months (
+    ref_id TEXT PRIMARY KEY,
+    month INTEGER NOT NULL CHECK (month BETWEEN 1 AND 12)
+) WITHOUT ROWID;
+CREATE TABLE guild_settings (
+    guild_id INTEGER PRIMARY KEY,
+    data TEXT NOT NULL
+);
+CREATE TABLE imports (
+    source TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    row INTEGER NOT NULL,
+    imported INTEGER NOT NULL,
+    updated INTEGER NOT NULL,
+    skipped INTEGER NOT NULL,
+    errors INTEGER NOT NULL
+);
+CREATE TABLE replies (
+    trigger_id INTEGER PRIMARY KEY,
+    channel_id INTEGER NOT NULL,
+    reply_id INTEGER NOT NULL,
+    author_id INTEGER NOT NULL,
+    at REAL NOT NULL
+);
+CREATE INDEX replies_reply ON replies (reply_id);
+CREATE INDEX replies_at ON replies (at);
+CREATE VIEW cables_text (id, body, subject) AS SELECT id, cable_body(text), subject FROM cables;
+CREATE VIRTUAL TABLE cables_fts USING fts5 (
+    body, subject, content='cables_text', content_rowid='id', detail=full,
+    tokenize='unicode61 remove_diacritics 2'
+);
+"""
+"""The schema of a new store (version 5).
+
+A cable's texts are kept once, compressed: `text` is zlib-compressed JSON of [header, body,
+{tags, references, summary and the other header fields}, [[number, marking, paragraph text],
+...]]. A paragraph is mostly a span of the body with its wrapped lines joined, and the summary a
+copy of one, so deflate stores them as back-references into the body: on real cables
+(../shared/corpus/pages) the paragraphs add 15% to the compressed body instead of doubling the
+text. SQL reads the body and the header fields with `cable_body(text)` and `cable_meta(text)`.
+
+The search index keeps positions (`detail=full`: phrase queries, snippets) and indexes each
+text once; its content is read through the `cables_text` view, which decompresses a body with
+the `cable_body` SQL function (registered on every connection by `_register`). The body is its
+first column: FTS5 marks every position list outside column 0, so body-first makes the index a
+fifth smaller than subject-first."""
+
+PAGE_SIZE = 4096
+"""Of a new store: with bodies compressed (2 to 5 KB), 16 KB pages left a fifth of the table's
+pages empty."""
+
+_CABLE_COLUMNS = (
+    "ref_id, created, released, classification, origin, subject, paragraphs, hash, text"
 )
-"""A cable and its paragraphs in one query (a third faster than two queries and a list)."""
+_GET = f"SELECT {_CABLE_COLUMNS} FROM cables WHERE ref_id = ?"
 _META_FIELDS = (
     "tags",
     "references",
@@ -287,6 +367,9 @@ class PreparedCable:
     paragraphs: tuple[tuple[int, str | None, str], ...]
     tags: tuple[str, ...]
     references: tuple[str, ...]
+    text: bytes
+    """Header, body and paragraphs compressed (see `_pack`): done where the cable is parsed, so
+    the importer's parsing processes compress, not its one writer."""
 
     @classmethod
     def of(cls, cable: Cable) -> PreparedCable:
@@ -298,8 +381,19 @@ class PreparedCable:
         )
         digest.update("\0".join((row[7], row[8], *(p[2] for p in paragraphs))).encode())
         return cls(
-            cable.ref_id, row, digest.digest()[:16], paragraphs, cable.tags, cable.references
+            cable.ref_id,
+            row,
+            digest.digest()[:16],
+            paragraphs,
+            cable.tags,
+            cable.references,
+            _pack(row[7], row[8], row[6], paragraphs),
         )
+
+    @property
+    def stored(self) -> tuple[Any, ...]:
+        """The values of the `cables` columns `_CABLE_COLUMNS`."""
+        return (*self.row[:6], len(self.paragraphs), self.hash, self.text)
 
 
 def fts_query(text: str, max_terms: int = 32) -> str | None:
@@ -339,9 +433,38 @@ def _cable_row(cable: Cable) -> tuple[Any, ...]:
     )
 
 
+def _pack(header: str, body: str, meta: str, paragraphs: Sequence[Sequence[Any]]) -> bytes:
+    """A cable's texts as stored: zlib-compressed JSON of [header, body, meta, paragraphs]
+    (`meta`: the header fields as JSON text)."""
+    head, text, paras = (json.dumps(t, ensure_ascii=False) for t in (header, body, paragraphs))
+    return zlib.compress(f"[{head},{text},{meta},{paras}]".encode())
+
+
+def _unpack(text: bytes) -> tuple[str, str, dict[str, Any], list[list[Any]]]:
+    header, body, meta, paragraphs = json.loads(zlib.decompress(text))
+    return header, body, meta, paragraphs
+
+
+def _cable_body(text: bytes) -> str:
+    """SQL function `cable_body(text)`: the body, for the search index's content view."""
+    return _unpack(text)[1]
+
+
+def _cable_meta(text: bytes) -> str:
+    """SQL function `cable_meta(text)`: the header fields (tags, summary…) as JSON text."""
+    return json.dumps(_unpack(text)[2])
+
+
+def register_functions(conn: sqlite3.Connection) -> None:
+    """Make the SQL functions the schema uses known to `conn`: every connection to a store
+    needs them to search it (also tools and tests reading the file directly)."""
+    conn.create_function("cable_body", 1, _cable_body, deterministic=True)
+    conn.create_function("cable_meta", 1, _cable_meta, deterministic=True)
+
+
 def _build_cable(row: Sequence[Any]) -> Cable:
-    ref_id, created, released, classification, origin, subject, meta, header, body, paras = row
-    extra = json.loads(meta)
+    ref_id, created, released, classification, origin, subject, _, _, text = row
+    header, body, extra, paragraphs = _unpack(text)
     for name in ("tags", "references", "to", "info", "caveats"):
         extra[name] = tuple(extra.get(name) or ())
     return Cable.model_construct(
@@ -353,7 +476,9 @@ def _build_cable(row: Sequence[Any]) -> Cable:
         subject=subject,
         header=header,
         body=body,
-        paragraphs=_PARAGRAPHS.validate_json(paras),
+        paragraphs=tuple(
+            Paragraph.model_construct(number=n, marking=m, text=t) for n, m, t in paragraphs
+        ),
         **extra,
     )
 
@@ -362,13 +487,13 @@ def _connect(path: Path, *, writer: bool, same_thread: bool = False) -> sqlite3.
     """A connection to the store. The writer's first refuses a file that is not a Cablebot
     store, reading only: the switch to WAL below writes to the file."""
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=same_thread)
+    register_functions(conn)
     try:
         conn.execute("PRAGMA busy_timeout = 10000")
         if writer:
             _schema_version(conn, path)
-            # a new store gets 16 KB pages: most bodies then fit in their row's page instead of
-            # a chain of overflow pages (an import writes a fifth faster); an existing one keeps its
-            conn.execute("PRAGMA page_size = 16384")
+            # a new store gets PAGE_SIZE pages; an existing one keeps its own
+            conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             conn.execute("PRAGMA journal_mode = WAL")
             # checkpoint every 64 MB of log, not 4 MB: an import copies pages back 16x less often
             page_size = conn.execute("PRAGMA page_size").fetchone()[0]
@@ -409,6 +534,7 @@ def _connect_readonly(path: Path, *, same_thread: bool = False) -> sqlite3.Conne
 def _connect_uri(path: Path, option: str, same_thread: bool) -> sqlite3.Connection:
     uri = f"{path.resolve().as_uri()}?{option}"
     conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=same_thread)
+    register_functions(conn)
     try:
         conn.execute("PRAGMA busy_timeout = 10000")
         version = _schema_version(conn, path)
@@ -428,7 +554,8 @@ def _connect_uri(path: Path, option: str, same_thread: bool) -> sqlite3.Connecti
 def _tables(version: int) -> frozenset[str]:
     """The tables a store at schema `version` has."""
     conn = sqlite3.connect(":memory:")
-    for script in MIGRATIONS[:version]:
+    register_functions(conn)
+    for script in [_SCHEMA] if version == SCHEMA_VERSION else MIGRATIONS[:version]:
         for statement in _statements(script):
             conn.execute(statement)
     tables = frozenset(
@@ -470,36 +597,206 @@ PAUSE_MIGRATION = "TEST_CABLEBOT_PAUSE_MIGRATION"
 schema version, then waits until FILE exists before taking the write lock. (Not named
 CABLEBOT_…: it is no setting.)"""
 
+Progress = Callable[[int, int], None]
+"""Called with (cables done, cables in all) while a migration rewrites the store."""
 
-def _migrate(conn: sqlite3.Connection, path: Path) -> None:
-    """Bring the schema to SCHEMA_VERSION, one transaction per version. Each step reads the
-    version again under the write lock: another process may have migrated meanwhile."""
-    if _schema_version(conn, path) == SCHEMA_VERSION:
-        return
-    release = os.environ.get(PAUSE_MIGRATION)
-    if release:
-        Path(f"{release}.paused").touch()
-        while not os.path.exists(release):
-            time.sleep(0.01)
+
+class _StoreLock:
+    """`STORE.lock` beside the store: each process holds it shared while it has the store open,
+    and a migration holds it alone, since it replaces the file (and its log) by a new one. The
+    last process to close the store removes it. Where it cannot be made (a read-only folder)
+    or without `fcntl`, nothing is locked: nothing is migrated there either."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(f"{path}.lock")
+        self._fd: int | None = None
+
+    def shared(self) -> None:
+        """Hold the lock shared (waiting for a migration to finish)."""
+        self._take(fcntl.LOCK_SH if fcntl is not None else 0)
+
+    def alone(self, store: Path, wait: float = 30.0) -> None:
+        """Hold the lock alone, waiting up to `wait` seconds for other processes to close the
+        store (StoreError if they do not)."""
+        give_up = time.monotonic() + wait
+        while fcntl is not None and not self._take(fcntl.LOCK_EX | fcntl.LOCK_NB):
+            if time.monotonic() > give_up:
+                raise StoreError(
+                    f"{store}: the store must be migrated, and another process has it open:"
+                    " stop it (the bot, an import) and try again"
+                )
+            time.sleep(0.05)
+
+    def _take(self, how: int) -> bool:
+        """Lock the file `how`; False when LOCK_NB and it is held. The file is opened again
+        when the process that closed the store last removed it meanwhile."""
+        while fcntl is not None:
+            if self._fd is None:
+                try:
+                    self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+                except OSError:
+                    return True  # (read-only folder)
+            try:
+                fcntl.flock(self._fd, how)
+            except BlockingIOError:
+                return False
+            with contextlib.suppress(OSError):
+                if os.stat(self.path).st_ino == os.fstat(self._fd).st_ino:
+                    return True
+            os.close(self._fd)
+            self._fd = None
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None and fcntl is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        """Let go of the lock, removing the file when no other process holds it (idempotent)."""
+        if self._fd is None or fcntl is None:
+            return
+        with contextlib.suppress(BlockingIOError):
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self.path.unlink(missing_ok=True)
+        os.close(self._fd)
+        self._fd = None
+
+
+def _migrate(conn: sqlite3.Connection, path: Path, progress: Progress | None) -> bool:
+    """Bring the schema to SCHEMA_VERSION, one transaction per version; True when the store was
+    rewritten into a new file (reconnect). Each step reads the version again under the write
+    lock: another process may have migrated meanwhile."""
     while True:
+        if _schema_version(conn, path) == len(MIGRATIONS):
+            return _rewrite(conn, path, progress)
         with _transaction(conn):
             version = _schema_version(conn, path)
             if version == SCHEMA_VERSION:
-                return
-            for statement in _statements(MIGRATIONS[version]):
+                return False
+            if version == len(MIGRATIONS):
+                continue
+            script = _SCHEMA if version == 0 else MIGRATIONS[version]
+            for statement in _statements(script):
                 conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {version + 1}")
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION if version == 0 else version + 1}")
 
 
-def _open_writer(path: Path) -> _Worker | None:
+def _rewrite(conn: sqlite3.Connection, path: Path, progress: Progress | None) -> bool:
+    """Version 4 to 5: rebuild the store into `STORE.migrating` beside it, then put that in its
+    place, so that the space of the old one is given back. Needs the store to itself (the
+    process holds `_StoreLock` alone; an older cablebot still using it makes this refuse)."""
+    needed = path.stat().st_size // 2  # the new store is a third of the old one, or less
+    free = shutil.disk_usage(path.parent).free
+    if free < needed:
+        raise StoreError(
+            f"{path}: migrating the store (schema 4 to {SCHEMA_VERSION}) needs about"
+            f" {_megabytes(needed)} free beside it, and {_megabytes(free)} are free"
+        )
+    if conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0] != "delete":
+        raise StoreError(f"{path}: another process has the store open: stop it to migrate it")
+    new = Path(f"{path}.migrating")
+    with _transaction(conn):
+        if _schema_version(conn, path) != len(MIGRATIONS):
+            return False  # (not reached while the lock file works: another process migrated)
+        for stale in (new, Path(f"{new}-journal")):
+            stale.unlink(missing_ok=True)  # from a migration that was stopped
+        try:
+            _copy(conn, new, progress)
+        except BaseException:
+            new.unlink(missing_ok=True)
+            raise
+    conn.close()
+    os.replace(new, path)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return True
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:,.1f} MB" if size >= 1e6 else f"{-(-size // 1000)} kB"
+
+
+def _copy(old: sqlite3.Connection, path: Path, progress: Progress | None) -> None:
+    """Write the cables and tables of the version-4 store `old` into a new store at `path`."""
+    new = sqlite3.connect(path, isolation_level=None)
+    try:
+        register_functions(new)
+        new.execute(f"PRAGMA page_size = {PAGE_SIZE}")
+        new.execute("PRAGMA journal_mode = OFF")  # a failure deletes the file: nothing to undo
+        new.execute("PRAGMA synchronous = OFF")
+        new.execute("BEGIN")
+        for statement in _statements(_SCHEMA):
+            new.execute(statement)
+        for table in ("tags", "refs", "months", "guild_settings", "imports", "replies"):
+            found = old.execute(f"SELECT * FROM {table}")
+            marks = ",".join("?" * len(found.description))
+            new.executemany(f"INSERT INTO {table} VALUES ({marks})", found)
+        total = int(old.execute("SELECT count(*) FROM cables").fetchone()[0])
+        done = 0
+        cables = old.execute(
+            "SELECT id, ref_id, created, released, classification, origin, subject, meta, hash,"
+            " header, body, (SELECT json_group_array(json_array(number, marking, text)) FROM ("
+            "SELECT number, marking, text FROM paragraphs WHERE ref_id = c.ref_id ORDER BY seq))"
+            " FROM cables AS c ORDER BY id"
+        )
+        while batch := cables.fetchmany(500):
+            rows: list[tuple[Any, ...]] = []
+            texts: list[tuple[int, str, str]] = []
+            for *columns, meta, digest, header, body, paragraphs in batch:
+                listed = json.loads(paragraphs)
+                rows.append((*columns, len(listed), digest, _pack(header, body, meta, listed)))
+                texts.append((columns[0], body, columns[6]))
+            new.executemany(
+                f"INSERT INTO cables (id, {_CABLE_COLUMNS}) VALUES ({', '.join('?' * 10)})", rows
+            )
+            new.executemany("INSERT INTO cables_fts (rowid, body, subject) VALUES (?, ?, ?)", texts)
+            done += len(batch)
+            if progress is not None:
+                progress(done, total)
+        new.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        new.execute("COMMIT")
+        new.execute("PRAGMA journal_mode = WAL")
+    finally:
+        new.close()
+
+
+def _log_progress(path: Path) -> Progress:
+    """A `Progress` that logs every tenth of the way."""
+    step = [0]
+
+    def report(done: int, total: int) -> None:
+        tenth = done * 10 // max(total, 1)
+        if tenth > step[0] or done == 0:
+            step[0] = tenth
+            log.warning("%s: migrating the store: %d of %d cables", path, done, total)
+
+    return report
+
+
+def _open_writer(path: Path, lock: _StoreLock, progress: Progress | None) -> _Worker | None:
     """The store's writing connection, migrated; None when the file exists but cannot be
-    written (read-only media, folder or file)."""
+    written (read-only media, folder or file). Leaves `lock` held shared."""
     if path.exists() and not os.access(path, os.W_OK):
         return None
     writer: _Worker | None = None
     try:
+        lock.shared()
         writer = _Worker(partial(_connect, path, writer=True))
-        writer.call(_migrate, path)
+        if writer.call(_schema_version, path) == SCHEMA_VERSION:
+            return writer
+        writer.close()
+        lock.release()
+        release = os.environ.get(PAUSE_MIGRATION)
+        if release:
+            Path(f"{release}.paused").touch()
+            while not os.path.exists(release):
+                time.sleep(0.01)
+        lock.alone(path)
+        writer = _Worker(partial(_connect, path, writer=True))
+        while writer.call(_migrate, path, progress or _log_progress(path)):
+            writer.close()  # the store was rewritten into a new file
+            writer = _Worker(partial(_connect, path, writer=True))
+        lock.shared()
         return writer
     except BaseException as exc:
         if writer is not None:
@@ -609,8 +906,10 @@ class CableStore:
         writer: _Worker | None,
         reader: _Worker,
         here: sqlite3.Connection | None = None,
+        lock: _StoreLock | None = None,
     ) -> None:
         self.path = path
+        self._lock = lock
         self._writer = writer
         self._reader = reader
         self._here = here
@@ -624,42 +923,49 @@ class CableStore:
         return self._writer is None
 
     @classmethod
-    async def open(cls, path: Path) -> CableStore:
+    async def open(cls, path: Path, *, progress: Progress | None = None) -> CableStore:
         """Open (creating it and its folder if needed) the store at `path`, migrating it.
 
         A file that is not a Cablebot store is refused (StoreError) before anything in it
         changes. A store that cannot be written (read-only media or folder) is opened for
         reading only: see `readonly`. Call it on the event loop that will use the store: that
-        loop's thread gets its own read connection (see the module docstring).
+        loop's thread gets its own read connection (see the module docstring). `progress` is
+        called while a migration rewrites the store (default: a log line every tenth).
         """
         path = Path(path).expanduser()
 
-        def prepare() -> tuple[_Worker | None, _Worker]:
+        def prepare() -> tuple[_Worker | None, _Worker, _StoreLock]:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StoreError(f"{path}: cannot create its folder ({exc.strerror})") from exc
+            lock = _StoreLock(path)
             try:
-                writer = _open_writer(path)
+                writer = _open_writer(path, lock, progress)
                 if writer is None:
-                    return None, _Worker(partial(_connect_readonly, path))
+                    return None, _Worker(partial(_connect_readonly, path)), lock
                 try:
-                    return writer, _Worker(partial(_connect, path, writer=False))
+                    return writer, _Worker(partial(_connect, path, writer=False)), lock
                 except BaseException:
                     writer.close()
                     raise
             except sqlite3.DatabaseError as exc:
+                lock.close()
                 raise StoreError(f"{path}: not a usable cable store ({exc})") from exc
+            except BaseException:
+                lock.close()
+                raise
 
-        writer, reader = await asyncio.to_thread(prepare)
+        writer, reader, lock = await asyncio.to_thread(prepare)
         try:
             here = _connect_here(path, readonly=writer is None)
         except BaseException:
             for worker in (writer, reader):
                 if worker is not None:
                     await asyncio.to_thread(worker.close)
+            lock.close()
             raise
-        return cls(path, writer, reader, here)
+        return cls(path, writer, reader, here, lock)
 
     async def close(self) -> None:
         """Close every connection (idempotent); a call on the store then raises StoreError."""
@@ -669,6 +975,8 @@ class CableStore:
         for worker in (self._writer, self._reader):
             if worker is not None:
                 await asyncio.to_thread(worker.close)
+        if self._lock is not None:
+            self._lock.close()
 
     async def __aenter__(self) -> Self:
         return self
@@ -955,7 +1263,7 @@ def _stats(conn: sqlite3.Connection, path: Path) -> LibraryStats:
     size = sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
     return LibraryStats(
         cables=one("SELECT count(*) FROM cables"),
-        paragraphs=one("SELECT count(*) FROM paragraphs"),
+        paragraphs=one("SELECT coalesce(sum(paragraphs), 0) FROM cables"),
         references=one("SELECT count(*) FROM refs"),
         tags=one("SELECT count(DISTINCT tag) FROM tags"),
         months_known=one("SELECT count(*) FROM months"),
@@ -987,30 +1295,27 @@ def _put(
         if changed:
             gone = [(r.ref_id,) for r in changed]
             conn.executemany(
-                "INSERT INTO cables_fts (cables_fts, rowid, subject, body)"
-                " SELECT 'delete', id, subject, body FROM cables WHERE ref_id = ?",
+                "INSERT INTO cables_fts (cables_fts, rowid, body, subject)"
+                " SELECT 'delete', id, cable_body(text), subject FROM cables WHERE ref_id = ?",
                 gone,
             )
-            for table, column in (("paragraphs", "ref_id"), ("tags", "ref_id"), ("refs", "src")):
+            for table, column in (("tags", "ref_id"), ("refs", "src")):
                 conn.executemany(f"DELETE FROM {table} WHERE {column} = ?", gone)
             conn.executemany(
                 "UPDATE cables SET created = ?2, released = ?3, classification = ?4, origin = ?5,"
-                " subject = ?6, meta = ?7, header = ?8, body = ?9, hash = ?10 WHERE ref_id = ?1",
-                [(*r.row, r.hash) for r in changed],
+                " subject = ?6, paragraphs = ?7, hash = ?8, text = ?9"
+                " WHERE ref_id = ?1",
+                [r.stored for r in changed],
             )
         conn.executemany(
-            f"INSERT INTO cables ({_CABLE_COLUMNS}, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(*r.row, r.hash) for r in new],
+            f"INSERT INTO cables ({_CABLE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [r.stored for r in new],
         )
         touched = new + changed
         ids = _by_ref_id(conn, "id", [r.ref_id for r in touched])
         conn.executemany(  # VALUES, not INSERT ... SELECT: that indexes three times slower
-            "INSERT INTO cables_fts (rowid, subject, body) VALUES (?, ?, ?)",
-            [(ids[r.ref_id], r.row[5], r.row[8]) for r in touched],
-        )
-        conn.executemany(
-            "INSERT INTO paragraphs (ref_id, seq, number, marking, text) VALUES (?, ?, ?, ?, ?)",
-            [(r.ref_id, seq, *p) for r in touched for seq, p in enumerate(r.paragraphs)],
+            "INSERT INTO cables_fts (rowid, body, subject) VALUES (?, ?, ?)",
+            [(ids[r.ref_id], r.row[8], r.row[5]) for r in touched],
         )
         conn.executemany(
             "INSERT OR IGNORE INTO tags (tag, ref_id) VALUES (?, ?)",

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.library.importer import import_path
-from bot.library.store import CableStore
+from bot.library.store import CableStore, register_functions
 from tests.benches import load_bench
 from tests.bot.library.test_importer import snapshot
 
@@ -97,6 +97,7 @@ def test_a_full_disk_stops_the_import_in_one_line_and_the_same_command_resumes(
     assert 0 < stored < ROWS
 
     with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as conn:  # still full
+        register_functions(conn)
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         assert conn.execute("SELECT row FROM imports").fetchall() == [(stored + 1,)]
         assert conn.execute("SELECT count(*) FROM cables").fetchone() == (stored,)

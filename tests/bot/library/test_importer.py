@@ -14,7 +14,7 @@ import pytest
 
 from bot.cli import main
 from bot.library.importer import import_path, run_import
-from bot.library.store import CableStore
+from bot.library.store import CableStore, register_functions
 from tests.benches import load_bench
 from tests.bot.library.helpers import site_page
 
@@ -27,10 +27,10 @@ make_dump = load_bench("make_dump")
 def snapshot(path: Path) -> dict[str, list[tuple[object, ...]]]:
     """Every row of every content table, in key order, plus an FTS check and a search."""
     conn = sqlite3.connect(path)
+    register_functions(conn)
     conn.execute("INSERT INTO cables_fts (cables_fts) VALUES ('integrity-check')")
     tables = {
         "cables": "SELECT * FROM cables ORDER BY ref_id",
-        "paragraphs": "SELECT * FROM paragraphs ORDER BY ref_id, seq",
         "tags": "SELECT * FROM tags ORDER BY tag, ref_id",
         "refs": "SELECT * FROM refs ORDER BY src, pos",
         "imports": "SELECT * FROM imports",

@@ -13,6 +13,7 @@ import pytest
 
 from bot.library.store import (
     MIGRATIONS,
+    SCHEMA_VERSION,
     CableStore,
     Checkpoint,
     FollowedReply,
@@ -211,7 +212,7 @@ async def test_an_old_store_on_read_only_media_is_a_clear_error(tmpfs: Path) -> 
     with pytest.raises(StoreError) as refused:
         await CableStore.open(path)
     assert str(refused.value) == (
-        f"{path}: the store is read-only and at schema version 1, not {len(MIGRATIONS)}:"
+        f"{path}: the store is read-only and at schema version 1, not {SCHEMA_VERSION}:"
         " open it once where it can be written, to migrate it"
     )
 
@@ -280,8 +281,9 @@ async def test_a_write_failing_midway_is_rolled_back_and_the_next_one_works(
         assert store._writer is not None
         store._writer.call(
             lambda c: c.execute(
-                "CREATE TEMP TRIGGER refuse BEFORE INSERT ON paragraphs"
-                " WHEN new.text LIKE 'refused%' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+                "CREATE TEMP TRIGGER refuse BEFORE UPDATE ON cables"
+                " WHEN instr(cable_body(new.text), 'refused') BEGIN SELECT RAISE(ABORT, 'refused');"
+                " END"
             )
         )
         changed = make_cable("10ATLANTIS1", text="refused")
