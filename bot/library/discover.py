@@ -323,12 +323,19 @@ def _hit(row: Sequence[Any]) -> Hit:
 
 
 def random_hit(conn: sqlite3.Connection, filters: Filters, pick: float) -> Hit | None:
-    """The cable at fraction `pick` (0 <= pick < 1) of those passing `filters`, or None."""
-    total = browse(conn, filters, "oldest", 0, 0).total
+    """The cable at fraction `pick` (0 <= pick < 1) of those passing `filters`, in the
+    store's own order (no sort to pay for), or None when none does."""
+    join, where, params = _where(filters)
+    total = _total(conn, join, where, params)
     if total == 0:
         return None
-    page = browse(conn, filters, "oldest", 1, min(int(pick * total), total - 1))
-    return page.hits[0] if page.hits else None
+    snippet = _FTS.snippet if join else "NULL"
+    row = conn.execute(
+        f"SELECT c.ref_id, c.created, c.subject, c.origin, c.classification, {_TAGS}, {snippet}"
+        f" FROM cables AS c{join} WHERE {where} ORDER BY c.rowid LIMIT 1 OFFSET ?",
+        [*params, min(int(pick * total), total - 1)],
+    ).fetchone()
+    return None if row is None else _hit(row)
 
 
 def citations(conn: sqlite3.Connection, ref_id: str) -> list[Linked]:
@@ -356,17 +363,46 @@ def _linked(row: Sequence[Any]) -> Linked:
     return Linked(ref_id=ref_id, subject=subject, created=_date(created), in_store=bool(stored))
 
 
+SIMILAR_BUDGET = 0.05
+"""Seconds the words of `related` may take; past it (words found in most cables), no cable is
+counted similar."""
+TAG_CANDIDATES = 5_000
+"""`related` looks at the cables sharing the rarest tags of a cable, up to this many tag rows
+(a tag on most cables says little and would cost a scan of most of the store)."""
+
+
 def _similar(conn: sqlite3.Connection, ref_id: str, text: str, limit: int) -> list[str]:
-    """Stored cables whose subject and body best match the words of `text`, best first."""
+    """Stored cables whose subject and body best match the words of `text`, best first
+    (none when ranking them takes longer than SIMILAR_BUDGET)."""
     match = similarity_query(text)
     if match is None:
         return []
-    rows = conn.execute(
-        f"SELECT c.ref_id FROM cables AS c{_FTS.join} WHERE {_FTS.match} AND c.ref_id != ?"
-        f" ORDER BY {_FTS.rank} LIMIT ?",
-        (match, ref_id, limit),
-    ).fetchall()
+    deadline = time.perf_counter() + SIMILAR_BUDGET
+    conn.set_progress_handler(lambda: time.perf_counter() > deadline, PROGRESS_STEPS)
+    try:
+        rows = conn.execute(
+            f"SELECT c.ref_id FROM cables AS c{_FTS.join} WHERE {_FTS.match} AND c.ref_id != ?"
+            f" ORDER BY {_FTS.rank} LIMIT ?",
+            (match, ref_id, limit),
+        ).fetchall()
+    except sqlite3.OperationalError as exc:
+        if "interrupted" not in str(exc):
+            raise
+        return []
+    finally:
+        conn.set_progress_handler(None, 0)
     return [r[0] for r in rows]
+
+
+def _rare_tags(counts: dict[str, int]) -> list[str]:
+    """The rarest tags whose cables add up to at most TAG_CANDIDATES."""
+    chosen, rows = [], 0
+    for tag, count in sorted(counts.items(), key=lambda kv: (kv[1], kv[0])):
+        rows += count
+        if rows > TAG_CANDIDATES:
+            break
+        chosen.append(tag)
+    return chosen
 
 
 def related(conn: sqlite3.Connection, ref_id: str, limit: int) -> list[Related] | None:
@@ -381,11 +417,18 @@ def related(conn: sqlite3.Connection, ref_id: str, limit: int) -> list[Related] 
     def column(sql: str, *params: Any) -> list[Any]:
         return [r[0] for r in conn.execute(sql, params)]
 
-    tags = column("SELECT tag FROM tags WHERE ref_id = ?", ref_id)
-    marks = ",".join("?" * len(tags))
+    tag_counts: dict[str, int] = dict(
+        conn.execute(
+            "SELECT tag, (SELECT count(*) FROM tags AS o WHERE o.tag = t.tag) FROM tags AS t"
+            " WHERE ref_id = ?",
+            (ref_id,),
+        ).fetchall()
+    )
+    rare = _rare_tags(tag_counts)
     shared: dict[str, list[str]] = {}
     for other, tag in conn.execute(
-        f"SELECT ref_id, tag FROM tags WHERE tag IN ({marks}) AND ref_id != ?", (*tags, ref_id)
+        f"SELECT ref_id, tag FROM tags WHERE tag IN ({','.join('?' * len(rare))}) AND ref_id != ?",
+        (*rare, ref_id),
     ):
         shared.setdefault(other, []).append(tag)
     ranked = score_related(
@@ -399,11 +442,7 @@ def related(conn: sqlite3.Connection, ref_id: str, limit: int) -> list[Related] 
             ).fetchall()
         ),
         shared_tags=shared,
-        tag_counts=dict(
-            conn.execute(
-                f"SELECT tag, count(*) FROM tags WHERE tag IN ({marks}) GROUP BY tag", tags
-            ).fetchall()
-        ),
+        tag_counts=tag_counts,
         cables=int(conn.execute("SELECT count(*) FROM cables").fetchone()[0]),
         similar=_similar(conn, ref_id, f"{row[0]} {row[1] or ''}", 20),
     )
