@@ -379,3 +379,33 @@ async def test_a_reply_to_the_bot_is_answered_even_with_detection_off(bot: Cable
     await _passive(bot, message)
     content = message.reply.call_args.kwargs["content"]
     assert content == "09OSLO777 has 6 paragraphs (¶1-¶6); there is no ¶40"  # addressed: said
+
+
+async def test_an_outage_is_said_once_per_channel_in_its_quiet_time(
+    bot: Cablebot, tmp_path: Path
+) -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        data_dir=tmp_path / "outage",
+        mirrors=(f"http://127.0.0.1:{closed_port()}/cable/{{year}}/{{month}}/{{ref_id}}.html",),
+        retries=0,
+        connect_timeout=1,
+        total_timeout=2,
+    )
+    library = await CableLibrary.open(settings)
+    bot.library = library
+    cog: Any = bot.get_cog("Passive")
+    guild, perms = spec_guild(), discord.Permissions.text()
+    here, elsewhere = (
+        spec_message(
+            "see 09MADRID1234", spec_thread(n, parent_id=600, guild=guild, permissions=perms)
+        )
+        for n in (610, 611)
+    )
+    try:
+        assert (await cog.reply_for(here, addressed=False)).mirror_down
+        again = await cog.reply_for(here, addressed=False)
+        assert again.empty  # the same channel within the quiet time: not said again
+        assert (await cog.reply_for(elsewhere, addressed=False)).mirror_down
+    finally:
+        await library.close()
