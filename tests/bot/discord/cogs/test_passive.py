@@ -409,3 +409,33 @@ async def test_an_outage_is_said_once_per_channel_in_its_quiet_time(
         assert (await cog.reply_for(elsewhere, addressed=False)).mirror_down
     finally:
         await library.close()
+
+
+async def test_a_guild_cooldown_sets_each_users_window(
+    bot: Cablebot, sent: Sent, clock: Clock
+) -> None:
+    guild = dpytest.get_config().guilds[0]
+    await bot.guild_settings.set(guild.id, GuildSettings(cooldown=60.0))
+    await dpytest.message("see 09OSLO777 ¶2")
+    assert len(_replies()) == 1
+    clock.now += 30  # past the default 5 s, inside this guild's 60 s
+    await dpytest.message("and 09OSLO777 ¶3")
+    assert _replies() == []
+    clock.now += 30
+    await dpytest.message("and 09OSLO777 ¶4")
+    assert len(_replies()) == 1
+
+
+async def test_the_channel_cooldown_is_kept_per_channel(bot: Cablebot, clock: Clock) -> None:
+    guild, perms = spec_guild(), discord.Permissions.text()
+    here, elsewhere = (
+        spec_thread(n, parent_id=600, guild=guild, permissions=perms) for n in (610, 611)
+    )
+    asked = [
+        spec_message("see 09OSLO777 ¶2", here, author_id=10 + n, message_id=500 + n)
+        for n in range(6)
+    ]
+    asked.append(spec_message("see 09OSLO777 ¶2", elsewhere, author_id=30, message_id=520))
+    for message in asked:
+        await _passive(bot, message)
+    assert [m.reply.await_count for m in asked] == [1, 1, 1, 1, 1, 0, 1]
