@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Self
 
 from bot.config import Settings
-from bot.library.backend import Store
+from bot.library.backend import Store, open_store
 from bot.library.discover import (
     Counts,
     Filters,
@@ -31,7 +31,6 @@ from bot.library.discover import (
 from bot.library.mirror import CableMirror, MirrorBadResponse, MirrorNotFound, MirrorUnreachable
 from bot.library.month_index import MonthIndex, load_month_index
 from bot.library.store import (
-    CableStore,
     FollowedReply,
     LibraryStats,
     SearchHit,
@@ -95,7 +94,7 @@ class CableLibrary:
         set-up of its own: the store keeps its short reads on the loop (see bot.library.store).
         """
         months = load_month_index(settings.month_index)
-        library = cls(await CableStore.open(settings.store_file), None, months)
+        library = cls(await open_store(settings), None, months)
         if settings.mirrors:
             library.mirror = CableMirror.from_settings(settings, library.month_of)
         return library
