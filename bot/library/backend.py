@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol, Self
+from typing import TYPE_CHECKING, Protocol, Self, runtime_checkable
 
 from bot.library import discover
 from bot.library.store import (
@@ -130,6 +130,18 @@ class Store(Protocol):
 
     async def counts(self, filters: discover.Filters, by: discover.StatsBy) -> discover.Counts:
         """How many cables pass `filters`, grouped by `by`."""
+
+
+@runtime_checkable
+class SharesNotFound(Protocol):
+    """A store that keeps the mirror's "not found" answers for every process sharing it
+    (PostgreSQL); the SQLite store serves one process, whose mirror client remembers them."""
+
+    async def not_found(self, ref_id: str, now: float) -> bool:
+        """True when a "not found" for `ref_id` is still good at `now` (epoch seconds)."""
+
+    async def remember_not_found(self, ref_id: str, until: float) -> None:
+        """Share a "not found" for `ref_id` until `until` (epoch seconds)."""
 
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")

@@ -10,13 +10,14 @@ import asyncio
 import logging
 import re
 import secrets
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
 
 from bot.config import Settings
-from bot.library.backend import Store, open_store
+from bot.library.backend import SharesNotFound, Store, open_store
 from bot.library.discover import (
     Counts,
     Filters,
@@ -208,9 +209,17 @@ class CableLibrary:
             raise CableNotFound(f"{ref_id} is not in the cable library")
         if self.months is not None and ref_id not in self.months:
             raise CableNotFound(f"{ref_id} is not a published cable")
+        shared = self.store if isinstance(self.store, SharesNotFound) else None
+        if shared is not None and await shared.not_found(ref_id, time.time()):
+            raise CableNotFound(f"{ref_id} is not a published cable")  # another process asked
         try:
             cable = await self.mirror.fetch(ref_id)
         except MirrorNotFound as exc:
+            if shared is not None:
+                try:
+                    await shared.remember_not_found(ref_id, time.time() + self.mirror.not_found_ttl)
+                except StoreError as error:  # the answer matters more than sharing it
+                    log.warning("%s: not found, but that was not saved: %s", ref_id, error)
             raise CableNotFound(f"{ref_id} is not a published cable") from exc
         except MirrorUnreachable as exc:
             raise self._unreachable() from exc

@@ -5,17 +5,21 @@ The interface itself is tested on both back ends in test_store.py."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 from datetime import datetime
 from pathlib import Path
 
 import asyncpg
 import pytest
+from pytest_httpserver import HTTPServer
 
 import bot.library.postgres
 from bot.config import Settings
 from bot.library.backend import open_store, open_target
+from bot.library.cables import CableLibrary, CableNotFound
 from bot.library.postgres import SCHEMA_VERSION, PostgresStore, redacted, ts_query
 from bot.library.store import CableStore, PutResult, StoreError
+from tests.bot.conftest import CABLE_PATH
 from tests.bot.library.helpers import make_cable
 
 
@@ -154,3 +158,27 @@ async def test_every_call_after_close_raises_and_close_can_be_repeated(postgres_
     for call in calls:
         with pytest.raises(StoreError, match=r"^the store is closed$"):
             await call
+
+
+async def test_a_cable_the_mirror_lacks_is_asked_for_once_across_processes(
+    postgres_url: str, server: HTTPServer, tmp_path: Path
+) -> None:
+    server.expect_request(CABLE_PATH).respond_with_data("no", status=404)
+    months = tmp_path / "months.csv.gz"
+    months.write_bytes(gzip.compress(b"08X1,1\n08X2,2\n"))
+    settings = Settings(
+        _env_file=None,
+        data_dir=tmp_path,
+        database_url=postgres_url,
+        mirrors=f"http://127.0.0.1:{server.port}/cable/{{year}}/{{month}}/{{ref_id}}.html",
+        month_index=months,
+    )
+    async with (
+        await CableLibrary.open(settings) as one,
+        await CableLibrary.open(settings) as two,  # another process: its own mirror client
+    ):
+        with pytest.raises(CableNotFound):
+            await one.get("08X1")
+        with pytest.raises(CableNotFound):
+            await two.get("08X1")
+        assert [request.path for request, _ in server.log] == ["/cable/2008/01/08X1.html"]
