@@ -419,8 +419,9 @@ async def test_a_guild_cooldown_sets_each_users_window(
     await dpytest.message("see 09OSLO777 ¶2")
     assert len(_replies()) == 1
     clock.now += 30  # past the default 5 s, inside this guild's 60 s
-    await dpytest.message("and 09OSLO777 ¶3")
+    swallowed = await dpytest.message("and 09OSLO777 ¶3")
     assert _replies() == []
+    assert sent.reactions == [(swallowed.id, HOURGLASS)]
     clock.now += 30
     await dpytest.message("and 09OSLO777 ¶4")
     assert len(_replies()) == 1
@@ -439,3 +440,19 @@ async def test_the_channel_cooldown_is_kept_per_channel(bot: Cablebot, clock: Cl
     for message in asked:
         await _passive(bot, message)
     assert [m.reply.await_count for m in asked] == [1, 1, 1, 1, 1, 0, 1]
+
+
+async def test_a_users_cooldown_is_kept_per_server(bot: Cablebot, clock: Clock) -> None:
+    perms = discord.Permissions.text()
+    asked = [
+        spec_message(
+            "see 09OSLO777 ¶2",
+            spec_thread(610 + n, parent_id=600 + n, guild=spec_guild(300 + n), permissions=perms),
+            author_id=10,
+            message_id=500 + n,
+        )
+        for n in range(2)
+    ]
+    for message in asked:
+        await _passive(bot, message)
+    assert [m.reply.await_count for m in asked] == [1, 1]
