@@ -456,3 +456,14 @@ async def test_a_users_cooldown_is_kept_per_server(bot: Cablebot, clock: Clock) 
     for message in asked:
         await _passive(bot, message)
     assert [m.reply.await_count for m in asked] == [1, 1]
+
+
+async def test_direct_messages_have_a_five_second_window(
+    bot: Cablebot, sent: Sent, clock: Clock
+) -> None:
+    member = dpytest.get_config().members[0]
+    dm = await member.create_dm()
+    await dpytest.message("09OSLO777 ¶4", channel=dm, member=member)
+    clock.now += 5
+    await dpytest.message("09OSLO777 ¶5", channel=dm, member=member)
+    assert len(_replies()) == 2
