@@ -494,6 +494,7 @@ def _connect(path: Path, *, writer: bool, same_thread: bool = False) -> sqlite3.
             _schema_version(conn, path)
             # a new store gets PAGE_SIZE pages; an existing one keeps its own
             conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
+            conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # (see `_give_back`)
             conn.execute("PRAGMA journal_mode = WAL")
             # checkpoint every 64 MB of log, not 4 MB: an import copies pages back 16x less often
             page_size = conn.execute("PRAGMA page_size").fetchone()[0]
@@ -722,6 +723,7 @@ def _copy(old: sqlite3.Connection, path: Path, progress: Progress | None) -> Non
     try:
         register_functions(new)
         new.execute(f"PRAGMA page_size = {PAGE_SIZE}")
+        new.execute("PRAGMA auto_vacuum = INCREMENTAL")
         new.execute("PRAGMA journal_mode = OFF")  # a failure deletes the file: nothing to undo
         new.execute("PRAGMA synchronous = OFF")
         new.execute("BEGIN")
@@ -753,8 +755,11 @@ def _copy(old: sqlite3.Connection, path: Path, progress: Progress | None) -> Non
             done += len(batch)
             if progress is not None:
                 progress(done, total)
+        # one segment: smaller and faster to search (an import's merges would need as much log)
+        new.execute("INSERT INTO cables_fts (cables_fts) VALUES ('optimize')")
         new.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         new.execute("COMMIT")
+        _give_back(new)
         new.execute("PRAGMA journal_mode = WAL")
     finally:
         new.close()
@@ -1135,8 +1140,10 @@ class CableStore:
         return PutResult() if result is None else result
 
     async def clear_checkpoint(self, source: str) -> None:
-        """Forget the import position of `source` (the import finished)."""
+        """Forget the import position of `source`: the import finished, so the pages the
+        search index's merges left free are also given back to the file system."""
         await self._written(_write, "DELETE FROM imports WHERE source = ?", [(source,)])
+        await self._written(_give_back)
 
     async def put_months(self, pairs: Iterable[tuple[str, int]]) -> int:
         """Add (ref_id, month) pairs to the month table; returns how many it holds now."""
@@ -1355,6 +1362,11 @@ def _put_months(conn: sqlite3.Connection, pairs: Iterable[tuple[str, int]]) -> i
     with _transaction(conn):
         conn.executemany("INSERT OR REPLACE INTO months (ref_id, month) VALUES (?, ?)", pairs)
     return int(conn.execute("SELECT count(*) FROM months").fetchone()[0])
+
+
+def _give_back(conn: sqlite3.Connection) -> None:
+    """Give the free pages back to the file system (a store made with auto_vacuum)."""
+    conn.executescript("PRAGMA incremental_vacuum;")  # (execute would free one page)
 
 
 def _remember_reply(
