@@ -14,6 +14,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from bot.config import Settings
 from bot.library.mirror import (
     CableMirror,
     MirrorBadResponse,
@@ -599,3 +600,38 @@ def test_retry_after_http_date_in_the_future() -> None:
 )
 def test_year_of(ref_id: str, year: int | None) -> None:
     assert year_of(ref_id) == year
+
+
+def test_from_settings_passes_every_setting_on() -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        mirrors=("http://one.example/{ref_id}", "https://two.example/c/{ref_id}.html"),
+        connect_timeout=1.5,
+        total_timeout=7.0,
+        max_response_bytes=12_345,
+        per_host_concurrency=3,
+        retries=2,
+        retry_backoff=0.25,
+        max_retry_after=9.0,
+        max_redirects=4,
+        not_found_ttl=99.0,
+        mirror_failures=6,
+        mirror_cooldown=42.0,
+        answer_deadline=3.5,
+    )
+
+    async def month_of(ref_id: str) -> int | None:
+        return None
+
+    async def remember(ref_id: str, month: int) -> None:
+        return None
+
+    mirror = CableMirror.from_settings(settings, month_of, remember)
+    assert mirror.templates == settings.mirrors
+    assert (mirror.total_timeout, mirror.max_response_bytes, mirror.retries) == (7.0, 12_345, 2)
+    assert (mirror.retry_backoff, mirror.max_retry_after, mirror.max_redirects) == (0.25, 9.0, 4)
+    assert (mirror.not_found_ttl, mirror.deadline) == (99.0, 3.5)
+    assert (mirror._connect_timeout, mirror._per_host) == (1.5, 3)
+    assert mirror._month_of is month_of and mirror._remember_month is remember
+    assert {(b.failures, b.cooldown) for b in mirror.breakers.values()} == {(6, 42.0)}
+    assert len(mirror.breakers) == 2
