@@ -635,3 +635,22 @@ def test_from_settings_passes_every_setting_on() -> None:
     assert mirror._month_of is month_of and mirror._remember_month is remember
     assert {(b.failures, b.cooldown) for b in mirror.breakers.values()} == {(6, 42.0)}
     assert len(mirror.breakers) == 2
+
+
+async def test_a_failing_month_does_not_end_the_probe(server: HTTPServer) -> None:
+    def handle(request: Request) -> Response:
+        match = CABLE_PATH.fullmatch(request.path)
+        if match and match.group(2) == "03":
+            return Response("down", status=503)
+        if match and (match.group(2), match.group(3)) == ("11", "09ATLANTIS5"):
+            return Response(site_page("09ATLANTIS5"), content_type="text/html; charset=utf-8")
+        return Response("not here", status=404)
+
+    server.expect_request(CABLE_PATH).respond_with_handler(handle)
+    client = make_mirror(server, month_of=months({}), retries=0)
+    try:
+        assert (await client.fetch("09ATLANTIS5")).ref_id == "09ATLANTIS5"  # March failed
+        with pytest.raises(MirrorUnreachable, match="503"):
+            await client.fetch("09ATLANTIS6")  # in no other month: March's failure is said
+    finally:
+        await client.close()
