@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import sqlite3
 import tempfile
 import time
@@ -96,6 +97,23 @@ async def test_primary_key_reads_run_on_the_loop_and_searches_on_the_reader_thre
     assert await store.followed(1, since=0.0) is None
     assert trips == []
     assert len(await store.search("paragraph")) == 1
+    assert len(trips) == 1
+
+
+@pytest.mark.sqlite_only
+async def test_a_long_cable_is_built_on_the_reader_thread(
+    store: CableStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    long = make_cable("10ATLANTIS1", text=os.urandom(12_000).hex())  # 12 KB compressed
+    short = make_cable("10ATLANTIS2")
+    await store.put([long, short])
+    executor = store._reader._executor
+    trips: list[object] = []
+    submit = executor.submit
+    monkeypatch.setattr(executor, "submit", lambda *a: trips.append(a) or submit(*a))
+    assert await store.get("10ATLANTIS2") == short
+    assert trips == []
+    assert await store.get("10ATLANTIS1") == long
     assert len(trips) == 1
 
 
