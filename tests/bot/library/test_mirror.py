@@ -654,3 +654,55 @@ async def test_a_failing_month_does_not_end_the_probe(server: HTTPServer) -> Non
             await client.fetch("09ATLANTIS6")  # in no other month: March's failure is said
     finally:
         await client.close()
+
+
+async def test_410_gone_is_not_found(server: HTTPServer) -> None:
+    server.expect_request(CABLE_PATH).respond_with_data("gone", status=410)
+    client = make_mirror(server, month_of=months({"10ATLANTIS17": 2}))
+    try:
+        with pytest.raises(MirrorNotFound):
+            await client.fetch("10ATLANTIS17")
+        assert len(server.log) == 1
+    finally:
+        await client.close()
+
+
+async def test_5xx_retries_wait_twice_as_long_each_time(server: HTTPServer) -> None:
+    server.expect_request(CABLE_PATH).respond_with_data("down", status=503)
+    sleeps = Sleeps()
+    client = make_mirror(
+        server, month_of=months({"10ATLANTIS17": 2}), retry_backoff=0.5, sleep=sleeps
+    )
+    try:
+        with pytest.raises(MirrorUnreachable, match="503 after 2 retries"):
+            await client.fetch("10ATLANTIS17")
+        assert sleeps.waits == [0.5, 1.0]
+    finally:
+        await client.close()
+
+
+async def test_one_redirect_too_many_is_a_bad_response(server: HTTPServer) -> None:
+    for hop in range(2):
+        server.expect_request(f"/hop{hop}").respond_with_data(
+            "", status=302, headers={"Location": f"/hop{hop + 1}"}
+        )
+    server.expect_request(CABLE_PATH).respond_with_data(
+        "", status=302, headers={"Location": "/hop0"}
+    )
+    client = make_mirror(server, month_of=months({"10ATLANTIS17": 2}), max_redirects=2)
+    try:
+        with pytest.raises(MirrorBadResponse, match="more than 2 redirects"):
+            await client.fetch("10ATLANTIS17")
+        assert len(server.log) == 3
+    finally:
+        await client.close()
+
+
+async def test_an_unexpected_status_is_named(server: HTTPServer) -> None:
+    server.expect_request(CABLE_PATH).respond_with_data("teapot", status=418)
+    client = make_mirror(server, month_of=months({"10ATLANTIS17": 2}))
+    try:
+        with pytest.raises(MirrorBadResponse, match=r"10ATLANTIS17\.html: unexpected HTTP 418"):
+            await client.fetch("10ATLANTIS17")
+    finally:
+        await client.close()
