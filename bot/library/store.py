@@ -257,6 +257,10 @@ the `cable_body` SQL function (registered on every connection by `_register`). T
 first column: FTS5 marks every position list outside column 0, so body-first makes the index a
 fifth smaller than subject-first."""
 
+COMPRESSION_LEVEL = 6
+"""zlib's level for cable texts. On 2,000 generated cables: level 6 makes 0.415 of the text in
+0.27 ms of CPU per cable, level 3 0.437 in 0.16 ms, level 1 0.543 in 0.13 ms."""
+
 PAGE_SIZE = 4096
 """Of a new store: with bodies compressed (2 to 5 KB), 16 KB pages left a fifth of the table's
 pages empty."""
@@ -443,8 +447,8 @@ def _cable_row(cable: Cable) -> tuple[Any, ...]:
 def _pack(header: str, body: str, meta: str, paragraphs: Sequence[Sequence[Any]]) -> bytes:
     """A cable's texts as stored: zlib-compressed JSON of [header, body, meta, paragraphs]
     (`meta`: the header fields as JSON text)."""
-    head, text, paras = (json.dumps(t, ensure_ascii=False) for t in (header, body, paragraphs))
-    return zlib.compress(f"[{head},{text},{meta},{paras}]".encode())
+    head, text, paras = (json.dumps(t) for t in (header, body, paragraphs))  # (ASCII: faster)
+    return zlib.compress(f"[{head},{text},{meta},{paras}]".encode(), COMPRESSION_LEVEL)
 
 
 def _unpack(text: bytes) -> tuple[str, str, dict[str, Any], list[list[Any]]]:
