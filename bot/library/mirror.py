@@ -342,12 +342,13 @@ class CableMirror:
         """One request, unless the host's breaker is open; tells the breaker how it went."""
         import httpx
 
+        client = self._http()  # before the timeout: the first fetch imports httpx
         breaker = self.breakers[host]
         if not breaker.allow():
             raise MirrorHostDown(f"{host} failed recently; it is skipped for now")
         try:
             async with asyncio.timeout(self.total_timeout):
-                answer = await self._read(url)
+                answer = await self._read(client, url)
         except (TimeoutError, httpx.TimeoutException) as exc:
             breaker.failed()
             raise _TimedOut(f"{host} did not answer within the timeout") from exc
@@ -366,8 +367,8 @@ class CableMirror:
         breaker.succeeded()
         return answer
 
-    async def _read(self, url: str) -> tuple[int, httpx.Headers, str]:
-        async with self._http().stream("GET", url) as response:
+    async def _read(self, client: httpx.AsyncClient, url: str) -> tuple[int, httpx.Headers, str]:
+        async with client.stream("GET", url) as response:
             if response.status_code != 200:
                 return response.status_code, response.headers, ""
             declared = response.headers.get("content-length", "")
