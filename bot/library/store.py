@@ -14,16 +14,16 @@ Where each query runs, by design rather than by pinning threads to a CPU:
 
 Measured with a small script that times each read's CPU time on the loop's thread (the stall it
 causes), on the 390 real cables of ../shared/corpus/pages each read 10 times, on a 2-CPU VM
-shared with other busy processes: `get` p50 0.28 ms, p99 0.52 ms, p99.9 0.76 ms; `month_of`,
+shared with other busy processes: `get` p50 0.24 ms, p99 0.45 ms, p99.9 0.58 ms; `month_of`,
 `cites`, guild settings and `followed` p99.9 under 0.15 ms. In such runs a bare
 `await asyncio.sleep(0)` took up to 8 ms of wall time at p99.9: on a busy host the scheduler,
 not the store, makes the loop's longest stalls.
 
 Size (schema 5, see `_SCHEMA`): a 20,000-cable generated dump (bench/make_dump.py, 132.7 MB)
-makes a 111 MB store, 0.84x the dump (schema 4: 342 MB, 2.58x); the corpus pages (4.09 MB of
-header and body) make a 4.5 MB store, 1.10x (schema 4: 13.1 MB, 3.2x), 4.3 MB when migrated
-(the index merged into one segment). Compressing costs the importer's parsing processes about
-0.3 ms of CPU per cable.
+makes a 115 MB store, 0.86x the dump (schema 4: 342 MB, 2.58x), imported in 48 s against 58 s
+(busy 2-CPU VM, one run each); the corpus pages (4.09 MB of header and body) make a 4.6 MB
+store, 1.13x (schema 4: 13.1 MB, 3.2x), 4.5 MB when migrated (the index merged into one
+segment). Zlib level 6 would make them 0.84x and 1.10x, but the import took 84 s.
 """
 
 from __future__ import annotations
@@ -257,7 +257,7 @@ the `cable_body` SQL function (registered on every connection by `_register`). T
 first column: FTS5 marks every position list outside column 0, so body-first makes the index a
 fifth smaller than subject-first."""
 
-COMPRESSION_LEVEL = 6
+COMPRESSION_LEVEL = 3
 """zlib's level for cable texts. On 2,000 generated cables: level 6 makes 0.415 of the text in
 0.27 ms of CPU per cable, level 3 0.437 in 0.16 ms, level 1 0.543 in 0.13 ms."""
 
