@@ -39,6 +39,9 @@ _EMOJI = regex.compile(
     r"|\p{Extended_Pictographic}[\uFE0F\u200D]"
 )
 _X_SINGLE = ((0x0000, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x2037))
+_X_NOT_SINGLE = re.compile("[^" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in _X_SINGLE) + "]")
+"""A code point outside the single-weight ranges: text without one counts one per code point
+(no emoji either: every emoji has a code point outside them)."""
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]?(?=\s)")
 
 
@@ -55,13 +58,20 @@ def _split_links(text: str) -> tuple[list[str], int]:
 def x_length(text: str) -> int:
     """`text`'s length as X counts it (see the module docstring)."""
     pieces, links = _split_links(unicodedata.normalize("NFC", text))
-    total = links * LINK_LENGTH
-    for piece in pieces:
-        for cluster in _GRAPHEME.findall(piece):
-            if _EMOJI.search(cluster):
-                total += 2
-            else:
-                total += sum(_x_weight(c) for c in cluster)
+    return links * LINK_LENGTH + sum(_x_words(piece) for piece in pieces)
+
+
+def _x_words(text: str) -> int:
+    """X's count of text without links. Only words with a code point outside the single-weight
+    ranges are cut into graphemes: no emoji holds a space, and other graphemes count the sum of
+    their code points' weights wherever they are cut."""
+    total = text.count(" ")
+    for word in text.split(" "):
+        if not _X_NOT_SINGLE.search(word):
+            total += len(word)
+            continue
+        for cluster in _GRAPHEME.findall(word):
+            total += 2 if _EMOJI.search(cluster) else sum(_x_weight(c) for c in cluster)
     return total
 
 
@@ -115,8 +125,11 @@ def _cut_quote(words: str, tail: str, fit: Callable[[str], bool]) -> str:
     """The longest cut of `words` (at a sentence, a word, or failing both a grapheme) whose
     post fits; "" when none does."""
     spaces = [m.start() for m in re.finditer(" ", words)]
-    cuts = [words[:i].rstrip(" ,;:-–") + ELLIPSIS for i in spaces]
-    best = _largest(len(cuts), lambda i: fit(_post(cuts[i], tail)))
+
+    def cut(i: int) -> str:
+        return words[: spaces[i]].rstrip(" ,;:-–") + ELLIPSIS
+
+    best = _largest(len(spaces), lambda i: fit(_post(cut(i), tail)))
     if best >= 0:
         word_cut = spaces[best]
         ends = [m.end() for m in _SENTENCE_END.finditer(words, 0, word_cut + 1)]
@@ -126,11 +139,14 @@ def _cut_quote(words: str, tail: str, fit: Callable[[str], bool]) -> str:
             sentence = f"{words[:end]} {ELLIPSIS}"
             if fit(_post(sentence, tail)):
                 return sentence
-        return cuts[best]
+        return cut(best)
     graphemes = _GRAPHEME.findall(words)
-    heads = ["".join(graphemes[:n]) + ELLIPSIS for n in range(1, len(graphemes))]
-    best = _largest(len(heads), lambda i: fit(_post(heads[i], tail)))
-    return heads[best] if best >= 0 else ""
+
+    def head(i: int) -> str:
+        return "".join(graphemes[: i + 1]) + ELLIPSIS
+
+    best = _largest(len(graphemes) - 1, lambda i: fit(_post(head(i), tail)))
+    return head(best) if best >= 0 else ""
 
 
 def post_text(snippet: str, url: str, hashtags: Sequence[str], network: Network = "x") -> str:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import unicodedata
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot import share
 from bot.cli import main
 from bot.share import (
     LIMITS,
@@ -184,3 +186,46 @@ def test_cli_errors_are_one_line(fixture_store: Path, capsys: pytest.CaptureFixt
     with pytest.raises(SystemExit):
         main(["share", "09BERLIN777", "--text", "--image", "x.png"])
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+def _x_length_by_graphemes(text: str) -> int:
+    """X's count done the slow way, one grapheme at a time over the whole text."""
+    pieces, links = share._split_links(unicodedata.normalize("NFC", text))
+    total = links * share.LINK_LENGTH
+    for piece in pieces:
+        for cluster in share._GRAPHEME.findall(piece):
+            if share._EMOJI.search(cluster):
+                total += 2
+            else:
+                total += sum(share._x_weight(c) for c in cluster)
+    return total
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "a",
+                " ",
+                "é",
+                "e\u0301",
+                " \u0301",
+                "…",
+                "“",
+                "你",
+                "👍🏽",
+                "🇫🇷",
+                "1\ufe0f\u20e3",
+                "👨\u200d👩\u200d👧",
+                "\u200d",
+                "https://example.org/x ",
+                "\n",
+            ]
+        )
+        | st.text(max_size=3),
+        max_size=40,
+    ).map("".join)
+)
+def test_x_length_counts_like_a_grapheme_by_grapheme_walk(text: str) -> None:
+    # the fast path (words of single-weight code points counted by len) changes no count
+    assert share.x_length(text) == _x_length_by_graphemes(text)
