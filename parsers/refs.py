@@ -20,8 +20,8 @@ import re
 import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from functools import cache, cached_property
-from itertools import chain, islice, pairwise
+from functools import cached_property
+from itertools import islice, pairwise
 
 from parsers.models import CableRequest
 from parsers.vocab import KNOWN_ORIGINS, KNOWN_YEARS, MALFORMED_REF_IDS
@@ -123,37 +123,9 @@ def normalise_text(text: str) -> str:
     return unicodedata.normalize("NFKC", _without(_invisible_in(text), text))
 
 
-@dataclass(frozen=True)
-class _Invisibles:
-    """Every invisible character, and patterns to find them quickly (a class holding ranges
-    outside the BMP makes `re` several times slower: those are sorted out with the set)."""
-
-    chars: frozenset[str]
-    in_bmp: re.Pattern[str]
-    astral: re.Pattern[str]
-
-
-@cache
-def _invisibles() -> _Invisibles:
-    """Built on first use, in about 40 ms."""
-    planes = chain(range(0x20000), range(0xE0000, 0xE1000))  # where Unicode puts them all
-    chars = frozenset(c for c in map(chr, planes) if is_invisible(c))
-    ranges: list[list[str]] = []
-    for char in sorted(c for c in chars if c <= "\uffff"):
-        if ranges and ord(ranges[-1][1]) == ord(char) - 1:
-            ranges[-1][1] = char
-        else:
-            ranges.append([char, char])
-    in_bmp = "[" + "".join(f"{first}-{last}" for first, last in ranges) + "]"
-    return _Invisibles(chars, re.compile(in_bmp), re.compile("[^\\x00-\\uffff]"))
-
-
 def _invisible_in(text: str) -> set[str]:
-    known = _invisibles()
-    found = set(known.in_bmp.findall(text))
-    if known.astral.search(text):
-        found.update(known.chars.intersection(known.astral.findall(text)))
-    return found
+    """The invisible characters of `text` (none is ASCII), each checked once."""
+    return {c for c in set(text) if c > "\x7f" and is_invisible(c)}
 
 
 def _without(chars: Collection[str], text: str) -> str:
