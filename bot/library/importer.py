@@ -385,7 +385,9 @@ async def _parse_in_workers(
             if span is None:
                 return
             start, end = span
-            window.append((loop.run_in_executor(pool, _parse_range, path, start, end), start, end))
+            with _sigint_ignored_by_new_workers():
+                future = loop.run_in_executor(pool, _parse_range, path, start, end)
+            window.append((future, start, end))
 
     def drain() -> None:
         for future, _, _ in window:
@@ -427,6 +429,21 @@ async def _parse_in_workers(
             drain()
             await asyncio.gather(*pending, return_exceptions=True)
     return position, row
+
+
+@contextlib.contextmanager
+def _sigint_ignored_by_new_workers() -> Iterator[None]:
+    """Worker processes started inside ignore SIGINT for good: a terminal sends Ctrl-C to the
+    whole process group, and a worker still starting would print a traceback. The importing
+    process handles it (exit 130) and its workers end with it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 async def import_pages(
