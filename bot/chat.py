@@ -6,6 +6,7 @@ rich is imported by the functions that draw (its Markdown only by `/cite`), so t
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -55,7 +56,10 @@ def store_lines(cables: int, mirrors: Sequence[str]) -> list[str]:
 
 def load_tag_meanings(path: Path | None) -> dict[str, str]:
     """TAGS meanings from a tags.tsv file, or the built-in table when `path` is None."""
-    path = path or Path(__file__).resolve().parent / "data" / "tags.tsv"
+    if path is None:
+        builtin = Path(__file__).resolve().parent / "data" / "tags.json"
+        meanings: dict[str, str] = json.loads(builtin.read_text(encoding="utf-8"))
+        return meanings
     try:
         return parse_tag_table(path.read_text(encoding="utf-8"))
     except OSError as exc:

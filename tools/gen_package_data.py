@@ -4,7 +4,7 @@
 Reads ../shared/data/tags.tsv (TAGS codes with meanings) and ../shared/data/cable2month.csv.gz
 (every published reference ID with its month; BSD-licensed, see NOTICE) at dev time and writes
 
-- bot/data/tags.tsv: the same table, one `code<TAB>meaning` line per code, sorted;
+- bot/data/tags.json: the same table as one JSON object `{code: meaning}`, sorted by code;
 - bot/data/months.bin: the month index, packed for lookups without parsing
   (bot/library/month_index.py).
 
@@ -16,6 +16,7 @@ The output depends only on the input, so running it again on the same files chan
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -23,17 +24,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.library.month_index import MonthIndexError, pack_month_index, read_month_index  # noqa: E402
-from parsers.vocab import TAG_TABLE_HEADER, parse_tag_table  # noqa: E402
+from parsers.vocab import parse_tag_table  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 OUT = ROOT / "bot" / "data"
 
 
 def tags_text(source: Path) -> str:
-    """The shipped tags.tsv for the table at `source`."""
+    """The shipped tags.json for the table at `source` (read once at start-up with json)."""
     table = parse_tag_table(source.read_text(encoding="utf-8"))
-    rows = [TAG_TABLE_HEADER, *(f"{code}\t{meaning}" for code, meaning in sorted(table.items()))]
-    return "\n".join(rows) + "\n"
+    return json.dumps(dict(sorted(table.items())), ensure_ascii=False, indent=0) + "\n"
 
 
 def main(argv: list[str]) -> int:
@@ -49,9 +49,11 @@ def main(argv: list[str]) -> int:
         print(f"gen_package_data: error: {exc}", file=sys.stderr)
         return 1
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "tags.tsv").write_text(tags, encoding="utf-8", newline="\n")
+    (args.out / "tags.json").write_text(tags, encoding="utf-8", newline="\n")
     (args.out / "months.bin").write_bytes(months)
-    print(f"{args.out}: tags.tsv ({tags.count(chr(10)) - 1:,} codes, {len(tags.encode()):,} bytes)")
+    print(
+        f"{args.out}: tags.json ({tags.count(chr(10)) - 2:,} codes, {len(tags.encode()):,} bytes)"
+    )
     print(f"{args.out}: months.bin ({len(months):,} bytes)")
     return 0
 

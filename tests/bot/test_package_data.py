@@ -42,7 +42,7 @@ def test_the_shipped_files_are_what_the_script_makes(
     result = _run([sys.executable, str(script), *args])
     assert result.returncode == 0, result.stderr
     made = sorted(p.name for p in tmp_path.iterdir())
-    assert made == ["months.bin", "tags.tsv"]
+    assert made == ["months.bin", "tags.json"]
     for name in made:
         assert (tmp_path / name).read_bytes() == (DATA / name).read_bytes(), name
 
