@@ -142,6 +142,16 @@ async def _tell(interaction: discord.Interaction[Any], text: str) -> None:
 _REF = r"(?P<ref>[A-Za-z0-9]{3,40})"
 
 
+def _pars_text(paragraphs: tuple[int, ...]) -> str:
+    """Paragraph numbers as a custom_id carries them: `5,6` (empty: the whole cable)."""
+    return ",".join(str(n) for n in paragraphs)
+
+
+def _pars_of(text: str) -> tuple[int, ...]:
+    """The paragraph numbers of `_pars_text`."""
+    return tuple(int(n) for n in text.split(",") if n)
+
+
 class ParagraphButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
     template=r"cablebot:par:(?P<index>[0-9]):" + _REF + r":(?P<n>[0-9]{1,6})",
@@ -210,7 +220,7 @@ class CiteButton(
     def __init__(
         self, index: int, ref_id: str, paragraphs: tuple[int, ...], label: str = "Cite"
     ) -> None:
-        pars = ",".join(str(n) for n in paragraphs)
+        pars = _pars_text(paragraphs)
         super().__init__(
             discord.ui.Button(
                 label=label,
@@ -228,8 +238,7 @@ class CiteButton(
         item: discord.ui.Item[Any],
         match: Any,
     ) -> CiteButton:
-        pars = tuple(int(n) for n in match["pars"].split(",") if n)
-        return cls(int(match["index"]), match["ref"], pars)
+        return cls(int(match["index"]), match["ref"], _pars_of(match["pars"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -250,7 +259,7 @@ class ShareButton(
     """Send the clicker, privately, the card's paragraph as a quote image and a post for X."""
 
     def __init__(self, index: int, ref_id: str, paragraphs: tuple[int, ...]) -> None:
-        pars = ",".join(str(n) for n in paragraphs)
+        pars = _pars_text(paragraphs)
         super().__init__(
             discord.ui.Button(
                 label="Share",
@@ -268,8 +277,7 @@ class ShareButton(
         item: discord.ui.Item[Any],
         match: Any,
     ) -> ShareButton:
-        pars = tuple(int(n) for n in match["pars"].split(",") if n)
-        return cls(int(match["index"]), match["ref"], pars)
+        return cls(int(match["index"]), match["ref"], _pars_of(match["pars"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
