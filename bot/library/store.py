@@ -40,7 +40,6 @@ import shutil
 import sqlite3
 import threading
 import time
-import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -57,7 +56,7 @@ try:
 except ImportError:  # (not on Windows: no lock file there)
     fcntl = None  # type: ignore[assignment]
 
-from bot.library import discover
+from bot.library import discover, packed
 from parsers.models import Cable, Paragraph
 
 T = TypeVar("T")
@@ -244,22 +243,15 @@ CREATE VIRTUAL TABLE cables_fts USING fts5 (
 """
 """The schema of a new store (version 5).
 
-A cable's texts are kept once, compressed: `text` is zlib-compressed JSON of [header, body,
-{tags, references, summary and the other header fields}, [[number, marking, paragraph text],
-...]]. A paragraph is mostly a span of the body with its wrapped lines joined, and the summary a
-copy of one, so deflate stores them as back-references into the body: on real cables
-(../shared/corpus/pages) the paragraphs add 15% to the compressed body instead of doubling the
-text. SQL reads the body and the header fields with `cable_body(text)` and `cable_meta(text)`.
+A cable's texts are kept once, compressed: `text` is one blob of header, body, header fields
+and paragraphs, whose texts point into the body (bot.library.packed). SQL reads the body and the
+header fields with `cable_body(text)` and `cable_meta(text)`.
 
 The search index keeps positions (`detail=full`: phrase queries, snippets) and indexes each
 text once; its content is read through the `cables_text` view, which decompresses a body with
 the `cable_body` SQL function (registered on every connection by `_register`). The body is its
 first column: FTS5 marks every position list outside column 0, so body-first makes the index a
 fifth smaller than subject-first."""
-
-COMPRESSION_LEVEL = 3
-"""zlib's level for cable texts. On 2,000 generated cables: level 6 makes 0.415 of the text in
-0.27 ms of CPU per cable, level 3 0.437 in 0.16 ms, level 1 0.543 in 0.13 ms."""
 
 PAGE_SIZE = 4096
 """Of a new store: with bodies compressed (2 to 5 KB), 16 KB pages left a fifth of the table's
@@ -379,8 +371,8 @@ class PreparedCable:
     tags: tuple[str, ...]
     references: tuple[str, ...]
     text: bytes
-    """Header, body and paragraphs compressed (see `_pack`): done where the cable is parsed, so
-    the importer's parsing processes compress, not its one writer."""
+    """Header, body and paragraphs packed (bot.library.packed): done where the cable is parsed,
+    so the importer's parsing processes compress, not its one writer."""
 
     @classmethod
     def of(cls, cable: Cable) -> PreparedCable:
@@ -398,7 +390,7 @@ class PreparedCable:
             paragraphs,
             cable.tags,
             cable.references,
-            _pack(row[7], row[8], row[6], paragraphs),
+            packed.pack(row[7], row[8], row[6], paragraphs),
         )
 
     @property
@@ -444,26 +436,14 @@ def _cable_row(cable: Cable) -> tuple[Any, ...]:
     )
 
 
-def _pack(header: str, body: str, meta: str, paragraphs: Sequence[Sequence[Any]]) -> bytes:
-    """A cable's texts as stored: zlib-compressed JSON of [header, body, meta, paragraphs]
-    (`meta`: the header fields as JSON text)."""
-    head, text, paras = (json.dumps(t) for t in (header, body, paragraphs))  # (ASCII: faster)
-    return zlib.compress(f"[{head},{text},{meta},{paras}]".encode(), COMPRESSION_LEVEL)
-
-
-def _unpack(text: bytes) -> tuple[str, str, dict[str, Any], list[list[Any]]]:
-    header, body, meta, paragraphs = json.loads(zlib.decompress(text))
-    return header, body, meta, paragraphs
-
-
 def _cable_body(text: bytes) -> str:
     """SQL function `cable_body(text)`: the body, for the search index's content view."""
-    return _unpack(text)[1]
+    return packed.body(text)
 
 
 def _cable_meta(text: bytes) -> str:
     """SQL function `cable_meta(text)`: the header fields (tags, summary…) as JSON text."""
-    return json.dumps(_unpack(text)[2])
+    return json.dumps(packed.fields(text))
 
 
 def register_functions(conn: sqlite3.Connection) -> None:
@@ -475,7 +455,7 @@ def register_functions(conn: sqlite3.Connection) -> None:
 
 def _build_cable(row: Sequence[Any]) -> Cable:
     ref_id, created, released, classification, origin, subject, _, _, text = row
-    header, body, extra, paragraphs = _unpack(text)
+    header, body, extra, paragraphs = packed.unpack(text)
     for name in ("tags", "references", "to", "info", "caveats"):
         extra[name] = tuple(extra.get(name) or ())
     return Cable.model_construct(
@@ -757,7 +737,8 @@ def _copy(old: sqlite3.Connection, path: Path, progress: Progress | None) -> Non
             texts: list[tuple[int, str, str]] = []
             for *columns, meta, digest, header, body, paragraphs in batch:
                 listed = json.loads(paragraphs)
-                rows.append((*columns, len(listed), digest, _pack(header, body, meta, listed)))
+                blob = packed.pack(header, body, meta, listed)
+                rows.append((*columns, len(listed), digest, blob))
                 texts.append((columns[0], body, columns[6]))
             new.executemany(
                 f"INSERT INTO cables (id, {_CABLE_COLUMNS}) VALUES ({', '.join('?' * 10)})", rows

@@ -1,0 +1,37 @@
+"""The blob a cable's texts are stored in: what goes in comes out, in this format and the last."""
+
+from __future__ import annotations
+
+import json
+import zlib
+
+from bot.library import packed
+
+HEADER = "R 141842Z AUG 08\nFM AMEMBASSY MEXICO"
+BODY = "UNCLAS MEXICO 002498\n\n1. (U) First  paragraph\nwraps here.\n\n2. (SBU) Second one."
+META = {"tags": ["PREL", "MX"], "references": [], "summary": "First paragraph wraps here."}
+PARAGRAPHS = [(1, "U", "First paragraph wraps here."), (2, "SBU", "Second one.")]
+
+
+def test_what_is_packed_comes_back() -> None:
+    blob = packed.pack(HEADER, BODY, json.dumps(META), PARAGRAPHS)
+    assert packed.unpack(blob) == (HEADER, BODY, META, PARAGRAPHS)
+    assert packed.body(blob) == BODY
+    assert packed.fields(blob) == META
+
+
+def test_paragraphs_and_summary_are_not_stored_twice() -> None:
+    """Paragraph texts and the summary are pointers into the body, not copies."""
+    blob = packed.pack(HEADER, BODY, json.dumps(META), PARAGRAPHS)
+    stored = packed._load(blob)
+    assert stored[0] == HEADER and stored[1] == BODY
+    assert all(not isinstance(code, str) for _, _, code in stored[3])
+    assert not isinstance(stored[2]["summary"], str)
+
+
+def test_blobs_of_the_previous_format_still_read() -> None:
+    """Schema 5 stores hold zlib-compressed JSON with whole texts."""
+    old = zlib.compress(json.dumps([HEADER, BODY, META, PARAGRAPHS]).encode(), 3)
+    assert packed.unpack(old) == (HEADER, BODY, META, PARAGRAPHS)
+    assert packed.body(old) == BODY
+    assert packed.fields(old) == META
