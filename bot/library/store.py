@@ -19,11 +19,10 @@ shared with other busy processes: `get` p50 0.24 ms, p99 0.45 ms, p99.9 0.58 ms;
 `await asyncio.sleep(0)` took up to 8 ms of wall time at p99.9: on a busy host the scheduler,
 not the store, makes the loop's longest stalls.
 
-Size (schema 5, see `_SCHEMA`): a 20,000-cable generated dump (bench/make_dump.py, 132.7 MB)
-makes a 115 MB store, 0.86x the dump (schema 4: 342 MB, 2.58x), imported in 48 s against 58 s
-(busy 2-CPU VM, one run each); the corpus pages (4.09 MB of header and body) make a 4.6 MB
-store, 1.13x (schema 4: 13.1 MB, 3.2x), 4.5 MB when migrated (the index merged into one
-segment). Zlib level 6 would make them 0.84x and 1.10x, but the import took 84 s.
+Size (schema 5, see `_SCHEMA`, bot.library.packed and `PAGE_SIZE`): the corpus pages (4.09 MB
+of header and body) make a 4.07 MB store, 0.99x (schema 4: 13.1 MB, 3.2x; schema 5 with zlib,
+whole paragraph texts and 4 KB pages: 1.13x); a 30,000-cable generated dump (199 MB) a 146 MB
+store, 0.73x.
 """
 
 from __future__ import annotations
@@ -253,9 +252,13 @@ the `cable_body` SQL function (registered on every connection by `_register`). T
 first column: FTS5 marks every position list outside column 0, so body-first makes the index a
 fifth smaller than subject-first."""
 
-PAGE_SIZE = 4096
-"""Of a new store: with bodies compressed (2 to 5 KB), 16 KB pages left a fifth of the table's
-pages empty."""
+PAGE_SIZE = 2048
+"""Of a new store. Most cables pack into 1 to 5 KB, and a row that does not fill its leaf page
+leaves the rest empty: with 4 KB pages a quarter of the table's leaf space was empty on the
+corpus pages (16 KB: a fifth of all its pages). 2 KB pages make the corpus-page store 5% smaller
+(1.046x -> 0.993x of its text) and a 30,000-cable generated one 7% (0.79x -> 0.73x of the dump),
+with the same CPU per `get` (0.085 ms) and per search, measured interleaved on the same stores.
+FTS5's own 4,050-byte leaves are left as they are: 2,000-byte ones made the index larger."""
 
 _CABLE_COLUMNS = (
     "ref_id, created, released, classification, origin, subject, paragraphs, hash, text"

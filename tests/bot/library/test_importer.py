@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sqlite3
@@ -15,6 +16,8 @@ import pytest
 from bot.cli import main
 from bot.library.importer import import_path, run_import
 from bot.library.store import CableStore, register_functions
+from parsers.models import NotACableError
+from parsers.page import parse_any
 from tests.benches import load_bench
 from tests.bot.library.helpers import site_page
 
@@ -161,6 +164,14 @@ async def test_real_corpus_pages_import(corpus_pages: Path, tmp_path: Path) -> N
         assert stats.cables == summary.imported
         assert stats.references > 0
         assert await store.search("Calderon")
+    # no bigger than the text it holds (issue 13): header and body of every cable stored
+    text = 0
+    for page in corpus_pages.glob("*.html"):
+        with contextlib.suppress(NotACableError):
+            cable = parse_any(page.read_text(encoding="utf-8", errors="replace"))
+            text += len(cable.header.encode()) + len(cable.body.encode())
+    size = sum(p.stat().st_size for p in tmp_path.glob("c.db*") if p.is_file())
+    assert size <= text, f"store {size:,} bytes for {text:,} bytes of text"
 
 
 def test_cli_import_prints_a_summary_and_numbered_errors(

@@ -55,7 +55,8 @@ def test_a_paragraph_of_the_body_is_one_stretch_of_it() -> None:
 
 
 def test_words_across_a_page_break_are_two_stretches() -> None:
-    code = encode("The visit comes at a time of change. The second paragraph ends here.", Body(BODY))
+    text = "The visit comes at a time of change. The second paragraph ends here."
+    code = encode(text, Body(BODY))
     assert isinstance(code, list)
     assert len(code[0]) == 4 and all(isinstance(p, int) for p in code[0])
 

@@ -40,7 +40,7 @@ async def test_open_creates_file_in_wal_mode_with_schema(tmp_path: Path) -> None
     await store.close()
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA page_size").fetchone()[0] == 4096
+    assert conn.execute("PRAGMA page_size").fetchone()[0] == 2048
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"cables", "tags", "refs", "months", "cables_fts"} <= tables
