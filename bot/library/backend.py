@@ -7,6 +7,7 @@ satisfy `Store`; the library, the importer, the bot and the CLI only know `Store
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, Self, runtime_checkable
@@ -110,6 +111,12 @@ class Store(Protocol):
 
     async def set_guild_settings(self, guild_id: int, data: dict[str, object]) -> None:
         """Replace the settings saved for a guild (JSON-serialisable)."""
+
+    async def claim_job(self, name: str, guild_id: int, day: date, *, forget_before: date) -> bool:
+        """Claim job `name` of `guild_id` for `day`: True for exactly one caller among every
+        process sharing the store (a primary key, INSERT … ON CONFLICT DO NOTHING), False for
+        the others and on a store that cannot record it; claims of `name` before
+        `forget_before` are dropped."""
 
     async def browse(
         self, filters: discover.Filters, sort: discover.Sort | None, limit: int, offset: int

@@ -12,7 +12,7 @@ import re
 import secrets
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
 from typing import Self
 
@@ -51,6 +51,8 @@ __all__ = [
     "StillFetching",
 ]
 
+JOB_DAYS_KEPT = 7
+"""Days a job's claim is kept: long past any day a process could still claim."""
 _REF_ID = re.compile(r"[0-9]{2}[0-9A-Z]{1,38}")
 log = logging.getLogger(__name__)
 
@@ -284,6 +286,13 @@ class CableLibrary:
     ) -> None:
         """Stop following a trigger message, or the message that `reply_id` answered."""
         await self.store.forget_reply(trigger_id=trigger_id, reply_id=reply_id)
+
+    async def claim_job(self, name: str, guild_id: int, day: date) -> bool:
+        """Claim job `name` of `guild_id` for `day`: True for exactly one caller, across
+        restarts and every process sharing the store (StoreError when the store fails). Claims
+        are kept for JOB_DAYS_KEPT days."""
+        forget_before = day - timedelta(days=JOB_DAYS_KEPT)
+        return await self.store.claim_job(name, guild_id, day, forget_before=forget_before)
 
     # discovery: see bot.library.discover ----------------------------------------------------
 

@@ -29,7 +29,7 @@ import dataclasses
 import json
 import re
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Self, TypeAlias
 from urllib.parse import urlsplit, urlunsplit
@@ -124,7 +124,18 @@ CREATE INDEX not_found_until ON not_found (until);
 """
 """Everything SQLite schema version 4 holds, plus the mirror's "not found" answers."""
 
-MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1,)
+_V2_JOBS = """
+CREATE TABLE jobs (
+    name text NOT NULL,
+    day date NOT NULL,
+    guild_id bigint NOT NULL,
+    PRIMARY KEY (name, day, guild_id)
+);
+"""
+"""Where once-a-day work is claimed (`claim_job`): the primary key lets exactly one of the
+processes sharing the database insert a given row."""
+
+MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1, _V2_JOBS)
 """Migration scripts; MIGRATIONS[i] moves the schema from version i to i + 1."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -526,6 +537,24 @@ class PostgresStore:
             ref_id,
             until,
         )
+
+    async def claim_job(self, name: str, guild_id: int, day: date, *, forget_before: date) -> bool:
+        """Claim job `name` of `guild_id` for `day`: True for exactly one caller, whichever
+        process it is in and however often it asks; claims of `name` before `forget_before` are
+        dropped in the same statement."""
+        try:
+            claimed = await self._pool.fetchval(
+                "WITH gone AS (DELETE FROM jobs WHERE name = $1 AND day < $4)"
+                " INSERT INTO jobs (name, day, guild_id) VALUES ($1, $2, $3)"
+                " ON CONFLICT DO NOTHING RETURNING true",
+                name,
+                day,
+                guild_id,
+                forget_before,
+            )
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise StoreWriteError(self.path, _reason(exc)) from exc
+        return claimed is True
 
     async def put(
         self, cables: Iterable[Cable | PreparedCable], checkpoint: Checkpoint | None = None

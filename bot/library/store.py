@@ -42,7 +42,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache, partial
 from pathlib import Path
 from types import TracebackType
@@ -179,7 +179,8 @@ MIGRATIONS: tuple[str, ...] = (
 """SQL migration scripts of the stores before version 5; MIGRATIONS[i] moves the schema from
 version i to i + 1. Version 4 to 5 is `_rewrite` (the store is rebuilt into a new file)."""
 
-SCHEMA_VERSION = len(MIGRATIONS) + 1
+REWRITTEN_VERSION = len(MIGRATIONS) + 1
+"""The version `_rewrite` makes, and the one whose layout `_SCHEMA` is."""
 
 _SCHEMA = """
 CREATE TABLE cables (
@@ -240,7 +241,7 @@ CREATE VIRTUAL TABLE cables_fts USING fts5 (
     tokenize='unicode61 remove_diacritics 2'
 );
 """
-"""The schema of a new store (version 5).
+"""The layout of schema version 5, which a new store starts from (then `LATER_STEPS`).
 
 A cable's texts are kept once, compressed: `text` is one blob of header, body, header fields
 and paragraphs, whose texts point into the body (bot.library.packed). SQL reads the body and the
@@ -251,6 +252,33 @@ text once; its content is read through the `cables_text` view, which decompresse
 the `cable_body` SQL function (registered on every connection by `_register`). The body is its
 first column: FTS5 marks every position list outside column 0, so body-first makes the index a
 fifth smaller than subject-first."""
+
+
+def _v6_jobs(conn: sqlite3.Connection) -> None:
+    """Version 5 to 6: the `jobs` table, where once-a-day work is claimed (`claim_job`); the
+    primary key lets exactly one of the processes sharing the store insert a given row."""
+    conn.execute(
+        "CREATE TABLE jobs (name TEXT NOT NULL, day TEXT NOT NULL, guild_id INTEGER NOT NULL,"
+        " PRIMARY KEY (name, day, guild_id)) WITHOUT ROWID"
+    )
+
+
+LATER_STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v6_jobs,)
+"""Migrations after the version-5 rewrite: LATER_STEPS[i] moves the schema from version
+REWRITTEN_VERSION + i to the next, inside the migration's transaction."""
+
+SCHEMA_VERSION = REWRITTEN_VERSION + len(LATER_STEPS)
+
+
+def build_schema(conn: sqlite3.Connection, version: int) -> None:
+    """Create schema `version` as the code of that version made it, in the empty database
+    `conn` (with the SQL functions registered): a new store, or an old one for the tests."""
+    for script in MIGRATIONS[:version] if version < REWRITTEN_VERSION else (_SCHEMA,):
+        for statement in _statements(script):
+            conn.execute(statement)
+    for step in LATER_STEPS[: max(version - REWRITTEN_VERSION, 0)]:
+        step(conn)
+
 
 PAGE_SIZE = 2048
 """Of a new store. Most cables pack into 1 to 5 KB, and a row that does not fill its leaf page
@@ -550,9 +578,7 @@ def _tables(version: int) -> frozenset[str]:
     """The tables a store at schema `version` has."""
     conn = sqlite3.connect(":memory:")
     register_functions(conn)
-    for script in [_SCHEMA] if version == SCHEMA_VERSION else MIGRATIONS[:version]:
-        for statement in _statements(script):
-            conn.execute(statement)
+    build_schema(conn, version)
     tables = frozenset(
         r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
     )
@@ -670,10 +696,17 @@ def _migrate(conn: sqlite3.Connection, path: Path, progress: Progress | None) ->
                 return False
             if version == len(MIGRATIONS):
                 continue
-            script = _SCHEMA if version == 0 else MIGRATIONS[version]
-            for statement in _statements(script):
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION if version == 0 else version + 1}")
+            if version == 0:
+                build_schema(conn, SCHEMA_VERSION)
+                version = SCHEMA_VERSION
+            elif version < len(MIGRATIONS):
+                for statement in _statements(MIGRATIONS[version]):
+                    conn.execute(statement)
+                version += 1
+            else:
+                LATER_STEPS[version - REWRITTEN_VERSION](conn)
+                version += 1
+            conn.execute(f"PRAGMA user_version = {version}")
 
 
 def _rewrite(conn: sqlite3.Connection, path: Path, progress: Progress | None) -> bool:
@@ -752,7 +785,7 @@ def _copy(old: sqlite3.Connection, path: Path, progress: Progress | None) -> Non
                 progress(done, total)
         # one segment: smaller and faster to search (an import's merges would need as much log)
         new.execute("INSERT INTO cables_fts (cables_fts) VALUES ('optimize')")
-        new.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        new.execute(f"PRAGMA user_version = {REWRITTEN_VERSION}")  # (then `LATER_STEPS`)
         new.execute("COMMIT")
         _give_back(new)
         new.execute("PRAGMA journal_mode = WAL")
@@ -1158,6 +1191,14 @@ class CableStore:
             [(guild_id, text)],
         )
 
+    async def claim_job(self, name: str, guild_id: int, day: date, *, forget_before: date) -> bool:
+        """Claim job `name` of `guild_id` for `day`: True for exactly one caller, whichever
+        process it is in and however often it asks; claims of `name` before `forget_before` are
+        dropped in the same transaction. False on a read-only store: nothing can be recorded
+        there, so nothing may run (a restart would run it again)."""
+        claimed = await self._written(_claim_job, name, guild_id, day, forget_before)
+        return bool(claimed)
+
     # discovery (bot.library.discover) -------------------------------------------------------
 
     async def browse(
@@ -1383,6 +1424,20 @@ def _put_months(conn: sqlite3.Connection, pairs: Iterable[tuple[str, int]]) -> i
 def _give_back(conn: sqlite3.Connection) -> None:
     """Give the free pages back to the file system (a store made with auto_vacuum)."""
     conn.executescript("PRAGMA incremental_vacuum;")  # (execute would free one page)
+
+
+def _claim_job(
+    conn: sqlite3.Connection, name: str, guild_id: int, day: date, forget_before: date
+) -> bool:
+    with _transaction(conn):
+        conn.execute(
+            "DELETE FROM jobs WHERE name = ? AND day < ?", (name, forget_before.isoformat())
+        )
+        inserted = conn.execute(
+            "INSERT INTO jobs (name, day, guild_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            (name, day.isoformat(), guild_id),
+        )
+        return inserted.rowcount == 1
 
 
 def _remember_reply(

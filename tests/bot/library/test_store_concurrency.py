@@ -12,7 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.library.store import MIGRATIONS, PAUSE_MIGRATION, SCHEMA_VERSION, CableStore
+from bot.library.store import (
+    PAUSE_MIGRATION,
+    SCHEMA_VERSION,
+    CableStore,
+    build_schema,
+    register_functions,
+)
 from tests.bot.library.helpers import make_cable
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -73,8 +79,8 @@ def _finish(process: subprocess.Popen[str]) -> str:
 
 def _store_at(path: Path, version: int) -> None:
     with sqlite3.connect(path) as conn:
-        for script in MIGRATIONS[:version]:
-            conn.executescript(script)
+        register_functions(conn)
+        build_schema(conn, version)
         conn.execute(f"PRAGMA user_version = {version}")
     conn.close()
 

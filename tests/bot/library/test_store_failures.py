@@ -7,6 +7,7 @@ import os
 import sqlite3
 import subprocess
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -197,6 +198,8 @@ async def test_a_store_in_a_folder_where_nothing_can_be_created_is_read(
         assert await store.put([make_cable("10ATLANTIS9")]) == PutResult()
         await store.set_guild_settings(42, {"passive": True})
         assert await store.get_guild_settings(42) == {"passive": False}
+        # a claim cannot be recorded, so none is given (a restart would run the job again)
+        assert not await store.claim_job("daily", 42, date(2026, 12, 1), forget_before=date.min)
     assert len(caplog.records) == 1 and "read-only" in caplog.records[0].getMessage()
     assert path.read_bytes() == before
     assert sorted(os.listdir(path.parent)) == ["cables.db"]
