@@ -9,6 +9,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 from typing import Any, Protocol
 
 import aiohttp
@@ -23,6 +24,7 @@ from bot.discord.embeds import CiteButton, DeleteButton, ParagraphButton, ShareB
 from bot.discord.guilds import GuildSettingsCache, GuildSettingsStore
 from bot.discord.notify import SettingsChannel
 from bot.discord.shards import IdentifyGate, ShardClaim, ShardsTaken
+from bot.library.discover import HitPage
 from bot.library.store import FollowedReply, SearchHit, StoreError
 from parsers.models import CableRequest
 
@@ -35,6 +37,7 @@ COGS = (
     "bot.discord.cogs.slash",
     "bot.discord.cogs.search",
     "bot.discord.cogs.settings",
+    "bot.discord.cogs.daily",
 )
 FOLLOW_SECONDS = 24 * 3600
 """How long a reply follows edits and deletes of the message that triggered it."""
@@ -69,6 +72,12 @@ class BotLibrary(CableSource, GuildSettingsStore, Protocol):
     async def forget_reply(
         self, *, trigger_id: int | None = None, reply_id: int | None = None
     ) -> None: ...
+
+    async def on_this_day(
+        self, month_day: str | None = None, *, limit: int = 10, offset: int = 0
+    ) -> HitPage: ...
+
+    async def claim_job(self, name: str, guild_id: int, day: date) -> bool: ...
 
 
 class Cablebot(commands.Bot):

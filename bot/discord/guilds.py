@@ -28,6 +28,9 @@ class GuildSettings(BaseModel):
     allow_channels: list[int] = Field([], description="If set, passive replies only here.")
     deny_channels: list[int] = Field([], description="Never reply passively here.")
     cooldown: float = Field(5.0, ge=0, le=3600, description="Seconds between one user's replies.")
+    daily_channel: int | None = Field(
+        None, description='Where "on this day" is posted at 00:00 UTC (None: no daily post).'
+    )
 
     def allows(self, channel_id: int) -> bool:
         """True when passive detection may answer in `channel_id` (a thread's parent counts)."""

@@ -1,4 +1,5 @@
-"""`/cablebot settings`: per-guild passive detection, channel allow/deny list and cooldown."""
+"""`/cablebot settings`: per-guild passive detection, channel allow/deny list, cooldown and the
+daily post's channel."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord.client import Cablebot
+from bot.discord.cogs.daily import missing_permissions
 from bot.discord.embeds import NO_MENTIONS
 from bot.discord.guilds import GuildSettings
 
@@ -27,6 +29,9 @@ def describe(settings: GuildSettings) -> str:
             else "Only in: every channel",
             f"Never in: {channels(settings.deny_channels)}",
             f"Cooldown per user: {settings.cooldown:g} s",
+            f"Daily post at 00:00 UTC: <#{settings.daily_channel}>"
+            if settings.daily_channel
+            else "Daily post at 00:00 UTC: off",
         ]
     )
 
@@ -38,8 +43,11 @@ def apply(
     channel: int | None = None,
     channel_mode: Literal["allow", "deny", "clear"] | None = None,
     cooldown: float | None = None,
+    daily_channel: int | None = None,
+    daily_off: bool = False,
 ) -> GuildSettings:
-    """`settings` with the given changes (a channel goes to one list, or leaves both)."""
+    """`settings` with the given changes (a channel goes to one list, or leaves both;
+    `daily_off` wins over `daily_channel`)."""
     data = settings.model_copy(deep=True)
     if passive is not None:
         data.passive = passive
@@ -52,6 +60,10 @@ def apply(
             data.allow_channels.append(channel)
         elif channel_mode == "deny":
             data.deny_channels.append(channel)
+    if daily_channel is not None:
+        data.daily_channel = daily_channel
+    if daily_off:
+        data.daily_channel = None
     return GuildSettings.model_validate(data.model_dump())
 
 
@@ -74,6 +86,8 @@ class Settings(commands.Cog):
         channel="A channel to allow, deny or clear",
         channel_mode="What to do with that channel",
         cooldown="Seconds between replies to one user (0-3600)",
+        daily_channel='Post "on this day" here every day at 00:00 UTC',
+        daily_off="Stop the daily post",
     )
     async def settings(
         self,
@@ -82,8 +96,11 @@ class Settings(commands.Cog):
         channel: discord.TextChannel | None = None,
         channel_mode: Literal["allow", "deny", "clear"] = "allow",
         cooldown: app_commands.Range[float, 0, 3600] | None = None,
+        daily_channel: discord.TextChannel | None = None,
+        daily_off: bool = False,
     ) -> None:
-        """/cablebot settings [passive] [channel channel_mode] [cooldown]."""
+        """/cablebot settings [passive] [channel channel_mode] [cooldown] [daily_channel]
+        [daily_off]. A daily channel where the bot cannot post is refused, privately."""
         if interaction.guild_id is None:
             await interaction.response.send_message("Settings apply to servers.", ephemeral=True)
             return
@@ -92,6 +109,13 @@ class Settings(commands.Cog):
                 "Only members with Manage Server can change Cablebot's settings.", ephemeral=True
             )
             return
+        refused = ""
+        if daily_channel is not None and (missing := missing_permissions(daily_channel)):
+            refused = (
+                f"I cannot post in {daily_channel.mention} (missing: {', '.join(missing)}),"
+                " so the daily post is unchanged.\n\n"
+            )
+            daily_channel = None
         cache = self.bot.guild_settings
         current = await cache.get(interaction.guild_id)
         changed = apply(
@@ -100,11 +124,13 @@ class Settings(commands.Cog):
             channel=channel.id if channel else None,
             channel_mode=channel_mode,
             cooldown=cooldown,
+            daily_channel=daily_channel.id if daily_channel else None,
+            daily_off=daily_off,
         )
         if changed != current:
             await cache.set(interaction.guild_id, changed)
         await interaction.response.send_message(
-            describe(changed), ephemeral=True, allowed_mentions=NO_MENTIONS
+            refused + describe(changed), ephemeral=True, allowed_mentions=NO_MENTIONS
         )
 
 
