@@ -95,6 +95,8 @@ class DailyPost(commands.Cog):
         page: HitPage | None = None
         posted = 0
         for guild in list(self.bot.guilds):
+            if guild.unavailable:  # (a Discord outage: a later start may still post)
+                continue
             try:
                 channel_id = (await self.bot.guild_settings.get(guild.id)).daily_channel
                 if channel_id is None:
@@ -109,6 +111,8 @@ class DailyPost(commands.Cog):
                     posted += 1
             except StoreError as exc:
                 log.warning("guild %s: no daily post on %s: %s", guild.id, day, exc)
+            except Exception:  # one server's trouble stops neither the others nor the loop
+                log.exception("guild %s: no daily post on %s", guild.id, day)
         return posted
 
     async def _post(self, guild: discord.Guild, channel_id: int, day: date, page: HitPage) -> bool:

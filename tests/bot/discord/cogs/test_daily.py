@@ -323,3 +323,17 @@ def test_daily_off_wins_over_a_channel_given_with_it_and_describe_says_which() -
     assert apply(chosen, daily_channel=6, daily_off=True).daily_channel is None
     assert "Daily post at 00:00 UTC: <#5>" in describe(chosen)
     assert "Daily post at 00:00 UTC: off" in describe(base)
+
+
+async def test_a_store_that_fails_means_no_post_and_a_warning(
+    start_bot: Callable[[str, Posts], Awaitable[Cablebot]], caplog: pytest.LogCaptureFixture
+) -> None:
+    posts: Posts = []
+    bot = await start_bot("one", posts)
+    await bot.guild_settings.get(GUILD)  # the settings are cached; the claim needs the store
+    await bot.library.close()  # type: ignore[attr-defined]
+    caplog.set_level(logging.WARNING, logger="bot.discord.cogs.daily")
+    assert await _run(bot, NOW) == 0
+    assert posts == []
+    (warning,) = [r.getMessage() for r in caplog.records if r.name == "bot.discord.cogs.daily"]
+    assert warning == f"guild {GUILD}: no daily post on 2026-12-01: the store is closed"
