@@ -861,6 +861,11 @@ def _add_stats(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default="year",
         help="how to group them (default year)",
     )
+    p.add_argument(
+        "--chart",
+        metavar="FILE.png",
+        help='also draw them as a 1200x675 PNG bar chart (JSON: its path under "chart")',
+    )
     p.set_defaults(handler=_run_stats)
 
 
@@ -869,13 +874,27 @@ def _run_stats(args: argparse.Namespace) -> int:
 
     filters = _filters(args)
     counts = _discover(_settings(), lambda lib: lib.counts(filters, args.by))
+    row = counts.model_dump(mode="json")
+    if args.chart:
+        from pathlib import Path
+
+        from bot.chart import render_png, title
+
+        path = Path(args.chart)
+        try:
+            path.write_bytes(render_png(counts, title(filters, args.by)))
+        except OSError as exc:
+            raise CliError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        row["chart"] = str(path)
     if args.json:
-        print(json.dumps(counts.model_dump(mode="json"), ensure_ascii=False, indent=2))
+        print(json.dumps(row, ensure_ascii=False, indent=2))
         return 0
     print(f"{counts.total:,} cable{'s' * (counts.total != 1)}, by {counts.by}")
     width = max((len(c.key or "no date") for c in counts.counts), default=0)
     for count in counts.counts:
         print(f"{count.key or 'no date':<{width}}  {count.count:>8,}")
+    if args.chart:
+        print(f"chart: {args.chart}")
     return 0
 
 
