@@ -222,10 +222,10 @@ def _columns(draw: ImageDraw, shown: list[Bar], by: StatsBy, top: int) -> None:
             x0 = left + i * slot + gap / 2
             x1 = max(x0, left + (i + 1) * slot - gap / 2 - 1)
             draw.rectangle((round(x0), bottom - tall, round(x1), bottom - 1), fill=BAR)
-        value = f"{bar.count:,}"
-        if draw.textlength(value, font=small) + 8 <= slot:  # room to write it above the bar
+        number = f"{bar.count:,}"
+        if draw.textlength(number, font=small) + 8 <= slot:  # room to write it above the bar
             x = left + (i + 0.5) * slot
-            draw.text((x, bottom - tall - 6), value, font=small, fill=FAINT, anchor="md")
+            draw.text((x, bottom - tall - 6), number, font=small, fill=FAINT, anchor="md")
     # x labels: years, every `every` years, so that they do not touch
     per_year = 1 if by == "year" else 12
     label_width = draw.textlength("0000", font=small) + 16
