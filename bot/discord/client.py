@@ -24,7 +24,7 @@ from bot.discord.embeds import CiteButton, DeleteButton, ParagraphButton, ShareB
 from bot.discord.guilds import GuildSettingsCache, GuildSettingsStore
 from bot.discord.notify import SettingsChannel
 from bot.discord.shards import IdentifyGate, ShardClaim, ShardsTaken
-from bot.library.discover import HitPage
+from bot.library.discover import Counts, Filters, HitPage, StatsBy
 from bot.library.store import FollowedReply, SearchHit, StoreError
 from parsers.models import CableRequest
 
@@ -38,6 +38,7 @@ COGS = (
     "bot.discord.cogs.search",
     "bot.discord.cogs.settings",
     "bot.discord.cogs.daily",
+    "bot.discord.cogs.stats",
 )
 FOLLOW_SECONDS = 24 * 3600
 """How long a reply follows edits and deletes of the message that triggered it."""
@@ -52,6 +53,10 @@ NETWORK_ERRORS = (
     discord.ConnectionClosed,
 )
 """What a lost or refused connection to Discord raises out of `Client.start`."""
+IMAGE_USER = (1, 15.0)
+"""Images (quote cards, charts) one user may have drawn: this many per this many seconds."""
+IMAGE_GUILD = (10, 60.0)
+"""Images one guild may have drawn: this many per this many seconds."""
 
 
 class BotLibrary(CableSource, GuildSettingsStore, Protocol):
@@ -60,6 +65,8 @@ class BotLibrary(CableSource, GuildSettingsStore, Protocol):
     async def search(self, query: str, limit: int = 10, offset: int = 0) -> list[SearchHit]: ...
 
     async def complete_ids(self, prefix: str, limit: int = 25) -> list[str]: ...
+
+    async def counts(self, filters: Filters, by: StatsBy = "year") -> Counts: ...
 
     async def needs_fetch(self, ref_id: str) -> bool: ...
 
@@ -110,6 +117,8 @@ class Cablebot(commands.Bot):
         self.guild_settings = GuildSettingsCache(library)
         self.user_limit = RateLimit(1, 5.0)
         self.channel_limit = RateLimit(5, 30.0)
+        self.image_user_limit = RateLimit(*IMAGE_USER)
+        self.image_guild_limit = RateLimit(*IMAGE_GUILD)
         self.clock: Callable[[], float] = time.time
         """Wall-clock seconds: follow entries are kept in the store across restarts."""
 
@@ -172,6 +181,21 @@ class Cablebot(commands.Bot):
             slots=slots,
             with_citations=with_citations,
         )
+
+    async def take_image(self, user_id: int, guild_id: int | None) -> str | None:
+        """Count an image drawn for `user_id` in `guild_id` (None: a DM) and return None, or
+        say why none may be drawn now: the guild turned images off, or a cooldown (their own,
+        apart from the text replies') holds the user or the guild back."""
+        if guild_id is not None and not (await self.guild_settings.get(guild_id)).images:
+            return "Images are turned off on this server."
+        if not self.image_user_limit.ready(user_id):
+            return f"One image every {IMAGE_USER[1]:g} s per person: try again shortly."
+        if guild_id is not None and not self.image_guild_limit.ready(guild_id):
+            return "This server had many images in the last minute: try again shortly."
+        self.image_user_limit.hit(user_id)
+        if guild_id is not None:
+            self.image_guild_limit.hit(guild_id)
+        return None
 
     async def remember_reply(self, trigger: discord.Message, reply: discord.Message) -> None:
         """Follow `trigger` for 24 h: its edits update `reply`, its deletion deletes it.

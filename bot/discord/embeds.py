@@ -126,6 +126,8 @@ class ButtonHost(Protocol):
         self, *, trigger_id: int | None = None, reply_id: int | None = None
     ) -> None: ...
 
+    async def take_image(self, user_id: int, guild_id: int | None) -> str | None: ...
+
 
 def _bot(interaction: discord.Interaction[Any]) -> ButtonHost:
     return cast(ButtonHost, interaction.client)
@@ -256,7 +258,8 @@ class ShareButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
     template=r"cablebot:share:(?P<index>[0-9]):" + _REF + r":(?P<pars>[0-9,]{0,60})",
 ):
-    """Send the clicker, privately, the card's paragraph as a quote image and a post for X."""
+    """Send the clicker, privately, the card's paragraph as a quote image and a post for X
+    (the post alone when the guild turned images off or the image cooldown holds)."""
 
     def __init__(self, index: int, ref_id: str, paragraphs: tuple[int, ...]) -> None:
         pars = _pars_text(paragraphs)
@@ -289,6 +292,11 @@ class ShareButton(
             await _tell(interaction, "; ".join(failure_lines(reply.failures)) or "Not found.")
             return
         card = reply.cards[0]
+        refusal = await bot.take_image(interaction.user.id, interaction.guild_id)
+        if refusal is not None:  # the post text still, without the image
+            text = f"-# {refusal}\n{card.citations['post']}"
+            await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            return
         quote = quote_of(found[0], card.paragraphs)
         png = await asyncio.to_thread(render_png, quote)  # ~0.1 s of CPU: off the event loop
         image = discord.File(

@@ -1,4 +1,5 @@
-"""Per-guild settings (passive detection, channel allow/deny lists, cooldown), kept in the store."""
+"""Per-guild settings (passive detection, channel allow/deny lists, cooldown, images), kept in the
+store."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ class GuildSettings(BaseModel):
     daily_channel: int | None = Field(
         None, description='Where "on this day" is posted at 00:00 UTC (None: no daily post).'
     )
+    images: bool = Field(True, description="Post images: quote cards and charts.")
 
     def allows(self, channel_id: int) -> bool:
         """True when passive detection may answer in `channel_id` (a thread's parent counts)."""

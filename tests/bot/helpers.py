@@ -88,7 +88,7 @@ ANSWERS = ("send_message", "defer", "edit_message", "send_modal")
 """The InteractionResponse methods that answer an interaction (after one, `is_done()`)."""
 
 
-def spec_interaction(client: discord.Client, user_id: int = 99) -> Any:
+def spec_interaction(client: discord.Client, user_id: int = 99, guild_id: int | None = None) -> Any:
     """An interaction of the real class, its network calls replaced by recorders that check
     their arguments against discord.py's signatures (a misspelled keyword raises TypeError).
 
@@ -100,6 +100,7 @@ def spec_interaction(client: discord.Client, user_id: int = 99) -> Any:
     interaction.client = client
     interaction.user = create_autospec(discord.Member, instance=True)
     interaction.user.id = user_id
+    interaction.guild_id = guild_id  # None: a DM
     interaction.permissions = discord.Permissions.none()
     interaction.app_permissions = discord.Permissions.text()
     response = create_autospec(discord.InteractionResponse, instance=True)

@@ -1,5 +1,5 @@
-"""`/cablebot settings`: per-guild passive detection, channel allow/deny list, cooldown and the
-daily post's channel."""
+"""`/cablebot settings`: per-guild passive detection, channel allow/deny list, cooldown, the
+daily post's channel and images."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ def describe(settings: GuildSettings) -> str:
             f"Daily post at 00:00 UTC: <#{settings.daily_channel}>"
             if settings.daily_channel
             else "Daily post at 00:00 UTC: off",
+            f"Images (quote cards, charts): {'on' if settings.images else 'off'}",
         ]
     )
 
@@ -45,6 +46,7 @@ def apply(
     cooldown: float | None = None,
     daily_channel: int | None = None,
     daily_off: bool = False,
+    images: bool | None = None,
 ) -> GuildSettings:
     """`settings` with the given changes (a channel goes to one list, or leaves both;
     `daily_off` wins over `daily_channel`)."""
@@ -53,6 +55,8 @@ def apply(
         data.passive = passive
     if cooldown is not None:
         data.cooldown = cooldown
+    if images is not None:
+        data.images = images
     if channel is not None:
         data.allow_channels = [c for c in data.allow_channels if c != channel]
         data.deny_channels = [c for c in data.deny_channels if c != channel]
@@ -88,6 +92,7 @@ class Settings(commands.Cog):
         cooldown="Seconds between replies to one user (0-3600)",
         daily_channel='Post "on this day" here every day at 00:00 UTC',
         daily_off="Stop the daily post",
+        images="Post images: quote cards (Share) and charts (/stats)",
     )
     async def settings(
         self,
@@ -98,9 +103,10 @@ class Settings(commands.Cog):
         cooldown: app_commands.Range[float, 0, 3600] | None = None,
         daily_channel: discord.TextChannel | None = None,
         daily_off: bool = False,
+        images: bool | None = None,
     ) -> None:
         """/cablebot settings [passive] [channel channel_mode] [cooldown] [daily_channel]
-        [daily_off]. A daily channel where the bot cannot post is refused, privately."""
+        [daily_off] [images]. A daily channel where the bot cannot post is refused, privately."""
         if interaction.guild_id is None:
             await interaction.response.send_message("Settings apply to servers.", ephemeral=True)
             return
@@ -126,6 +132,7 @@ class Settings(commands.Cog):
             cooldown=cooldown,
             daily_channel=daily_channel.id if daily_channel else None,
             daily_off=daily_off,
+            images=images,
         )
         if changed != current:
             await cache.set(interaction.guild_id, changed)

@@ -34,9 +34,17 @@ def test_bot_never_pings_and_follows_the_intent_setting() -> None:
 async def test_setup_hook_loads_every_feature() -> None:
     bot = Cablebot(None, _settings(), sync_commands=False)  # type: ignore[arg-type]
     await bot.setup_hook()
-    assert set(bot.cogs) == {"Passive", "Follow", "Slash", "Search", "Settings", "DailyPost"}
+    assert set(bot.cogs) == {
+        "Passive",
+        "Follow",
+        "Slash",
+        "Search",
+        "Settings",
+        "DailyPost",
+        "Stats",
+    }
     names = {c.name for c in bot.tree.get_commands()}
-    assert {"cable", "cite", "search", "hashtags", "cablebot", "Resolve cables"} <= names
+    assert {"cable", "cite", "search", "hashtags", "cablebot", "stats", "Resolve cables"} <= names
     # Buttons of messages sent before a restart still find their handler.
     patterns = bot._connection._view_store._dynamic_items
     for custom_id in (
@@ -164,7 +172,7 @@ def test_sync_publishes_whatever_the_stored_hash_says(tmp_path: Path) -> None:
                 cwd=tmp_path,
                 **RUN,  # type: ignore[call-overload]
             )
-            assert (done.returncode, done.stdout) == (0, "published 6 commands\n")
+            assert (done.returncode, done.stdout) == (0, "published 7 commands\n")
     assert fake.syncs == 2
 
 

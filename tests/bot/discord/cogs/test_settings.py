@@ -21,11 +21,13 @@ def test_a_channel_moves_between_lists_and_leaves_both_on_clear() -> None:
     assert cleared == GuildSettings()
     assert not apply(base, passive=False).allows(8)
     assert apply(base, cooldown=30).cooldown == 30
+    assert apply(base, images=False) == GuildSettings(images=False)
 
 
 def test_describe_names_every_setting() -> None:
-    text = describe(GuildSettings(passive=False, deny_channels=[5], cooldown=2))
+    text = describe(GuildSettings(passive=False, deny_channels=[5], cooldown=2, images=False))
     assert "Passive detection: off" in text and "<#5>" in text and "2 s" in text
+    assert "Images (quote cards, charts): off" in text
 
 
 def _interaction(guild_id: int, *, manage_guild: bool) -> discord.Interaction:  # type: ignore[type-arg]
@@ -49,3 +51,5 @@ async def test_only_managers_change_settings_and_they_persist(bot: Cablebot) -> 
     assert "Passive detection: off" in manager.response.send_message.call_args.args[0]
     stored = await bot.library.get_guild_settings(11)
     assert stored["passive"] is False and stored["cooldown"] == 12.0
+    await cog.settings.callback(cog, manager, images=False)  # type: ignore[union-attr]
+    assert (await bot.library.get_guild_settings(11))["images"] is False
