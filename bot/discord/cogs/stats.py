@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 from typing import Any, Literal
 
 import discord
@@ -20,6 +21,8 @@ from bot.chart import TIME, alt_text, render_png, subtitle, title
 from bot.discord.client import Cablebot
 from bot.discord.embeds import NO_MENTIONS
 from bot.library.discover import Counts, Filters, StatsBy, parse_day
+
+log = logging.getLogger(__name__)
 
 ROWS = 25
 """Rows of numbers in the embed: every year or month when they are this few, else the largest."""
@@ -111,7 +114,14 @@ class Stats(commands.Cog):
             return
         await interaction.response.defer(thinking=True)
         grouping: StatsBy = by
-        counts = await self.bot.library.counts(filters, grouping)
+        try:
+            counts = await self.bot.library.counts(filters, grouping)
+        except Exception:  # the store's trouble: said, logged, and the bot goes on
+            log.exception("/stats could not count the cables")
+            await interaction.followup.send(
+                "The cables cannot be counted now; try again later.", allowed_mentions=NO_MENTIONS
+            )
+            return
         heading = title(filters, grouping)
         embed = stats_embed(counts, heading)
         refusal = None

@@ -5,6 +5,7 @@ per guild; a guild can turn them off (Share then gives the post text alone, /sta
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections import Counter
 from datetime import datetime
 from typing import Any
@@ -163,3 +164,19 @@ async def test_a_guild_can_turn_images_off(bot: Cablebot, stored: Counter[str]) 
     elsewhere = spec_interaction(bot, 99, GUILD + 1)  # other guilds keep them
     await ShareButton(0, "09OSLO777", (2,)).callback(elsewhere)
     assert "file" in elsewhere.followup.send.call_args.kwargs
+
+
+@pytest.mark.logs_errors
+async def test_a_store_failure_is_said_and_logged(
+    bot: Cablebot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(filters: Filters, by: str = "year") -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(bot.library, "counts", broken)
+    message = await _stats(bot)
+    assert answered(message) == ["response.defer", "followup.send"]
+    assert message.followup.send.call_args.args[0] == (
+        "The cables cannot be counted now; try again later."
+    )
+    assert "disk I/O error" in caplog.text
