@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import re
 from typing import Any, Literal
 
 import discord
@@ -70,7 +71,7 @@ def filters_of(
     if days["from"] and days["to"] and days["from"] > days["to"]:
         raise ValueError(f"from {days['from']} is after to {days['to']}")
     return Filters(
-        tags=(tag,) if tag else (),
+        tags=tuple(re.split(r"[\s,]+", tag)) if tag else (),
         origin=origin,
         classification=classification,
         date_from=days["from"],
@@ -88,7 +89,7 @@ class Stats(commands.Cog):
     @app_commands.rename(date_from="from", date_to="to")
     @app_commands.describe(
         by="Group them by (default year)",
-        tag="Only cables with this TAGS code, e.g. PREL",
+        tag="Only cables with these TAGS codes, e.g. PREL or PREL, MX",
         origin="Part of the origin's name, e.g. mexico",
         classification="How the classification starts, e.g. SECRET",
         date_from="Created on or after (YYYY-MM-DD)",

@@ -104,6 +104,9 @@ async def test_stats_filters_and_groups_as_the_library_does(
     tagged = _sent(await _stats(bot, user_id=5, by="origin", tag="prel"))["embed"]
     assert tagged.title == "Cables by origin — tag PREL"
     assert _table(tagged) == {c.key: c.count for c in library.counts} == {"Embassy Oslo": 8}
+    both = _sent(await _stats(bot, user_id=6, by="year", tag="econ, mx"))["embed"]
+    assert both.title == "Cables by year — tags ECON+MX"
+    assert _table(both) == {"2005": 3, "2007": 2, "2010": 5}
 
 
 async def test_a_bad_date_is_a_private_note_and_nothing_matching_has_no_chart(
