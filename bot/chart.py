@@ -32,7 +32,9 @@ GRID = (218, 212, 198)
 BAR = (31, 94, 158)
 OTHER = (150, 144, 132)
 TIME: tuple[StatsBy, ...] = ("year", "month")
-LABEL_MAX = 22
+BAR_MAX = 150
+"""Widest vertical bar, in pixels (a few years are not drawn as slabs)."""
+LABEL_MAX = 28
 """Longest category label, in characters (a longer one is cut with "…")."""
 
 
@@ -186,7 +188,7 @@ def render_png(counts: Counts, heading: str) -> bytes:
         y += round(font.size) + 8
     y += 4 * (len(lines) - 1)
     draw.text((MARGIN, y), subtitle(counts), font=_font("Regular", 26), fill=FAINT)
-    top = y + 94  # below the subtitle and the name of the axis
+    top = y + 100  # below the subtitle and the name of the axis
     shown = bars(counts)
     if not any(bar.count for bar in shown):
         font = _font("Regular", 34)
@@ -208,14 +210,14 @@ def _columns(draw: ImageDraw, shown: list[Bar], by: StatsBy, top: int) -> None:
     left = MARGIN + int(max(draw.textlength(t, font=small) for t in labels)) + 14
     right, bottom = WIDTH - MARGIN, HEIGHT - MARGIN - 78
     height = bottom - top
-    draw.text((MARGIN, top - 44), "cables", font=_font("SemiBold", 26), fill=INK)
+    draw.text((MARGIN, top - 52), "cables", font=_font("SemiBold", 26), fill=INK)
     for value, label in zip(steps, labels, strict=True):
         y = bottom - round(value / steps[-1] * height)
         draw.line((left, y, right, y), fill=GRID, width=2)
         draw.text((left - 10, y), label, font=small, fill=FAINT, anchor="rm")
     draw.line((left, bottom + 1, right, bottom + 1), fill=INK, width=2)  # below the bars
     slot = (right - left) / len(shown)
-    gap = slot * 0.18 if slot >= 6 else 0.0
+    gap = max(slot * 0.18, slot - BAR_MAX) if slot >= 6 else 0.0
     for i, bar in enumerate(shown):
         tall = round(bar.count / steps[-1] * height)
         if tall:
@@ -248,7 +250,7 @@ def _rows(draw: ImageDraw, shown: list[Bar], by: StatsBy, top: int) -> None:
     left = MARGIN + int(max(draw.textlength(n, font=label_font) for n in names)) + 16
     value_room = int(draw.textlength("000,000", font=label_font)) + 12
     right, bottom = WIDTH - MARGIN - value_room, HEIGHT - MARGIN - 40
-    draw.text((MARGIN, top - 44), by, font=_font("SemiBold", 26), fill=INK)
+    draw.text((MARGIN, top - 52), by, font=_font("SemiBold", 26), fill=INK)
     draw.line((left - 2, top - 4, left - 2, bottom), fill=INK, width=2)  # left of the bars
     slot = (bottom - top) / len(shown)
     largest = max(bar.count for bar in shown if not bar.other)

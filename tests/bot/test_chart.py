@@ -204,3 +204,14 @@ def test_stats_without_a_chart_loads_neither_the_chart_nor_pillow(store: Path) -
     assert subprocess.run(run, env=env, capture_output=True, check=False).returncode == 0
     drawn = subprocess.run([*run, "--chart", str(store / "c.png")], env=env, check=False)
     assert drawn.returncode == 30  # both, only when asked
+
+
+def test_a_long_title_wraps_to_a_second_line_and_keeps_every_filter(tmp_path: Path) -> None:
+    filters = Filters(
+        tags=("PREL",), origin="mexico", date_from=date(2005, 1, 1), date_to=date(2008, 12, 31)
+    )
+    counts = Counts(total=4, by="year", counts=[Count(key="2006", count=4)])
+    png = tmp_path / "long.png"
+    png.write_bytes(render_png(counts, title(filters, "year")))
+    words = _ocr(png)
+    assert "tag PREL, origin mexico, 2005-01-01 to" in words and "2008-12-31 4 cables" in words
