@@ -215,3 +215,8 @@ def test_a_long_title_wraps_to_a_second_line_and_keeps_every_filter(tmp_path: Pa
     png.write_bytes(render_png(counts, title(filters, "year")))
     words = _ocr(png)
     assert "tag PREL, origin mexico, 2005-01-01 to" in words and "2008-12-31 4 cables" in words
+
+
+def test_loading_the_chart_and_the_stats_cog_does_not_import_pillow() -> None:
+    code = "import sys, bot.chart, bot.discord.cogs.stats; sys.exit('PIL' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
