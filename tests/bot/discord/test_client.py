@@ -34,15 +34,8 @@ def test_bot_never_pings_and_follows_the_intent_setting() -> None:
 async def test_setup_hook_loads_every_feature() -> None:
     bot = Cablebot(None, _settings(), sync_commands=False)  # type: ignore[arg-type]
     await bot.setup_hook()
-    assert set(bot.cogs) == {
-        "Passive",
-        "Follow",
-        "Slash",
-        "Search",
-        "Settings",
-        "DailyPost",
-        "Stats",
-    }
+    features = {"Passive", "Follow", "Slash", "Search", "Settings", "DailyPost", "Stats"}
+    assert set(bot.cogs) == features
     names = {c.name for c in bot.tree.get_commands()}
     assert {"cable", "cite", "search", "hashtags", "cablebot", "stats", "Resolve cables"} <= names
     # Buttons of messages sent before a restart still find their handler.
