@@ -28,12 +28,17 @@ def stored_message(sent: dict[str, Any]) -> Any:
 
 
 async def click(
-    bot: discord.Client, button: Any, *, on: dict[str, Any] | None = None, user_id: int = 99
+    bot: discord.Client,
+    button: Any,
+    *,
+    on: dict[str, Any] | None = None,
+    user_id: int = 99,
+    message: Any = None,
 ) -> Any:
-    """Click `button` of the message sent with `on`, as `user_id`, after a restart; the
-    interaction, with what it answered."""
+    """Click `button` of the message sent with `on` (or of `message`), as `user_id`, after a
+    restart; the interaction, with what it answered."""
     interaction = spec_interaction(bot, user_id)
-    interaction.message = stored_message(on) if on is not None else None
+    interaction.message = stored_message(on) if on is not None else message
     cls = type(button)
     match = re.fullmatch(cls.__discord_ui_compiled_template__, button.custom_id)
     assert match is not None, button.custom_id
