@@ -5,6 +5,7 @@ memory in well under a millisecond (Discord gives an autocomplete 3 s)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import weakref
@@ -25,6 +26,11 @@ WAIT_SECONDS = 2.0
 """How long a keystroke waits for the first count before it gets no choices."""
 
 
+@functools.lru_cache(maxsize=65536)
+def _folded(text: str) -> str:
+    return text.casefold()
+
+
 def _name(*parts: str) -> str:
     text = " · ".join(p for p in parts if p)
     return text if len(text) <= 100 else text[:99] + "…"
@@ -36,13 +42,16 @@ def tag_choices(
     """TAGS codes starting with what was typed, then those whose meaning contains it; each
     group most used first (`counts` come most used first)."""
     typed = current.strip().casefold()
-    starts, means = [], []
+    starts: list[tuple[str, str, int]] = []
+    means: list[tuple[str, str, int]] = []
     for count in counts:
         code = count.key or ""
         meaning = meanings.get(code, "")
         if code.casefold().startswith(typed):
             starts.append((code, meaning, count.count))
-        elif typed and typed in meaning.casefold():
+            if len(starts) == CHOICES_MAX:
+                break
+        elif typed and len(means) < CHOICES_MAX and typed in _folded(meaning):
             means.append((code, meaning, count.count))
     return [
         app_commands.Choice(name=_name(code, meaning, f"{n:,}"), value=code)
