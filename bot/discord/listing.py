@@ -89,7 +89,7 @@ def filters_from(
         raise ValueError(f"from: {start} is after to: {end}")
     return Filters(
         query=normalize(query) if query else None,
-        tags=tuple(tag.split()) if tag else (),
+        tags=tuple(re.split(r"[\s,]+", tag)) if tag else (),
         origin=normalize(origin) if origin else None,
         classification=normalize(classification) if classification else None,
         date_from=start,

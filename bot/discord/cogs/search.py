@@ -193,7 +193,7 @@ async def complete_classification(
 
 
 FILTER_HELP = {
-    "tag": "TAGS code, e.g. PREL (several, separated by spaces: all of them)",
+    "tag": "TAGS code, e.g. PREL (several: all of them, e.g. PREL MX)",
     "origin": "Part of the origin's name, e.g. Embassy Mexico",
     "classification": "How the classification starts, e.g. SECRET",
     "date_from": "Created on or after, YYYY-MM-DD",

@@ -63,7 +63,7 @@ def test_the_state_is_readable_words() -> None:
 
 
 def test_options_become_filters_or_one_clear_line() -> None:
-    made = filters_from(query="  iran   nuclear ", tag="prel mx", date_from="2009-01-01")
+    made = filters_from(query="  iran   nuclear ", tag="prel, mx", date_from="2009-01-01")
     assert made == Filters(query="iran nuclear", tags=("PREL", "MX"), date_from=date(2009, 1, 1))
     with pytest.raises(ValueError, match=re.escape("from: '2009-1-1' is not a date written")):
         filters_from(date_from="2009-1-1")
