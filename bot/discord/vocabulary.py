@@ -20,8 +20,9 @@ log = logging.getLogger(__name__)
 
 CHOICES_MAX = 25
 """Discord shows at most 25 choices."""
-FRESH_SECONDS = 600.0
-"""How long counted terms are used before they are counted again (in the background)."""
+FRESH_SECONDS = 3600.0
+"""How long counted terms are used before they are counted again, in the background (a count
+of a big store holds its reader for about a second; the terms change only with imports)."""
 WAIT_SECONDS = 2.0
 """How long a keystroke waits for the first count before it gets no choices."""
 

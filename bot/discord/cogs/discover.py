@@ -18,6 +18,7 @@ from bot.discord.client import Cablebot
 from bot.discord.cogs.search import (
     FILTER_HELP,
     Text,
+    command_failed,
     complete_classification,
     complete_origin,
     complete_tag,
@@ -37,6 +38,11 @@ class Discover(commands.Cog):
 
     def __init__(self, bot: Cablebot) -> None:
         self.bot = bot
+
+    async def cog_app_command_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        await command_failed(interaction, error)
 
     @app_commands.command(name="browse", description="Browse the cables by tag, origin and year")
     @app_commands.describe(

@@ -28,6 +28,7 @@ from bot.discord.listing import (
 )
 from bot.discord.vocabulary import name_choices, tag_choices, vocabulary_of
 from bot.library.discover import Filters, Sort
+from bot.library.store import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -160,8 +161,30 @@ async def send_list(
 
 
 async def private(interaction: discord.Interaction[Any], text: str) -> None:
-    """A private answer to the user."""
-    await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+    """A private answer to the user, whether or not the interaction was answered yet."""
+    if interaction.response.is_done():
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+    else:
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+
+async def command_failed(
+    interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+) -> None:
+    """Tell the user privately that a command failed (a store that cannot be read is a
+    warning; anything else is logged with its traceback)."""
+    cause = getattr(error, "original", error)
+    name = interaction.command.name if interaction.command else "?"
+    if isinstance(cause, StoreError):
+        log.warning("/%s: %s", name, cause)
+        text = "The cable store could not be read just now; try again in a minute."
+    else:
+        log.error("/%s failed", name, exc_info=cause)
+        text = "Something went wrong on our side; try again later."
+    try:
+        await private(interaction, text)
+    except discord.HTTPException:
+        log.warning("/%s: could not tell the user", name, exc_info=True)
 
 
 # autocomplete of the filters -------------------------------------------------------------
@@ -210,6 +233,11 @@ class Search(commands.Cog):
 
     async def cog_unload(self) -> None:
         await vocabulary_of(self.bot, self.bot.library).close()
+
+    async def cog_app_command_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        await command_failed(interaction, error)
 
     @app_commands.command(name="search", description="Search or browse the cables, with filters")
     @app_commands.describe(

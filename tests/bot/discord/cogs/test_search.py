@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from typing import Any
 
 import discord
+import pytest
+from discord import app_commands
 
 from bot.discord.client import Cablebot
 from bot.discord.cogs.search import (
@@ -186,3 +188,24 @@ async def test_autocomplete_of_the_filters(corpus_bot: Cablebot, corpus: Corpus)
     assert options["tag"]["autocomplete"] and options["origin"]["autocomplete"]
     assert {"from", "to", "sort", "query", "classification"} <= set(options)
     assert not any(o.get("required") for o in options.values())  # browsing needs no query
+
+
+async def test_a_store_that_cannot_be_read_is_a_private_line(
+    bot: Cablebot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As the command tree does: the command's exception goes to its error handlers."""
+    await bot.library.store.close()  # type: ignore[attr-defined]
+    for name in ("search", "browse"):
+        command = bot.tree.get_command(name)
+        assert isinstance(command, app_commands.Command)
+        interaction = spec_interaction(bot)
+        interaction.command = command
+        try:
+            await command.callback(command.binding, interaction)  # type: ignore[arg-type]
+        except Exception as exc:
+            error = app_commands.CommandInvokeError(command, exc)
+        await command._invoke_error_handlers(interaction, error)
+        assert said_privately(interaction) == (
+            "The cable store could not be read just now; try again in a minute."
+        )
+    assert [r.levelname for r in caplog.records if "store" in r.getMessage()] == ["WARNING"] * 2
