@@ -20,12 +20,20 @@ from discord.ext import commands
 from bot.answer import CableSource, Reply, answer, answer_requests
 from bot.config import Settings
 from bot.discord.cooldown import RateLimit
-from bot.discord.embeds import CiteButton, DeleteButton, ParagraphButton, ShareButton
+from bot.discord.embeds import (
+    CiteButton,
+    CitedByButton,
+    CitedByPageButton,
+    DeleteButton,
+    ParagraphButton,
+    ShareButton,
+)
 from bot.discord.guilds import GuildSettingsCache, GuildSettingsStore
+from bot.discord.listing import DiscoverSource
 from bot.discord.notify import SettingsChannel
 from bot.discord.shards import IdentifyGate, ShardClaim, ShardsTaken
-from bot.library.discover import Counts, Filters, HitPage, StatsBy
-from bot.library.store import FollowedReply, SearchHit, StoreError
+from bot.library.discover import HitPage
+from bot.library.store import FollowedReply, StoreError
 from parsers.models import CableRequest
 
 log = logging.getLogger(__name__)
@@ -36,6 +44,7 @@ COGS = (
     "bot.discord.cogs.follow",
     "bot.discord.cogs.slash",
     "bot.discord.cogs.search",
+    "bot.discord.cogs.discover",
     "bot.discord.cogs.settings",
     "bot.discord.cogs.daily",
     "bot.discord.cogs.stats",
@@ -59,14 +68,10 @@ IMAGE_GUILD = (10, 60.0)
 """Images one guild may have drawn: this many per this many seconds."""
 
 
-class BotLibrary(CableSource, GuildSettingsStore, Protocol):
+class BotLibrary(CableSource, GuildSettingsStore, DiscoverSource, Protocol):
     """What the bot needs from bot.library.CableLibrary."""
 
-    async def search(self, query: str, limit: int = 10, offset: int = 0) -> list[SearchHit]: ...
-
     async def complete_ids(self, prefix: str, limit: int = 25) -> list[str]: ...
-
-    async def counts(self, filters: Filters, by: StatsBy = "year") -> Counts: ...
 
     async def needs_fetch(self, ref_id: str) -> bool: ...
 
@@ -124,7 +129,9 @@ class Cablebot(commands.Bot):
 
     async def setup_hook(self) -> None:
         """Load the cogs, register the persistent buttons and publish the slash commands."""
-        self.add_dynamic_items(ParagraphButton, CiteButton, ShareButton, DeleteButton)
+        self.add_dynamic_items(
+            ParagraphButton, CiteButton, ShareButton, CitedByButton, CitedByPageButton, DeleteButton
+        )
         for name in COGS:
             await self.load_extension(name)
         if self.sync_commands:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import math
+import re
 from collections.abc import Sequence
 from typing import Any, Protocol, cast
 
@@ -12,9 +14,11 @@ import discord
 
 from bot.answer import CableSource, Reply, failure_lines
 from bot.cards import CITATION_NAMES, MESSAGE_MAX, Card, citation_text, shorten
+from bot.config import Settings
+from bot.library.discover import Linked
 from bot.quote_image import alt_text, render_png
 from bot.share import quote_of
-from parsers.models import Cable, CableRequest
+from parsers.models import Cable, CableRequest, cable_path
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +89,11 @@ def payload(reply: Reply, *, owner_id: int, embed_links: bool = True) -> dict[st
     }
 
 
-def card_buttons(card: Card, index: int, *, many: bool) -> list[discord.ui.Item[Any]]:
-    """The row of buttons for the card at `index`: previous/next paragraph, Cite and Share."""
+def card_buttons(
+    card: Card, index: int, *, many: bool, room: int = 5
+) -> list[discord.ui.Item[Any]]:
+    """The row of buttons for the card at `index`: previous/next paragraph, Cite, Share and
+    Cited by N (left out when the row has `room` for fewer)."""
     items: list[discord.ui.Item[Any]] = []
     if card.previous_paragraph is not None:
         items.append(ParagraphButton(index, card.ref_id, card.previous_paragraph, "◀"))
@@ -95,24 +102,47 @@ def card_buttons(card: Card, index: int, *, many: bool) -> list[discord.ui.Item[
     label = f"Cite {card.ref_id}" if many else "Cite"
     items.append(CiteButton(index, card.ref_id, card.paragraphs, label=label))
     items.append(ShareButton(index, card.ref_id, card.paragraphs))
+    cited = cited_by_count(card)
+    if cited and len(items) < room:
+        items.append(CitedByButton(index, card.ref_id, cited))
     return items
+
+
+def cited_by_count(card: Card) -> int:
+    """How many stored cables cite the card's cable (its "Cited by" field; 0 without one)."""
+    for field in card.fields:
+        if field.name == "Cited by":
+            found = re.match(r"[0-9][0-9,]*", field.value)
+            return int(found[0].replace(",", "")) if found else 0
+    return 0
 
 
 def reply_view(cards: tuple[Card, ...] | list[Card], owner_id: int) -> discord.ui.View:
     """Buttons for a reply: one row per card (up to five) and Delete on the last row."""
     view = discord.ui.View(timeout=None)
+    delete_row = min(len(cards), BUTTON_ROWS - 1)
     for index, card in enumerate(cards[:BUTTON_ROWS]):
-        for item in card_buttons(card, index, many=len(cards) > 1):
+        room = 4 if index == delete_row else 5
+        for item in card_buttons(card, index, many=len(cards) > 1, room=room):
             view.add_item(item)
-    view.add_item(DeleteButton(owner_id, row=min(len(cards), BUTTON_ROWS - 1)))
+    view.add_item(DeleteButton(owner_id, row=delete_row))
     return view
+
+
+class ButtonLibrary(CableSource, Protocol):
+    """What the buttons need of bot.library.CableLibrary."""
+
+    async def citing(self, ref_id: str) -> list[Linked]: ...
 
 
 class ButtonHost(Protocol):
     """What the buttons need of the client that runs them (bot.discord.client.Cablebot)."""
 
     @property
-    def library(self) -> CableSource: ...
+    def library(self) -> ButtonLibrary: ...
+
+    @property
+    def settings(self) -> Settings: ...
 
     async def answer_requests(
         self,
@@ -197,12 +227,14 @@ class ParagraphButton(
         has_buttons = bool(getattr(message, "components", None))
         view = discord.ui.View.from_message(message, timeout=None) if has_buttons else None
         view = view or discord.ui.View(timeout=None)
+        row = min(self.index, BUTTON_ROWS - 1)
         for item in list(view.children):
-            if getattr(item, "row", None) == min(self.index, BUTTON_ROWS - 1) and not str(
+            if getattr(item, "row", None) == row and not str(
                 getattr(item, "custom_id", "")
             ).startswith("cablebot:del:"):
                 view.remove_item(item)
-        for item in card_buttons(card, self.index, many=slots > 1):
+        room = 5 - sum(getattr(item, "row", None) == row for item in view.children)
+        for item in card_buttons(card, self.index, many=slots > 1, room=room):
             view.add_item(item)
         if message.embeds:
             embeds = list(message.embeds)
@@ -305,6 +337,100 @@ class ShareButton(
         await interaction.followup.send(
             card.citations["post"], file=image, ephemeral=True, allowed_mentions=NO_MENTIONS
         )
+
+
+CITED_PAGE = 10
+"""Citing cables a page: ten lines of at most about 250 characters."""
+
+
+class CitedByButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"cablebot:citedby:(?P<index>[0-9]):" + _REF,
+):
+    """Send the clicker, privately, the stored cables citing a card's cable (paged)."""
+
+    def __init__(self, index: int, ref_id: str, count: int | None = None) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=f"Cited by {count:,}" if count else "Cited by",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"cablebot:citedby:{index}:{ref_id}",
+                row=min(index, BUTTON_ROWS - 1),
+            )
+        )
+        self.ref_id = ref_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: Any,
+    ) -> CitedByButton:
+        return cls(int(match["index"]), match["ref"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        page = await cited_by_page(_bot(interaction), self.ref_id, 1)
+        await interaction.response.send_message(**page, ephemeral=True)
+
+
+class CitedByPageButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"cablebot:citedby-page:" + _REF + r":(?P<page>[0-9]{1,5})",
+):
+    """Go to `page` of the private list of citing cables."""
+
+    def __init__(self, ref_id: str, page: int, *, forward: bool, disabled: bool = False) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Next ▶" if forward else "◀ Previous",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"cablebot:citedby-page:{ref_id}:{page}",
+                disabled=disabled,
+            )
+        )
+        self.ref_id, self.page = ref_id, page
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: Any,
+    ) -> CitedByPageButton:
+        forward = isinstance(item, discord.ui.Button) and (item.label or "").startswith("Next")
+        return cls(match["ref"], int(match["page"]), forward=forward)
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        page = await cited_by_page(_bot(interaction), self.ref_id, self.page)
+        await interaction.response.edit_message(**page)
+
+
+async def cited_by_page(bot: ButtonHost, ref_id: str, page: int) -> dict[str, Any]:
+    """Keyword arguments for sending or editing to `page` of the cables citing `ref_id`
+    (oldest first; the last page when past it)."""
+    citing = await bot.library.citing(ref_id)
+    pages = max(1, math.ceil(len(citing) / CITED_PAGE))
+    page = max(1, min(page, pages))
+    embed = cited_by_embed(ref_id, citing, page, site=bot.settings.site_url)
+    view = discord.ui.View(timeout=None)
+    if pages > 1:
+        view.add_item(CitedByPageButton(ref_id, page - 1, forward=False, disabled=page <= 1))
+        view.add_item(CitedByPageButton(ref_id, page + 1, forward=True, disabled=page >= pages))
+    return {"embed": embed, "view": view, "allowed_mentions": NO_MENTIONS}
+
+
+def cited_by_embed(ref_id: str, citing: Sequence[Linked], page: int, *, site: str) -> discord.Embed:
+    """One page of the cables citing `ref_id`: a line each (ID, date, linked subject)."""
+    pages = max(1, math.ceil(len(citing) / CITED_PAGE))
+    noun = "cable cites" if len(citing) == 1 else "cables cite"
+    lines = [f"**{len(citing):,}** stored {noun} it, oldest first · page {page} of {pages}"]
+    for cable in citing[(page - 1) * CITED_PAGE : page * CITED_PAGE]:
+        created = f"{cable.created:%Y-%m-%d}" if cable.created else "undated"
+        url = site.rstrip("/") + cable_path(cable.ref_id, cable.created)
+        subject = shorten(cable.subject or "(no subject)", 150).replace("]", ")")
+        lines.append(f"`{cable.ref_id}` · {created} · [{subject}]({url})")
+    return discord.Embed(title=f"Cited by: {ref_id}", description="\n".join(lines), colour=0x95A5A6)
 
 
 def citation_embed(card: Card, styles: list[str] | None = None) -> discord.Embed:

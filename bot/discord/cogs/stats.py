@@ -20,6 +20,7 @@ from discord.ext import commands
 from bot.cards import shorten
 from bot.chart import TIME, alt_text, render_png, subtitle, title
 from bot.discord.client import Cablebot
+from bot.discord.cogs.search import complete_classification, complete_origin, complete_tag
 from bot.discord.embeds import NO_MENTIONS
 from bot.library.discover import Counts, Filters, StatsBy, parse_day
 
@@ -94,6 +95,9 @@ class Stats(commands.Cog):
         classification="How the classification starts, e.g. SECRET",
         date_from="Created on or after (YYYY-MM-DD)",
         date_to="Created on or before (YYYY-MM-DD)",
+    )
+    @app_commands.autocomplete(
+        tag=complete_tag, origin=complete_origin, classification=complete_classification
     )
     async def stats(
         self,

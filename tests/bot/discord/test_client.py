@@ -34,10 +34,19 @@ def test_bot_never_pings_and_follows_the_intent_setting() -> None:
 async def test_setup_hook_loads_every_feature() -> None:
     bot = Cablebot(None, _settings(), sync_commands=False)  # type: ignore[arg-type]
     await bot.setup_hook()
-    features = {"Passive", "Follow", "Slash", "Search", "Settings", "DailyPost", "Stats"}
-    assert set(bot.cogs) == features
+    assert set(bot.cogs) == {
+        "Passive",
+        "Follow",
+        "Slash",
+        "Search",
+        "Discover",
+        "Settings",
+        "DailyPost",
+        "Stats",
+    }
     names = {c.name for c in bot.tree.get_commands()}
     assert {"cable", "cite", "search", "hashtags", "cablebot", "stats", "Resolve cables"} <= names
+    assert {"browse", "related", "random", "onthisday"} <= names
     # Buttons of messages sent before a restart still find their handler.
     patterns = bot._connection._view_store._dynamic_items
     for custom_id in (
@@ -46,6 +55,9 @@ async def test_setup_hook_loads_every_feature() -> None:
         "cablebot:share:1:09OSLO777:2",
         "cablebot:del:42",
         "cablebot:find:42:2:ferry: contract",
+        "cablebot:list:42:2",
+        "cablebot:citedby:1:09OSLO777",
+        "cablebot:citedby-page:09OSLO777:3",
     ):
         assert [p for p in patterns if p.fullmatch(custom_id)], custom_id
 
@@ -165,7 +177,7 @@ def test_sync_publishes_whatever_the_stored_hash_says(tmp_path: Path) -> None:
                 cwd=tmp_path,
                 **RUN,  # type: ignore[call-overload]
             )
-            assert (done.returncode, done.stdout) == (0, "published 7 commands\n")
+            assert (done.returncode, done.stdout) == (0, "published 11 commands\n")
     assert fake.syncs == 2
 
 

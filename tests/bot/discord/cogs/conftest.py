@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -11,10 +12,14 @@ import discord.ext.test as dpytest
 import pytest
 from discord.ext.test import callbacks
 
+from bot.chat import load_tag_meanings
 from bot.config import Settings
 from bot.discord.client import Cablebot
 from bot.library.cables import CableLibrary
+from bot.library.importer import import_path
 from bot.library.store import CableStore
+from parsers.models import Cable
+from parsers.page import parse_any
 from tests.bot.helpers import TAG_MEANINGS, harbour_cable
 
 
@@ -131,3 +136,52 @@ def set_member_overwrite(
         {"id": member.id, "type": 1, "allow": str(allow.value), "deny": str(deny.value)}
     ]
     bot._connection.parse_channel_update(data)
+
+
+class Corpus:
+    """A store file filled from ../shared/corpus/pages, and the same pages parsed in Python
+    (the expectations: never read back from the SQL under test)."""
+
+    def __init__(self, path: Path, cables: dict[str, Cable]) -> None:
+        self.path = path
+        self.cables = cables
+
+    def __repr__(self) -> str:
+        return f"Corpus({self.path}, {len(self.cables)} cables)"
+
+
+@pytest.fixture(scope="session")
+def corpus(corpus_pages: Path, tmp_path_factory: pytest.TempPathFactory) -> Corpus:
+    """The corpus store, imported once per session (about 2 s)."""
+    path = tmp_path_factory.mktemp("corpus") / "cables.db"
+
+    async def fill() -> None:
+        async with await CableStore.open(path) as store:
+            summary = await import_path(store, corpus_pages)
+            assert summary.errors == 0
+
+    asyncio.run(fill())
+    cables: dict[str, Cable] = {}
+    for page in sorted(corpus_pages.glob("*.html")):  # the last copy of an ID wins, as imported
+        cable = parse_any(page.read_text(encoding="utf-8", errors="replace"))
+        cables[cable.ref_id] = cable
+    return Corpus(path, cables)
+
+
+@pytest.fixture
+async def corpus_bot(corpus: Corpus, sent: Sent) -> AsyncIterator[Cablebot]:
+    """A Cablebot on dpytest's simulated Discord over the corpus store."""
+    async with CableLibrary(await CableStore.open(corpus.path)) as library:
+        intents = discord.Intents.default()
+        intents.message_content = True
+        settings = Settings(_env_file=None)  # type: ignore[call-arg]
+        meanings = load_tag_meanings(None)  # the built-in TAGS table
+        cablebot = Cablebot(
+            library, settings, tag_meanings=meanings, sync_commands=False, intents=intents
+        )
+        await cablebot._async_setup_hook()
+        await cablebot.setup_hook()
+        dpytest.configure(cablebot, members=3)
+        sent.install(cablebot)
+        yield cablebot
+        await dpytest.empty_queue()

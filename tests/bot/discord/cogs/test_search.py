@@ -1,164 +1,211 @@
-"""bot.discord.cogs.search: /search pages with restart-proof buttons only the requester may use."""
+"""bot.discord.cogs.search: /search with filters, paged by buttons that work after a restart
+and only for the requester; autocomplete of the filters from the store."""
 
 from __future__ import annotations
 
-import re
-from datetime import datetime
+from collections.abc import Iterable
 from typing import Any
 
 import discord
-from hypothesis import assume, given, settings
-from hypothesis import strategies as st
+import pytest
+from discord import app_commands
 
 from bot.discord.client import Cablebot
 from bot.discord.cogs.search import (
-    PAGE_SIZE,
-    QUERY_MAX,
-    SearchPageButton,
-    normalize,
-    search_embed,
-    search_view,
+    ListPageButton,
+    complete_classification,
+    complete_origin,
+    complete_tag,
 )
-from bot.library.store import SearchHit
+from bot.discord.listing import PAGE_SIZE
+from parsers.models import Cable
+from tests.bot.discord.clicks import buttons, click, edited, said_privately
+from tests.bot.discord.cogs.conftest import Corpus
 from tests.bot.helpers import answered, spec_interaction
 
-STORED = 8
-"""Cables in the cogs' test store that mention the ferry (all of them)."""
 
-
-def _buttons(view: discord.ui.View) -> tuple[SearchPageButton, SearchPageButton]:
-    """The two buttons (loading the cog runs its module again: compare classes by name)."""
-    previous, following = view.children
-    assert type(previous).__name__ == type(following).__name__ == "SearchPageButton"
-    return previous, following  # type: ignore[return-value]
-
-
-async def _restored(button: SearchPageButton, user_id: int, bot: Cablebot) -> Any:
-    """The button as a restarted bot rebuilds it from its custom_id, clicked by `user_id`."""
-    interaction = spec_interaction(bot, user_id)
-    cls = type(button)
-    match = re.fullmatch(cls.__discord_ui_compiled_template__, button.custom_id)
-    assert match is not None
-    again = await cls.from_custom_id(interaction, button.item, match)
-    await again.callback(interaction)
-    return interaction
-
-
-async def _first_page(bot: Cablebot, query: str, user_id: int = 99) -> Any:
+async def search(bot: Cablebot, user_id: int = 99, **options: Any) -> Any:
+    """Run /search with `options` as `user_id`; the interaction."""
     cog: Any = bot.get_cog("Search")
     interaction = spec_interaction(bot, user_id)
-    await cog.search.callback(cog, interaction, query)
+    await cog.search.callback(cog, interaction, **options)
     return interaction
 
 
-async def test_next_shows_page_two_and_the_end(bot: Cablebot) -> None:
-    first = await _first_page(bot, "ferry  contract")
-    assert answered(first) == ["response.send_message"]  # the store answers: no "thinking…"
-    sent = first.response.send_message.call_args.kwargs
-    assert not sent.get("ephemeral")
-    assert sent["allowed_mentions"].to_dict() == {"parse": []}
-    embed = sent["embed"]
-    assert embed.title == "Search: ferry contract"
-    assert len(embed.fields) == PAGE_SIZE and embed.footer.text.startswith("Page 1 ·")
-    assert "last page" not in embed.footer.text
-    previous, following = _buttons(sent["view"])
-    assert previous.item.disabled and not following.item.disabled
-
-    clicked = await _restored(following, 99, bot)
-    page2 = clicked.edit_original_response.call_args.kwargs
-    embed2 = page2["embed"]
-    assert embed2.footer.text.startswith("Page 2 · last page")
-    assert len(embed2.fields) == STORED - PAGE_SIZE
-    ids = {f.name.split(" ·")[0] for f in embed.fields + embed2.fields}
-    assert len(ids) == STORED  # no hit shown twice, none lost
-    assert "https://wikileaks.org/cable/2009/03/" in embed2.fields[0].value
-    previous2, following2 = _buttons(page2["view"])
-    assert not previous2.item.disabled and following2.item.disabled
-
-    back = await _restored(previous2, 99, bot)
-    assert back.edit_original_response.call_args.kwargs["embed"].to_dict() == embed.to_dict()
+def oldest(cables: Iterable[Cable]) -> list[str]:
+    """Reference IDs oldest first (undated last, ties by ID), said in Python."""
+    ordered = sorted(cables, key=lambda c: (c.created is None, c.created or 0, c.ref_id))
+    return [c.ref_id for c in ordered]
 
 
-async def test_a_stranger_cannot_page(bot: Cablebot) -> None:
-    first = await _first_page(bot, "ferry", user_id=99)
-    _, following = _buttons(first.response.send_message.call_args.kwargs["view"])
-    stranger = await _restored(following, 5, bot)
-    args, kwargs = stranger.response.send_message.call_args
-    assert args[0].startswith("Only <@99> can page this search")
-    assert kwargs["ephemeral"] is True and kwargs["allowed_mentions"].to_dict() == {"parse": []}
+def ids_of(embed: discord.Embed) -> list[str]:
+    return [(field.name or "").split(" · ")[0] for field in embed.fields]
+
+
+async def every_page(bot: Cablebot, first: dict[str, Any]) -> list[dict[str, Any]]:
+    """The first page and every page reached by clicking Next until it is disabled."""
+    pages = [first]
+    while True:
+        _, following = buttons(pages[-1]["view"])
+        if following.item.disabled:
+            return pages
+        clicked = await click(bot, following, on=pages[-1])
+        assert answered(clicked) == ["response.defer", "edit_original_response"]
+        pages.append(edited(clicked))
+
+
+async def test_filters_are_kept_by_every_page(corpus_bot: Cablebot, corpus: Corpus) -> None:
+    interaction = await search(corpus_bot, tag="prel", origin="MADRID")
+    assert answered(interaction) == ["response.send_message"]  # the store answers at once
+    first = interaction.response.send_message.call_args.kwargs
+    assert not first.get("ephemeral") and first["allowed_mentions"].to_dict() == {"parse": []}
+    expected = oldest(
+        c for c in corpus.cables.values() if "PREL" in c.tags and "madrid" in c.origin.lower()
+    )
+    assert len(expected) > 2 * PAGE_SIZE  # at least three pages
+    embed = first["embed"]
+    assert embed.title == "Browse"
+    assert embed.description.startswith(f"**{len(expected)}** cables · page 1 of ")
+    assert embed.footer.text.startswith("tag:PREL origin:MADRID sort:oldest\n")
+    pages = await every_page(corpus_bot, first)
+    assert [i for page in pages for i in ids_of(page["embed"])] == expected
+    last = pages[-1]["embed"]
+    assert last.description.endswith(f"page {len(pages)} of {len(pages)}")
+
+    previous, _ = buttons(pages[-1]["view"])
+    back = await click(corpus_bot, previous, on=pages[-1])
+    assert edited(back)["embed"].to_dict() == pages[-2]["embed"].to_dict()
+
+
+async def test_a_query_with_filters_and_a_sort(corpus_bot: Cablebot, corpus: Corpus) -> None:
+    interaction = await search(
+        corpus_bot, query="nuclear", tag="IR", date_from="2006-01-01", sort="newest"
+    )
+    first = interaction.response.send_message.call_args.kwargs
+    assert first["embed"].title == "Search: nuclear"
+    pages = await every_page(corpus_bot, first)
+    found = [corpus.cables[i] for page in pages for i in ids_of(page["embed"])]
+    assert found and len(found) == len({c.ref_id for c in found})
+    for cable in found:
+        assert "IR" in cable.tags and cable.created and cable.created.year >= 2006
+        assert "nuclear" in f"{cable.subject} {cable.body}".lower()
+    dates = [c.created for c in found]
+    assert dates == sorted(dates, reverse=True)  # type: ignore[type-var]
+    assert all("**" in (f.value or "") for p in pages for f in p["embed"].fields)  # snippets
+    assert first["embed"].description.startswith(f"**{len(found)}** cable")
+
+
+async def test_bad_options_are_a_private_line(corpus_bot: Cablebot) -> None:
+    cases = {
+        "from: '2009-13-01' is not a real date.": {"date_from": "2009-13-01"},
+        "to: '14/03/2009' is not a date written YYYY-MM-DD.": {"date_to": "14/03/2009"},
+        "from: 2009-03-02 is after to: 2009-03-01.": {
+            "date_from": "2009-03-02",
+            "date_to": "2009-03-01",
+        },
+    }
+    for line, options in cases.items():
+        interaction = await search(corpus_bot, **options)
+        assert answered(interaction) == ["response.send_message"]
+        assert said_privately(interaction) == line
+
+
+async def test_no_results_is_a_private_note(corpus_bot: Cablebot) -> None:
+    interaction = await search(corpus_bot, query="zeppelin", tag="PREL")
+    assert said_privately(interaction) == (
+        "No cables match query:zeppelin tag:PREL. Try fewer or other words or filters."
+    )
+
+
+async def test_a_stranger_cannot_page(corpus_bot: Cablebot) -> None:
+    first = (await search(corpus_bot, tag="PREL")).response.send_message.call_args.kwargs
+    _, following = buttons(first["view"])
+    stranger = await click(corpus_bot, following, on=first, user_id=5)
+    assert said_privately(stranger).startswith("Only <@99> can page this list")
     stranger.edit_original_response.assert_not_awaited()
 
 
-async def test_no_results_is_a_private_note(bot: Cablebot) -> None:
-    interaction = await _first_page(bot, "zeppelin")
-    assert answered(interaction) == ["response.send_message"]
-    args, kwargs = interaction.response.send_message.call_args
-    assert args[0] == "No cables match 'zeppelin'. Try fewer or other words."
-    assert kwargs["ephemeral"] is True
+async def test_a_message_without_its_state_cannot_be_paged(corpus_bot: Cablebot) -> None:
+    first = (await search(corpus_bot, tag="PREL")).response.send_message.call_args.kwargs
+    _, following = buttons(first["view"])
+    bare = {"embed": discord.Embed(title="Browse")}
+    clicked = await click(corpus_bot, following, on=bare)
+    assert said_privately(clicked) == "This list can no longer be paged; run the command again."
 
 
-async def test_past_the_last_page_says_so(bot: Cablebot) -> None:
-    stale = SearchPageButton(99, 3, "ferry", forward=True, disabled=False)
-    interaction = await _restored(stale, 99, bot)
-    assert interaction.followup.send.call_args.args[0] == (
-        "No more results for 'ferry': page 2 was the last."
-    )
-    _, following = _buttons(interaction.edit_original_response.call_args.kwargs["view"])
-    assert following.item.disabled
-
-
-@settings(max_examples=60, deadline=None)
-@given(
-    query=st.text(min_size=1, max_size=200),
-    owner=st.integers(0, 2**64 - 1),
-    page=st.integers(1, 200),
-)
-def test_buttons_fit_and_keep_their_state(query: str, owner: int, page: int) -> None:
-    text = normalize(query)
-    assert len(text.encode("utf-16-le")) <= 2 * QUERY_MAX
-    assume(text)  # /search answers an empty query itself, without buttons
-    for button in _buttons(search_view(owner, text, page, last=False)):
-        assert len(button.custom_id.encode("utf-16-le")) <= 200
-        match = re.fullmatch(SearchPageButton.__discord_ui_compiled_template__, button.custom_id)
-        assert match is not None
-        assert (int(match["owner"]), match["query"]) == (owner, text)
-    previous, following = _buttons(search_view(owner, text, page, last=False))
-    assert previous.custom_id != following.custom_id
-
-
-@settings(max_examples=30, deadline=None)
-@given(
-    subject=st.text(max_size=3000),
-    snippet=st.text(max_size=3000),
-    query=st.text(max_size=QUERY_MAX),
-)
-def test_a_page_fits_discord_limits(subject: str, snippet: str, query: str) -> None:
-    hits = [
-        SearchHit(
-            ref_id=f"09OSLO{n}", subject=subject, created=datetime(2009, 3, 1), snippet=snippet
-        )
-        for n in range(PAGE_SIZE + 1)
+async def test_buttons_of_the_query_only_search_still_page(bot: Cablebot) -> None:
+    """A message sent before filters existed carries its query in the button."""
+    old = ListPageButton(99, 2, forward=True, disabled=False, query="ferry contract")
+    assert old.custom_id == "cablebot:find:99:2:ferry contract"
+    clicked = await click(bot, old, on={"embed": discord.Embed(title="Search: ferry contract")})
+    page = edited(clicked)
+    assert page["embed"].description == "**8** cables · page 2 of 2"
+    assert len(page["embed"].fields) == 8 - PAGE_SIZE
+    assert page["embed"].footer.text.startswith('query:"ferry contract" sort:relevance\n')
+    assert [b.custom_id for b in buttons(page["view"])] == [
+        "cablebot:list:99:1",
+        "cablebot:list:99:3",
     ]
-    embed = search_embed(query, hits, 200, last=True, site="https://wikileaks.org")
-    assert len(embed.fields) == PAGE_SIZE
-    assert len(embed) <= 6000
-    assert all(len(f.value or "") <= 1024 and len(f.name or "") <= 256 for f in embed.fields)
-    assert len(embed.title or "") <= 256
 
 
-async def test_a_blank_query_is_a_private_note(bot: Cablebot) -> None:
-    interaction = await _first_page(bot, "   ")
-    args, kwargs = interaction.response.send_message.call_args
-    assert args[0] == "Type a few words to search for." and kwargs["ephemeral"] is True
-    interaction.followup.send.assert_not_awaited()
+async def test_past_the_last_page_shows_the_last(bot: Cablebot) -> None:
+    first = (await search(bot, query="ferry")).response.send_message.call_args.kwargs
+    stale = ListPageButton(99, 7, forward=True, disabled=False)
+    page = edited(await click(bot, stale, on=first))
+    assert page["embed"].description == "**8** cables · page 2 of 2"
 
 
-def test_hits_link_their_page_and_an_undated_hit_its_plusd_page() -> None:
-    dated = SearchHit(
-        ref_id="09ELBONIA1234", subject="FERRY", created=datetime(2009, 3, 2), snippet=""
+async def test_autocomplete_of_the_filters(corpus_bot: Cablebot, corpus: Corpus) -> None:
+    interaction = spec_interaction(corpus_bot)
+    tags = await complete_tag(interaction, "p")
+    counts: dict[str, int] = {}
+    for cable in corpus.cables.values():
+        for tag in cable.tags:
+            counts[tag] = counts.get(tag, 0) + 1
+    starting = sorted((t for t in counts if t.startswith("P")), key=lambda t: (-counts[t], t))
+    assert len(tags) == 25 and [c.value for c in tags[: len(starting)]] == starting[:25]
+    meanings = corpus_bot.tag_meanings or {}
+    assert all("p" in meanings[str(c.value)].lower() for c in tags[len(starting) :])
+    assert [c.value for c in tags[:2]] == ["PREL", "PGOV"]  # the most used first
+    assert tags[0].name == f"PREL · External Political Relations · {counts['PREL']}"
+    by_meaning = await complete_tag(interaction, "terrorism")
+    assert "PTER" in [c.value for c in by_meaning]
+    assert all(len(c.name) <= 100 and len(c.value) <= 100 for c in by_meaning + tags)
+
+    origins = await complete_origin(interaction, "mad")
+    assert origins[0].value == "Embassy Madrid"
+    madrid = sum(c.origin == "Embassy Madrid" for c in corpus.cables.values())
+    assert origins[0].name == f"Embassy Madrid · {madrid}"
+    assert len(await complete_origin(interaction, "")) == min(
+        25, len({c.origin for c in corpus.cables.values()})
     )
-    undated = SearchHit(ref_id="10ATLANTIS7", subject="TIDES", created=None, snippet="")
-    embed = search_embed("ferry", [dated, undated], 1, last=True, site="https://example.org/")
-    values = [field.value or "" for field in embed.fields]
-    assert "(https://example.org/cable/2009/03/09ELBONIA1234.html)" in values[0]
-    assert "(https://example.org/plusd/cables/10ATLANTIS7_a.html)" in values[1]
+    secret = [c.value for c in await complete_classification(interaction, "secr")]
+    assert secret and all(str(v).startswith("SECRET") for v in secret)
+
+    command = corpus_bot.tree.get_command("search")
+    assert command is not None
+    options = {o["name"]: o for o in command.to_dict(corpus_bot.tree)["options"]}
+    assert options["tag"]["autocomplete"] and options["origin"]["autocomplete"]
+    assert {"from", "to", "sort", "query", "classification"} <= set(options)
+    assert not any(o.get("required") for o in options.values())  # browsing needs no query
+
+
+async def test_a_store_that_cannot_be_read_is_a_private_line(
+    bot: Cablebot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As the command tree does: the command's exception goes to its error handlers."""
+    await bot.library.store.close()  # type: ignore[attr-defined]
+    for name in ("search", "browse"):
+        command = bot.tree.get_command(name)
+        assert isinstance(command, app_commands.Command)
+        interaction = spec_interaction(bot)
+        interaction.command = command
+        try:
+            await command.callback(command.binding, interaction)  # type: ignore[arg-type]
+        except Exception as exc:
+            error = app_commands.CommandInvokeError(command, exc)
+        await command._invoke_error_handlers(interaction, error)
+        assert said_privately(interaction) == (
+            "The cable store could not be read just now; try again in a minute."
+        )
+    assert [r.levelname for r in caplog.records if "store" in r.getMessage()] == ["WARNING"] * 2
