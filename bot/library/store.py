@@ -513,10 +513,9 @@ def _connect(path: Path, *, writer: bool, same_thread: bool = False) -> sqlite3.
     try:
         conn.execute("PRAGMA busy_timeout = 10000")
         if writer:
-            _schema_version(conn, path)
-            # a new store gets PAGE_SIZE pages; an existing one keeps its own
-            conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
-            conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # (see `_give_back`)
+            if _schema_version(conn, path) == 0:  # a new store (setting these again writes)
+                conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
+                conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # (see `_give_back`)
             conn.execute("PRAGMA journal_mode = WAL")
             # checkpoint every 64 MB of log, not 4 MB: an import copies pages back 16x less often
             page_size = conn.execute("PRAGMA page_size").fetchone()[0]

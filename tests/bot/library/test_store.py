@@ -197,6 +197,18 @@ async def test_reopen_keeps_data_and_newer_schema_is_refused(tmp_path: Path) -> 
         await CableStore.open(path)
 
 
+@pytest.mark.sqlite_only
+async def test_reading_an_existing_store_leaves_its_file_as_it_was(tmp_path: Path) -> None:
+    # (`cablebot resolve` on a store that is shared, backed up or on a slow disk writes nothing)
+    path = tmp_path / "cables.db"
+    async with await CableStore.open(path) as store:
+        await store.put([make_cable("10ATLANTIS1")])
+    before = path.read_bytes()
+    async with await CableStore.open(path) as store:
+        assert await store.get("10ATLANTIS1") == make_cable("10ATLANTIS1")
+    assert path.read_bytes() == before
+
+
 async def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "cables.db"
     path.write_bytes(b"this is not sqlite" * 100)
