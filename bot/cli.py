@@ -7,6 +7,7 @@ Each subcommand is a pair: `_add_<name>(subparsers)` declares its arguments and
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import signal
@@ -915,14 +916,24 @@ def _terminated(signum: int, frame: object) -> None:
     raise Terminated
 
 
+LONG_RUNNING = frozenset({"run", "chat", "import"})
+"""The commands that keep the garbage collector on when they are the process's own command."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `cablebot` console script: never shows a traceback.
 
     Each subcommand imports what it needs when it runs (discord.py only for `run` and `sync`),
-    so `--help` and `resolve` start at once.
+    so `--help` and `resolve` start at once. As the process's own command (`argv` None), one
+    that is not LONG_RUNNING runs without the garbage collector, and the objects left at the end
+    are frozen: the collections during the imports, and the interpreter's last ones walking
+    every object the imports made, took 80 of the 250 ms of CPU of a `cablebot resolve`.
     """
     args = build_parser().parse_args(argv)
     handler: Handler = args.handler
+    exiting = argv is None
+    if exiting and args.command not in LONG_RUNNING:
+        gc.disable()
     saved = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
     signal.signal(signal.SIGINT, _interrupted)
     signal.signal(signal.SIGTERM, _terminated)
@@ -948,6 +959,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.logs import stop_logging
 
             stop_logging()
+        if exiting:
+            gc.freeze()  # the process exits next: its objects need no collecting
 
 
 def _unexpected(command: str, exc: Exception) -> int:
