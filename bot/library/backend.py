@@ -19,6 +19,7 @@ from bot.library.store import (
     FollowedReply,
     LibraryStats,
     PreparedCable,
+    Progress,
     PutResult,
     SearchHit,
 )
@@ -168,21 +169,23 @@ def store_location(settings: Settings) -> str:
     return str(settings.store_file)
 
 
-async def open_target(target: str | Path, *, settings: Settings | None = None) -> Store:
+async def open_target(
+    target: str | Path, *, settings: Settings | None = None, progress: Progress | None = None
+) -> Store:
     """Open the store at `target`: a postgresql:// URL (pool sizes from `settings`) or a
-    SQLite file."""
+    SQLite file (`progress` as for `CableStore.open`)."""
     if isinstance(target, str) and is_database_url(target):
         from bot.library.postgres import PostgresStore  # asyncpg only when it is used
 
         sizes = (settings.database_pool_min, settings.database_pool_max) if settings else (1, 10)
         return await PostgresStore.open(target, min_size=sizes[0], max_size=sizes[1])
-    return await CableStore.open(Path(target))
+    return await CableStore.open(Path(target), progress=progress)
 
 
-async def open_store(settings: Settings) -> Store:
+async def open_store(settings: Settings, *, progress: Progress | None = None) -> Store:
     """The store `settings` name: PostgreSQL when `database_url` is set, else the SQLite file."""
     target: str | Path = settings.database_url or settings.store_file
-    return await open_target(target, settings=settings)
+    return await open_target(target, settings=settings, progress=progress)
 
 
 def _sqlite_is_a_store(store: CableStore) -> Store:

@@ -708,17 +708,50 @@ def _migrate(conn: sqlite3.Connection, path: Path, progress: Progress | None) ->
             conn.execute(f"PRAGMA user_version = {version}")
 
 
+def stored_schema(path: Path) -> int:
+    """The schema version of the store at `path`, read without changing anything (0: an empty
+    file); StoreError when it is no Cablebot store or a newer one."""
+
+    def read(option: str) -> int:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?{option}", uri=True)
+        try:
+            return _schema_version(conn, path)
+        finally:
+            conn.close()
+
+    try:
+        if not Path(f"{path}-wal").exists():  # no other process has it open
+            return read("immutable=1")  # (mode=ro would leave a log and shared memory behind)
+        try:
+            return read("mode=ro")
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorname", "") != "SQLITE_CANTOPEN":
+                raise
+            return read("immutable=1")  # (no shared memory can be made beside it)
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: cannot read it ({exc})") from exc
+
+
+def migration_space(path: Path) -> str | None:
+    """Why the store at `path` cannot be rewritten by its migration to this schema (too little
+    free space beside it), or None when it can."""
+    needed = path.stat().st_size // 2  # the new store is a third of the old one, or less
+    free = shutil.disk_usage(path.parent).free
+    if free >= needed:
+        return None
+    return (
+        f"{path}: migrating the store (schema 4 to {SCHEMA_VERSION}) needs about"
+        f" {_megabytes(needed)} free beside it, and {_megabytes(free)} are free"
+    )
+
+
 def _rewrite(conn: sqlite3.Connection, path: Path, progress: Progress | None) -> bool:
     """Version 4 to 5: rebuild the store into `STORE.migrating` beside it, then put that in its
     place, so that the space of the old one is given back. Needs the store to itself (the
     process holds `_StoreLock` alone; an older cablebot still using it makes this refuse)."""
-    needed = path.stat().st_size // 2  # the new store is a third of the old one, or less
-    free = shutil.disk_usage(path.parent).free
-    if free < needed:
-        raise StoreError(
-            f"{path}: migrating the store (schema 4 to {SCHEMA_VERSION}) needs about"
-            f" {_megabytes(needed)} free beside it, and {_megabytes(free)} are free"
-        )
+    problem = migration_space(path)
+    if problem is not None:
+        raise StoreError(problem)
     if conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0] != "delete":
         raise StoreError(f"{path}: another process has the store open: stop it to migrate it")
     new = Path(f"{path}.migrating")
@@ -761,6 +794,8 @@ def _copy(old: sqlite3.Connection, path: Path, progress: Progress | None) -> Non
             new.executemany(f"INSERT INTO {table} VALUES ({marks})", found)
         total = int(old.execute("SELECT count(*) FROM cables").fetchone()[0])
         done = 0
+        if progress is not None:
+            progress(done, total)
         cables = old.execute(
             "SELECT id, ref_id, created, released, classification, origin, subject, meta, hash,"
             " header, body, (SELECT json_group_array(json_array(number, marking, text)) FROM ("
