@@ -78,8 +78,7 @@ async def _store(settings: Settings) -> list[Finding]:
         Finding(
             True,
             f"rows: {stats.cables:,} cables, {stats.paragraphs:,} paragraphs,"
-            f" {stats.references:,} references, {stats.tags:,} TAGS codes,"
-            f" {stats.months_known:,} months known",
+            f" {stats.references:,} references, {stats.tags:,} TAGS codes",
         )
     )
     if stats.cables == 0:

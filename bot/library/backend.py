@@ -66,16 +66,10 @@ class Store(Protocol):
         """Stored cables that cite `ref_id`, sorted."""
 
     async def complete_ids(self, prefix: str, limit: int = 25) -> list[str]:
-        """Known reference IDs (stored or in the month table) starting with `prefix`."""
+        """Stored reference IDs starting with `prefix`."""
 
     async def month_of(self, ref_id: str) -> int | None:
-        """The month `ref_id` was created in, from the month table or a stored cable."""
-
-    async def months_known(self) -> int:
-        """How many IDs the month table holds."""
-
-    async def has_month(self, ref_id: str) -> bool:
-        """True when `ref_id` is in the month table."""
+        """The month the stored cable `ref_id` was created in."""
 
     async def stats(self) -> LibraryStats:
         """Counts, dates and size of the store."""
@@ -106,9 +100,6 @@ class Store(Protocol):
 
     async def clear_checkpoint(self, source: str) -> None:
         """Forget the import position of `source`."""
-
-    async def put_months(self, pairs: Iterable[tuple[str, int]]) -> int:
-        """Add (ref_id, month) pairs to the month table; returns how many it holds now."""
 
     async def set_guild_settings(self, guild_id: int, data: dict[str, object]) -> None:
         """Replace the settings saved for a guild (JSON-serialisable)."""
