@@ -977,7 +977,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     so `--help` and `resolve` start at once. As the process's own command (`argv` None), one
     that is not LONG_RUNNING runs without the garbage collector, and the objects left at the end
     are frozen: the collections during the imports, and the interpreter's last ones walking
-    every object the imports made, took 80 of the 250 ms of CPU of a `cablebot resolve`.
+    every object the imports made, took about 70 of the 250 ms of CPU of a `cablebot resolve`.
     """
     args = build_parser().parse_args(argv)
     handler: Handler = args.handler

@@ -2,7 +2,8 @@
 
 `Settings` is a plain pydantic model that reads its sources itself (`_sources`): explicit values
 first, then the environment, then the `.env` file, then the defaults; variable names are matched
-in any case. (pydantic-settings did the same, and took a fifth of `cablebot resolve`'s start.)
+in any case. (pydantic-settings did the same, for about 30 ms of the 280 ms of CPU that
+`cablebot resolve` took.)
 """
 
 from __future__ import annotations

@@ -40,8 +40,8 @@ HEAVY = frozenset(
     }
 )
 """What resolving a stored cable does not import: Discord and HTTP clients, pydantic-settings
-(which took a fifth of the start, when it loaded the settings), `regex` (graphemes: only text
-with emoji needs them) and python-dotenv (when there is no .env file)."""
+(a tenth of the start, when it loaded the settings), `regex` (graphemes: only text with emoji
+needs them) and python-dotenv (when there is no .env file)."""
 
 
 def _imported(tmp_path: Path, *argv: str) -> tuple[int, str, set[str]]:
