@@ -4,13 +4,13 @@
 
 Median of `--runs` runs of each command, run as `python -m bot` from this checkout, beside the
 same interpreter doing nothing (`python -c pass`): wall clock (the targets), and CPU time (user
-and system), which other work on the machine changes less. Without --store, a store holding the seed
-cable (or a synthetic one) is made in a temporary folder. `resolve` must be a store hit (a miss
-measures the mirror): when the --store does not hold 08MEXICO2498 (the generated dump does not),
-the message names its first cable with a paragraph 5 instead. The store is only read (opening
-an existing store writes nothing to it). Bytecode is cached (PYTHONDONTWRITEBYTECODE is dropped
-for the runs), as in an installed cablebot: compiling the project's modules on every run would
-add about 0.1 s.
+and system), which other work on the machine changes less. Without --store, a store holding the
+seed cable (or a synthetic one) is made in a temporary folder. `resolve` must be a store hit (a
+miss measures the mirror): when the --store does not hold 08MEXICO2498 (the generated dump does
+not), the message names its first cable with a paragraph 5 instead. The store is only read
+(opening a store at the current schema writes nothing to it; an older one is refused). Bytecode
+is cached (PYTHONDONTWRITEBYTECODE is dropped for the runs), as in an installed cablebot, which
+does not compile its modules on every run.
 """
 
 from __future__ import annotations
@@ -67,7 +67,16 @@ def filled_store(folder: Path) -> Path:
 
 
 def stored_message(store: Path) -> str:
-    """MESSAGE when `store` holds its cable, else the same request for a cable it holds."""
+    """MESSAGE when `store` holds its cable, else the same request for a cable it holds. A
+    store at an older schema is refused: resolving would migrate it."""
+    from bot.library.store import SCHEMA_VERSION, stored_schema
+
+    version = stored_schema(store)
+    if version != SCHEMA_VERSION:
+        raise SystemExit(
+            f"{store} is at schema {version}, not {SCHEMA_VERSION}: resolving would migrate it;"
+            " copy it (cp --reflink=auto) and open the copy once, e.g. with `cablebot setup`"
+        )
     conn = sqlite3.connect(f"{store.resolve().as_uri()}?mode=ro", uri=True)
     try:
         ref_id = MESSAGE.split()[0]

@@ -10,7 +10,13 @@ from pathlib import Path
 from bot.config import Settings
 from bot.discord.shards import format_shard_ids, shard_problem
 from bot.library.backend import open_store
-from bot.library.store import SCHEMA_VERSION, StoreError, migration_space, stored_schema
+from bot.library.store import (
+    REWRITTEN_VERSION,
+    SCHEMA_VERSION,
+    StoreError,
+    migration_space,
+    stored_schema,
+)
 
 CONNECT_SECONDS = 15.0
 """How long the store may take to open before the database is called unreachable."""
@@ -95,10 +101,10 @@ async def _store(settings: Settings) -> list[Finding]:
 def _to_migrate(path: Path, version: int) -> list[Finding]:
     """What the doctor says of a SQLite store at an older schema, without migrating it."""
     found = [Finding(True, f"store: SQLite at {path}, not opened (an older schema)")]
-    text = (
-        f"store is at schema v{version}, will migrate to v{SCHEMA_VERSION} on next start"
-        " (the first command that opens it rewrites it, with progress)"
-    )
+    text = f"store is at schema v{version}, will migrate to v{SCHEMA_VERSION} on next start"
+    if version >= REWRITTEN_VERSION:
+        return [*found, Finding(True, f"{text} (in place, at once)")]
+    text += " (the first command that opens it rewrites it, with progress)"
     problem = migration_space(path)
     if problem is None:
         return [*found, Finding(True, text)]
