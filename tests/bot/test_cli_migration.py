@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 
 from bot.cli import _MigrationProgress
-from bot.library.store import SCHEMA_VERSION, CableStore
+from bot.library.store import (
+    REWRITTEN_VERSION,
+    SCHEMA_VERSION,
+    CableStore,
+    build_schema,
+    register_functions,
+)
 from tests.bot.library.test_store_migration import _old_cables, _old_store
 
 
@@ -84,6 +90,22 @@ def test_the_doctor_says_an_old_store_will_migrate_and_leaves_it_alone(tmp_path:
     assert "PROBLEM" not in done.stdout
     assert path.read_bytes() == before
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith("cables.db-")]
+
+
+def test_the_doctor_says_a_store_past_the_rewrite_migrates_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "cables.db"
+    conn = sqlite3.connect(path)
+    register_functions(conn)
+    build_schema(conn, REWRITTEN_VERSION)
+    conn.execute(f"PRAGMA user_version = {REWRITTEN_VERSION}")
+    conn.close()
+    done = _cablebot(tmp_path, "doctor")
+    assert (done.returncode, done.stderr) == (0, ""), done.stdout
+    assert (
+        f"ok: store is at schema v{REWRITTEN_VERSION}, will migrate to v{SCHEMA_VERSION} on next"
+        " start (in place, at once)\n"
+    ) in done.stdout
+    assert _schema(path) == REWRITTEN_VERSION
 
 
 def test_on_a_terminal_the_migration_is_a_bar_taken_away_when_done(
