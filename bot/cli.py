@@ -7,11 +7,13 @@ Each subcommand is a pair: `_add_<name>(subparsers)` declares its arguments and
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import logging
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -157,7 +159,9 @@ def _run_import(args: argparse.Namespace) -> int:
 
     async def go() -> int:
         target = args.to or settings.database_url or settings.store_file
-        async with await open_target(target, settings=settings) as store:
+        with _migration_progress(target) as progress:
+            store = await open_target(target, settings=settings, progress=progress)
+        async with store:
             summaries = await run_import(
                 store,
                 paths,
@@ -198,7 +202,9 @@ def _run_setup(args: argparse.Namespace) -> int:
     from bot.library.store import CableStore, StoreError
 
     async def go() -> int:
-        async with await CableStore.open(settings.store_file) as store:
+        with _migration_progress(settings.store_file) as progress:
+            store = await CableStore.open(settings.store_file, progress=progress)
+        async with store:
             return (await store.stats()).cables
 
     try:
@@ -290,6 +296,50 @@ def _bot_context(*, stderr_level: int = logging.WARNING) -> tuple[Any, dict[str,
         raise CliError(f"{exc} (CABLEBOT_TAGS_PATH)") from exc
 
 
+class _MigrationProgress:
+    """A store migration's progress on stderr, shown as an import shows its own: a bar on a
+    terminal, otherwise a line at most every 5 s and one at the end. Nothing is imported or
+    shown unless a migration reports; the store calls it from its writer thread."""
+
+    def __init__(self, label: str, *, tty: bool | None = None) -> None:
+        self.label = label
+        self.tty = sys.stderr.isatty() if tty is None else tty
+        self._show: Callable[[int, int, int], None] | None = None
+        self._bar: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._show is None:
+            from bot.library.importer import LineProgress, RichProgress, rich_progress
+
+            if self.tty:
+                self._bar = rich_progress()
+                self._bar.start()
+                self._show = RichProgress(self.label, self._bar, "cable")
+            else:
+                self._show = LineProgress(self.label, unit="cable")
+        self._show(done, total, done)
+        if done >= total:
+            self.close()
+
+    def close(self) -> None:
+        """Take the bar off the terminal (idempotent)."""
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+
+@contextlib.contextmanager
+def _migration_progress(store: Any) -> Iterator[_MigrationProgress]:
+    """The progress to open the SQLite `store` with: `migrating cables.db`."""
+    from pathlib import Path
+
+    progress = _MigrationProgress(f"migrating {Path(store).name}")
+    try:
+        yield progress
+    finally:
+        progress.close()
+
+
 async def _open_library(settings: Any, *, serving: bool = False) -> Any:
     from bot.library.backend import store_location
     from bot.library.cables import CableLibrary
@@ -297,7 +347,8 @@ async def _open_library(settings: Any, *, serving: bool = False) -> Any:
     from bot.library.store import StoreError
 
     try:
-        return await CableLibrary.open(settings, serving=serving)
+        with _migration_progress(settings.store_file) as progress:
+            return await CableLibrary.open(settings, serving=serving, progress=progress)
     except MonthIndexError as exc:
         raise CliError(f"{exc} (CABLEBOT_MONTH_INDEX)") from exc
     except (StoreError, OSError) as exc:
@@ -915,14 +966,24 @@ def _terminated(signum: int, frame: object) -> None:
     raise Terminated
 
 
+LONG_RUNNING = frozenset({"run", "chat", "import"})
+"""The commands that keep the garbage collector on when they are the process's own command."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `cablebot` console script: never shows a traceback.
 
     Each subcommand imports what it needs when it runs (discord.py only for `run` and `sync`),
-    so `--help` and `resolve` start at once.
+    so `--help` and `resolve` start at once. As the process's own command (`argv` None), one
+    that is not LONG_RUNNING runs without the garbage collector, and the objects left at the end
+    are frozen: the collections during the imports, and the interpreter's last ones walking
+    every object the imports made, took about 70 of the 250 ms of CPU of a `cablebot resolve`.
     """
     args = build_parser().parse_args(argv)
     handler: Handler = args.handler
+    exiting = argv is None
+    if exiting and args.command not in LONG_RUNNING:
+        gc.disable()
     saved = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
     signal.signal(signal.SIGINT, _interrupted)
     signal.signal(signal.SIGTERM, _terminated)
@@ -948,6 +1009,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.logs import stop_logging
 
             stop_logging()
+        if exiting:
+            gc.freeze()  # the process exits next: its objects need no collecting
 
 
 def _unexpected(command: str, exc: Exception) -> int:

@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.config import Settings
 from bot.discord.shards import format_shard_ids, shard_problem
 from bot.library.backend import open_store
-from bot.library.store import StoreError
+from bot.library.store import (
+    REWRITTEN_VERSION,
+    SCHEMA_VERSION,
+    StoreError,
+    migration_space,
+    stored_schema,
+)
 
 CONNECT_SECONDS = 15.0
 """How long the store may take to open before the database is called unreachable."""
@@ -33,8 +40,7 @@ async def diagnose(settings: Settings) -> list[Finding]:
 async def _store(settings: Settings) -> list[Finding]:
     url = settings.database_url
     if url is None:
-        from bot.library.store import SCHEMA_VERSION as expected
-
+        expected = SCHEMA_VERSION
         where = str(settings.store_file)
         if not settings.store_file.is_file():
             return [
@@ -44,6 +50,12 @@ async def _store(settings: Settings) -> list[Finding]:
                     " `cablebot setup` creates it, `cablebot import` fills it",
                 )
             ]
+        try:
+            version = stored_schema(settings.store_file)
+        except StoreError as exc:
+            return [Finding(False, f"cannot open the store: {exc}")]
+        if 0 < version < expected:  # opening it would migrate it: the doctor only looks
+            return _to_migrate(settings.store_file, version)
     else:
         from bot.library.postgres import SCHEMA_VERSION as expected
         from bot.library.postgres import redacted
@@ -72,8 +84,7 @@ async def _store(settings: Settings) -> list[Finding]:
         Finding(
             True,
             f"rows: {stats.cables:,} cables, {stats.paragraphs:,} paragraphs,"
-            f" {stats.references:,} references, {stats.tags:,} TAGS codes,"
-            f" {stats.months_known:,} months known",
+            f" {stats.references:,} references, {stats.tags:,} TAGS codes",
         )
     )
     if stats.cables == 0:
@@ -85,6 +96,19 @@ async def _store(settings: Settings) -> list[Finding]:
             )
         )
     return findings
+
+
+def _to_migrate(path: Path, version: int) -> list[Finding]:
+    """What the doctor says of a SQLite store at an older schema, without migrating it."""
+    found = [Finding(True, f"store: SQLite at {path}, not opened (an older schema)")]
+    text = f"store is at schema v{version}, will migrate to v{SCHEMA_VERSION} on next start"
+    if version >= REWRITTEN_VERSION:
+        return [*found, Finding(True, f"{text} (in place, at once)")]
+    text += " (the first command that opens it rewrites it, with progress)"
+    problem = migration_space(path)
+    if problem is None:
+        return [*found, Finding(True, text)]
+    return [*found, Finding(True, text), Finding(False, f"{problem}: free some space first")]
 
 
 def _shards(settings: Settings) -> Finding:

@@ -17,11 +17,13 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Literal, NamedTuple
-
-import regex
+from functools import cache
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from parsers.models import Cable
+
+if TYPE_CHECKING:
+    import regex
 
 Network = Literal["x", "mastodon", "bluesky"]
 NETWORKS: tuple[Network, ...] = ("x", "mastodon", "bluesky")
@@ -33,15 +35,38 @@ _URL = re.compile(
     r"https?://[^\s/?#.]+(?:\.[^\s/?#.]+)+(?:[/?#]\S*?)?(?=[.,;:!?)\]'\"]*(?:\s|$))",
     re.IGNORECASE,
 )
-_GRAPHEME = regex.compile(r"\X")
-_EMOJI = regex.compile(
-    r"\p{Regional_Indicator}|\p{Emoji_Modifier}|\u20E3|\p{Emoji_Presentation}"
-    r"|\p{Extended_Pictographic}[\uFE0F\u200D]"
-)
+
+
+@cache
+def _unicode_patterns() -> tuple[regex.Pattern[str], regex.Pattern[str]]:
+    """A grapheme and an emoji, compiled on first use: `regex` is imported only for text that
+    needs it (a card's post of plain text never does)."""
+    import regex
+
+    return regex.compile(r"\X"), regex.compile(
+        r"\p{Regional_Indicator}|\p{Emoji_Modifier}|\u20E3|\p{Emoji_Presentation}"
+        r"|\p{Extended_Pictographic}[\uFE0F\u200D]"
+    )
+
+
+def _graphemes(text: str) -> list[str]:
+    """`text` cut into extended grapheme clusters."""
+    return _unicode_patterns()[0].findall(text)
+
+
+def _is_emoji(cluster: str) -> bool:
+    """Whether the grapheme `cluster` is an emoji (X counts it 2)."""
+    return _unicode_patterns()[1].search(cluster) is not None
+
+
 _X_SINGLE = ((0x0000, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x2037))
 _X_NOT_SINGLE = re.compile("[^" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in _X_SINGLE) + "]")
 """A code point outside the single-weight ranges: text without one counts one per code point
 (no emoji either: every emoji has a code point outside them)."""
+_MAYBE_EMOJI = re.compile("[\u200d\u20e3\ufe0f\u231a-\U0010ffff]")
+"""A code point without which a word holds no emoji: each has one from U+231A up (the first
+Emoji_Presentation; regional indicators and skin tones are above it), a keycap, or a
+pictograph followed by a variation selector or a joiner."""
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]?(?=\s)")
 
 
@@ -62,16 +87,19 @@ def x_length(text: str) -> int:
 
 
 def _x_words(text: str) -> int:
-    """X's count of text without links. Only words with a code point outside the single-weight
-    ranges are cut into graphemes: no emoji holds a space, and other graphemes count the sum of
-    their code points' weights wherever they are cut."""
+    """X's count of text without links. Only words that may hold an emoji are cut into
+    graphemes: no emoji holds a space, and other graphemes count the sum of their code points'
+    weights wherever they are cut."""
     total = text.count(" ")
     for word in text.split(" "):
         if not _X_NOT_SINGLE.search(word):
             total += len(word)
             continue
-        for cluster in _GRAPHEME.findall(word):
-            total += 2 if _EMOJI.search(cluster) else sum(_x_weight(c) for c in cluster)
+        if not _MAYBE_EMOJI.search(word):  # (a cut quote's "…": no need for graphemes)
+            total += sum(_x_weight(c) for c in word)
+            continue
+        for cluster in _graphemes(word):
+            total += 2 if _is_emoji(cluster) else sum(_x_weight(c) for c in cluster)
     return total
 
 
@@ -83,7 +111,7 @@ def mastodon_length(text: str) -> int:
 
 def bluesky_length(text: str) -> int:
     """`text`'s length as Bluesky counts it: extended grapheme clusters."""
-    return len(_GRAPHEME.findall(text))
+    return len(_graphemes(text))
 
 
 LIMITS: dict[Network, int] = {"x": 280, "mastodon": 500, "bluesky": 300}
@@ -140,7 +168,7 @@ def _cut_quote(words: str, tail: str, fit: Callable[[str], bool]) -> str:
             if fit(_post(sentence, tail)):
                 return sentence
         return cut(best)
-    graphemes = _GRAPHEME.findall(words)
+    graphemes = _graphemes(words)
 
     def head(i: int) -> str:
         return "".join(graphemes[: i + 1]) + ELLIPSIS
@@ -165,7 +193,7 @@ def post_text(snippet: str, url: str, hashtags: Sequence[str], network: Network 
     if words and fit(_post(words, tail)):
         return _post(words, tail)
     if not fit(tail):
-        graphemes = _GRAPHEME.findall(tail)
+        graphemes = _graphemes(tail)
         n = _largest(len(graphemes) + 1, lambda i: fit("".join(graphemes[:i])))
         return "".join(graphemes[: max(n, 0)])
     return _post(_cut_quote(words, tail, fit), tail) if words else tail

@@ -19,6 +19,7 @@ from bot.library.store import (
     FollowedReply,
     LibraryStats,
     PreparedCable,
+    Progress,
     PutResult,
     SearchHit,
 )
@@ -65,16 +66,10 @@ class Store(Protocol):
         """Stored cables that cite `ref_id`, sorted."""
 
     async def complete_ids(self, prefix: str, limit: int = 25) -> list[str]:
-        """Known reference IDs (stored or in the month table) starting with `prefix`."""
+        """Stored reference IDs starting with `prefix`."""
 
     async def month_of(self, ref_id: str) -> int | None:
-        """The month `ref_id` was created in, from the month table or a stored cable."""
-
-    async def months_known(self) -> int:
-        """How many IDs the month table holds."""
-
-    async def has_month(self, ref_id: str) -> bool:
-        """True when `ref_id` is in the month table."""
+        """The month the stored cable `ref_id` was created in."""
 
     async def stats(self) -> LibraryStats:
         """Counts, dates and size of the store."""
@@ -105,9 +100,6 @@ class Store(Protocol):
 
     async def clear_checkpoint(self, source: str) -> None:
         """Forget the import position of `source`."""
-
-    async def put_months(self, pairs: Iterable[tuple[str, int]]) -> int:
-        """Add (ref_id, month) pairs to the month table; returns how many it holds now."""
 
     async def set_guild_settings(self, guild_id: int, data: dict[str, object]) -> None:
         """Replace the settings saved for a guild (JSON-serialisable)."""
@@ -168,21 +160,23 @@ def store_location(settings: Settings) -> str:
     return str(settings.store_file)
 
 
-async def open_target(target: str | Path, *, settings: Settings | None = None) -> Store:
+async def open_target(
+    target: str | Path, *, settings: Settings | None = None, progress: Progress | None = None
+) -> Store:
     """Open the store at `target`: a postgresql:// URL (pool sizes from `settings`) or a
-    SQLite file."""
+    SQLite file (`progress` as for `CableStore.open`)."""
     if isinstance(target, str) and is_database_url(target):
         from bot.library.postgres import PostgresStore  # asyncpg only when it is used
 
         sizes = (settings.database_pool_min, settings.database_pool_max) if settings else (1, 10)
         return await PostgresStore.open(target, min_size=sizes[0], max_size=sizes[1])
-    return await CableStore.open(Path(target))
+    return await CableStore.open(Path(target), progress=progress)
 
 
-async def open_store(settings: Settings) -> Store:
+async def open_store(settings: Settings, *, progress: Progress | None = None) -> Store:
     """The store `settings` name: PostgreSQL when `database_url` is set, else the SQLite file."""
     target: str | Path = settings.database_url or settings.store_file
-    return await open_target(target, settings=settings)
+    return await open_target(target, settings=settings, progress=progress)
 
 
 def _sqlite_is_a_store(store: CableStore) -> Store:

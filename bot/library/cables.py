@@ -34,6 +34,7 @@ from bot.library.month_index import MonthIndex, load_month_index
 from bot.library.store import (
     FollowedReply,
     LibraryStats,
+    Progress,
     SearchHit,
     StoreError,
 )
@@ -89,15 +90,18 @@ class CableLibrary:
         self._inflight: dict[str, asyncio.Future[Cable]] = {}
 
     @classmethod
-    async def open(cls, settings: Settings, *, serving: bool = False) -> CableLibrary:
-        """Open the store (migrating it), the month index and the mirror client of `settings`.
+    async def open(
+        cls, settings: Settings, *, serving: bool = False, progress: Progress | None = None
+    ) -> CableLibrary:
+        """Open the store (migrating it, with `progress` as for `CableStore.open`), the month
+        index and the mirror client of `settings`.
 
         The month index is the built-in one unless `settings.month_index` names a file
         (MonthIndexError when it is unreadable). `serving` (a loop that serves chat) needs no
         set-up of its own: the store keeps its short reads on the loop (see bot.library.store).
         """
         months = load_month_index(settings.month_index)
-        library = cls(await open_store(settings), None, months)
+        library = cls(await open_store(settings, progress=progress), None, months)
         if settings.mirrors:
             library.mirror = CableMirror.from_settings(settings, library.month_of)
         return library

@@ -703,7 +703,8 @@ class RichProgress:
         )
 
 
-def _rich_progress() -> rich.progress.Progress:
+def rich_progress() -> rich.progress.Progress:
+    """The progress display of an import (or of a store migration) on stderr."""
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -738,7 +739,7 @@ async def run_import(
     units = [_UNITS.get(source_kind(path), "page") for path in paths]
     summaries = []
     for path, unit in zip(paths, units, strict=True):
-        with _rich_progress() if tty else contextlib.nullcontext() as bar:
+        with rich_progress() if tty else contextlib.nullcontext() as bar:
             progress = (
                 RichProgress(path.name, bar, unit)
                 if bar is not None

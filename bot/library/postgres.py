@@ -365,16 +365,14 @@ class PostgresStore:
         return [r[0] for r in rows]
 
     async def complete_ids(self, prefix: str, limit: int = 25) -> list[str]:
-        """Known reference IDs (stored or in the month table) starting with `prefix`."""
+        """Stored reference IDs starting with `prefix`."""
         prefix = prefix.strip().upper()
         if limit <= 0:
             return []
         upper = prefix[:-1] + chr(ord(prefix[-1]) + 1) if prefix else "\U0010ffff"
         window = max(limit * 8, 200)  # the first IDs in order, then shortest first
         rows = await self._pool.fetch(
-            "(SELECT ref_id FROM cables WHERE ref_id >= $1 AND ref_id < $2 ORDER BY ref_id"
-            " LIMIT $3) UNION (SELECT ref_id FROM months WHERE ref_id >= $1 AND ref_id < $2"
-            " ORDER BY ref_id LIMIT $3)",
+            "SELECT ref_id FROM cables WHERE ref_id >= $1 AND ref_id < $2 ORDER BY ref_id LIMIT $3",
             prefix,
             upper,
             window,
@@ -383,29 +381,20 @@ class PostgresStore:
         return sorted(found, key=lambda ref_id: (len(ref_id), ref_id))[:limit]
 
     async def month_of(self, ref_id: str) -> int | None:
-        """The month (1-12) `ref_id` was created in, from the month table or a stored cable."""
+        """The month (1-12) the stored cable `ref_id` was created in."""
         month = await self._pool.fetchval(
-            "SELECT coalesce((SELECT month FROM months WHERE ref_id = $1),"
-            " (SELECT substr(created, 6, 2)::smallint FROM cables"
-            " WHERE ref_id = $1 AND created IS NOT NULL))",
+            "SELECT substr(created, 6, 2)::smallint FROM cables"
+            " WHERE ref_id = $1 AND created IS NOT NULL",
             ref_id,
         )
         return None if month is None else int(month)
-
-    async def months_known(self) -> int:
-        """How many IDs the month table holds (0 until the month index is loaded)."""
-        return int(await self._pool.fetchval("SELECT count(*) FROM months"))
-
-    async def has_month(self, ref_id: str) -> bool:
-        """True when `ref_id` is in the month table."""
-        return bool(await self._pool.fetchval("SELECT 1 FROM months WHERE ref_id = $1", ref_id))
 
     async def stats(self) -> LibraryStats:
         """Counts, dates and size of the store (the size of the whole database)."""
         row = await self._pool.fetchrow(
             "SELECT (SELECT count(*) FROM cables), (SELECT count(*) FROM paragraphs),"
             " (SELECT count(*) FROM refs), (SELECT count(DISTINCT tag) FROM tags),"
-            " (SELECT count(*) FROM months), (SELECT min(created) FROM cables),"
+            " (SELECT min(created) FROM cables),"
             " (SELECT max(created) FROM cables), pg_database_size(current_database()),"
             " (SELECT max(version) FROM schema_version)"
         )
@@ -415,11 +404,10 @@ class PostgresStore:
             paragraphs=row[1],
             references=row[2],
             tags=row[3],
-            months_known=row[4],
-            first_created=_date(row[5]),
-            last_created=_date(row[6]),
-            size_bytes=row[7],
-            schema_version=row[8],
+            first_created=_date(row[4]),
+            last_created=_date(row[5]),
+            size_bytes=row[6],
+            schema_version=row[7],
         )
 
     async def checkpoint(self, source: str) -> Checkpoint | None:
@@ -581,21 +569,6 @@ class PostgresStore:
     async def clear_checkpoint(self, source: str) -> None:
         """Forget the import position of `source` (the import finished)."""
         await self._write("DELETE FROM imports WHERE source = $1", source)
-
-    async def put_months(self, pairs: Iterable[tuple[str, int]]) -> int:
-        """Add (ref_id, month) pairs to the month table; returns how many it holds now."""
-        latest = dict(pairs)
-        try:
-            async with self._pool.acquire() as conn, conn.transaction():
-                await conn.execute(
-                    "INSERT INTO months (ref_id, month) SELECT * FROM unnest($1::text[],"
-                    " $2::smallint[]) ON CONFLICT (ref_id) DO UPDATE SET month = excluded.month",
-                    list(latest),
-                    list(latest.values()),
-                )
-                return int(await conn.fetchval("SELECT count(*) FROM months"))
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            raise StoreWriteError(self.path, _reason(exc)) from exc
 
     async def set_guild_settings(self, guild_id: int, data: dict[str, object]) -> None:
         """Replace the settings saved for a guild (must be JSON-serialisable)."""

@@ -208,10 +208,6 @@ CREATE TABLE refs (
     PRIMARY KEY (src, pos)
 ) WITHOUT ROWID;
 CREATE INDEX refs_dst ON refs (dst, src);
-CREATE TABLE months (
-    ref_id TEXT PRIMARY KEY,
-    month INTEGER NOT NULL CHECK (month BETWEEN 1 AND 12)
-) WITHOUT ROWID;
 CREATE TABLE guild_settings (
     guild_id INTEGER PRIMARY KEY,
     data TEXT NOT NULL
@@ -241,7 +237,9 @@ CREATE VIRTUAL TABLE cables_fts USING fts5 (
     tokenize='unicode61 remove_diacritics 2'
 );
 """
-"""The layout of schema version 5, which a new store starts from (then `LATER_STEPS`).
+"""The layout of schema version 5, which a new store starts from (then `LATER_STEPS`). Stores
+made before had a `months` table too (nothing filled it since the month index became built in):
+it stays there, unread.
 
 A cable's texts are kept once, compressed: `text` is one blob of header, body, header fields
 and paragraphs, whose texts point into the body (bot.library.packed). SQL reads the body and the
@@ -353,7 +351,6 @@ class LibraryStats(BaseModel):
     paragraphs: int
     references: int
     tags: int
-    months_known: int
     first_created: datetime | None
     last_created: datetime | None
     size_bytes: int
@@ -513,10 +510,9 @@ def _connect(path: Path, *, writer: bool, same_thread: bool = False) -> sqlite3.
     try:
         conn.execute("PRAGMA busy_timeout = 10000")
         if writer:
-            _schema_version(conn, path)
-            # a new store gets PAGE_SIZE pages; an existing one keeps its own
-            conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
-            conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # (see `_give_back`)
+            if _schema_version(conn, path) == 0:  # a new store (setting these again writes)
+                conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
+                conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # (see `_give_back`)
             conn.execute("PRAGMA journal_mode = WAL")
             # checkpoint every 64 MB of log, not 4 MB: an import copies pages back 16x less often
             page_size = conn.execute("PRAGMA page_size").fetchone()[0]
@@ -709,17 +705,50 @@ def _migrate(conn: sqlite3.Connection, path: Path, progress: Progress | None) ->
             conn.execute(f"PRAGMA user_version = {version}")
 
 
+def stored_schema(path: Path) -> int:
+    """The schema version of the store at `path`, read without changing anything (0: an empty
+    file); StoreError when it is no Cablebot store or a newer one."""
+
+    def read(option: str) -> int:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?{option}", uri=True)
+        try:
+            return _schema_version(conn, path)
+        finally:
+            conn.close()
+
+    try:
+        if not Path(f"{path}-wal").exists():  # no other process has it open
+            return read("immutable=1")  # (mode=ro would leave a log and shared memory behind)
+        try:
+            return read("mode=ro")
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorname", "") != "SQLITE_CANTOPEN":
+                raise
+            return read("immutable=1")  # (no shared memory can be made beside it)
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: cannot read it ({exc})") from exc
+
+
+def migration_space(path: Path) -> str | None:
+    """Why the store at `path` cannot be rewritten by its migration to this schema (too little
+    free space beside it), or None when it can."""
+    needed = path.stat().st_size // 2  # the new store is a third of the old one, or less
+    free = shutil.disk_usage(path.parent).free
+    if free >= needed:
+        return None
+    return (
+        f"{path}: migrating the store (schema 4 to {SCHEMA_VERSION}) needs about"
+        f" {_megabytes(needed)} free beside it, and {_megabytes(free)} are free"
+    )
+
+
 def _rewrite(conn: sqlite3.Connection, path: Path, progress: Progress | None) -> bool:
     """Version 4 to 5: rebuild the store into `STORE.migrating` beside it, then put that in its
     place, so that the space of the old one is given back. Needs the store to itself (the
     process holds `_StoreLock` alone; an older cablebot still using it makes this refuse)."""
-    needed = path.stat().st_size // 2  # the new store is a third of the old one, or less
-    free = shutil.disk_usage(path.parent).free
-    if free < needed:
-        raise StoreError(
-            f"{path}: migrating the store (schema 4 to {SCHEMA_VERSION}) needs about"
-            f" {_megabytes(needed)} free beside it, and {_megabytes(free)} are free"
-        )
+    problem = migration_space(path)
+    if problem is not None:
+        raise StoreError(problem)
     if conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0] != "delete":
         raise StoreError(f"{path}: another process has the store open: stop it to migrate it")
     new = Path(f"{path}.migrating")
@@ -756,12 +785,14 @@ def _copy(old: sqlite3.Connection, path: Path, progress: Progress | None) -> Non
         new.execute("BEGIN")
         for statement in _statements(_SCHEMA):
             new.execute(statement)
-        for table in ("tags", "refs", "months", "guild_settings", "imports", "replies"):
+        for table in ("tags", "refs", "guild_settings", "imports", "replies"):
             found = old.execute(f"SELECT * FROM {table}")
             marks = ",".join("?" * len(found.description))
             new.executemany(f"INSERT INTO {table} VALUES ({marks})", found)
         total = int(old.execute("SELECT count(*) FROM cables").fetchone()[0])
         done = 0
+        if progress is not None:
+            progress(done, total)
         cables = old.execute(
             "SELECT id, ref_id, created, released, classification, origin, subject, meta, hash,"
             " header, body, (SELECT json_group_array(json_array(number, marking, text)) FROM ("
@@ -1064,17 +1095,14 @@ class CableStore:
         return [r[0] for r in rows]
 
     async def complete_ids(self, prefix: str, limit: int = 25) -> list[str]:
-        """Known reference IDs (stored or in the month index) starting with `prefix`."""
+        """Stored reference IDs starting with `prefix`."""
         prefix = prefix.strip().upper()
         if limit <= 0:
             return []
         upper = prefix[:-1] + chr(ord(prefix[-1]) + 1) if prefix else "\U0010ffff"
         window = max(limit * 8, 200)  # the first IDs in order, then shortest first
-        found: set[str] = set()
-        for table in ("cables", "months"):
-            sql = f"SELECT ref_id FROM {table} WHERE ref_id >= ? AND ref_id < ?"
-            sql += " ORDER BY ref_id LIMIT ?"
-            found.update(r[0] for r in await self._reader.run(_all, sql, prefix, upper, window))
+        sql = "SELECT ref_id FROM cables WHERE ref_id >= ? AND ref_id < ? ORDER BY ref_id LIMIT ?"
+        found = {r[0] for r in await self._reader.run(_all, sql, prefix, upper, window)}
         return sorted(found, key=lambda ref_id: (len(ref_id), ref_id))[:limit]
 
     async def ref_ids(self) -> list[str]:
@@ -1083,18 +1111,8 @@ class CableStore:
         return [r[0] for r in rows]
 
     async def month_of(self, ref_id: str) -> int | None:
-        """The month (1-12) `ref_id` was created in, from stored cables or the month index."""
+        """The month (1-12) the stored cable `ref_id` was created in."""
         return await self._quick(_month_of, ref_id)
-
-    async def months_known(self) -> int:
-        """How many IDs the month table holds (0 until the month index is loaded)."""
-        rows = await self._reader.run(_all, "SELECT count(*) FROM months")
-        return int(rows[0][0])
-
-    async def has_month(self, ref_id: str) -> bool:
-        """True when `ref_id` is in the month table (i.e. a published ID, once it is loaded)."""
-        rows = await self._reader.run(_all, "SELECT 1 FROM months WHERE ref_id = ?", ref_id)
-        return bool(rows)
 
     async def stats(self) -> LibraryStats:
         """Counts, dates and size of the store."""
@@ -1175,11 +1193,6 @@ class CableStore:
         search index's merges left free are also given back to the file system."""
         await self._written(_write, "DELETE FROM imports WHERE source = ?", [(source,)])
         await self._written(_give_back)
-
-    async def put_months(self, pairs: Iterable[tuple[str, int]]) -> int:
-        """Add (ref_id, month) pairs to the month table; returns how many it holds now."""
-        count = await self._written(_put_months, pairs)
-        return await self.months_known() if count is None else count
 
     async def set_guild_settings(self, guild_id: int, data: dict[str, object]) -> None:
         """Replace the settings saved for a guild (must be JSON-serialisable)."""
@@ -1310,13 +1323,11 @@ def _search(conn: sqlite3.Connection, match: str, limit: int, offset: int) -> li
 
 
 def _month_of(conn: sqlite3.Connection, ref_id: str) -> int | None:
-    row = conn.execute("SELECT month FROM months WHERE ref_id = ?", (ref_id,)).fetchone()
-    if row is None:
-        row = conn.execute(
-            "SELECT CAST(substr(created, 6, 2) AS INTEGER) FROM cables"
-            " WHERE ref_id = ? AND created IS NOT NULL",
-            (ref_id,),
-        ).fetchone()
+    row = conn.execute(
+        "SELECT CAST(substr(created, 6, 2) AS INTEGER) FROM cables"
+        " WHERE ref_id = ? AND created IS NOT NULL",
+        (ref_id,),
+    ).fetchone()
     return int(row[0]) if row else None
 
 
@@ -1330,7 +1341,6 @@ def _stats(conn: sqlite3.Connection, path: Path) -> LibraryStats:
         paragraphs=one("SELECT coalesce(sum(paragraphs), 0) FROM cables"),
         references=one("SELECT count(*) FROM refs"),
         tags=one("SELECT count(DISTINCT tag) FROM tags"),
-        months_known=one("SELECT count(*) FROM months"),
         first_created=_date(one("SELECT min(created) FROM cables")),
         last_created=_date(one("SELECT max(created) FROM cables")),
         size_bytes=size,
@@ -1413,12 +1423,6 @@ def _by_ref_id(conn: sqlite3.Connection, column: str, ref_ids: list[str]) -> dic
         sql = f"SELECT ref_id, {column} FROM cables WHERE ref_id IN ({marks})"
         found.update(conn.execute(sql, chunk))
     return found
-
-
-def _put_months(conn: sqlite3.Connection, pairs: Iterable[tuple[str, int]]) -> int:
-    with _transaction(conn):
-        conn.executemany("INSERT OR REPLACE INTO months (ref_id, month) VALUES (?, ?)", pairs)
-    return int(conn.execute("SELECT count(*) FROM months").fetchone()[0])
 
 
 def _give_back(conn: sqlite3.Connection) -> None:

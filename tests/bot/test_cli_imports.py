@@ -27,6 +27,23 @@ print(json.dumps({"code": code, "out": out.getvalue(),
 """
 
 
+HEAVY = frozenset(
+    {
+        "discord",
+        "aiohttp",
+        "httpx",
+        "httpcore",
+        "markdown_it",
+        "pydantic_settings",
+        "regex",
+        "dotenv",
+    }
+)
+"""What resolving a stored cable does not import: Discord and HTTP clients, pydantic-settings
+(a tenth of the start, when it loaded the settings), `regex` (graphemes: only text with emoji
+needs them) and python-dotenv (when there is no .env file)."""
+
+
 def _imported(tmp_path: Path, *argv: str) -> tuple[int, str, set[str]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CABLEBOT_", "DISCORD_"))}
     env |= {"CABLEBOT_DATA_DIR": str(tmp_path), "COLUMNS": "100"}
@@ -58,14 +75,14 @@ def test_resolving_from_the_store_imports_neither_discord_nor_an_http_client(
     code, out, modules = _imported(tmp_path, "resolve", "09OSLO777 ¶5")
     assert code == 0 and "09OSLO777" in out and "Comment: the contract" in out
     assert "rich" in modules  # the cards were drawn...
-    assert not modules & {"discord", "aiohttp", "httpx", "httpcore", "markdown_it"}  # ...only
+    assert not modules & HEAVY  # ...only
 
 
 def test_resolving_as_json_draws_nothing(tmp_path: Path) -> None:
     _fill(tmp_path / "cables.db")
     code, out, modules = _imported(tmp_path, "resolve", "09OSLO777 ¶5", "--json")
     assert code == 0 and json.loads(out)[0]["ref_id"] == "09OSLO777"
-    assert not modules & {"discord", "aiohttp", "httpx", "rich"}
+    assert not modules & (HEAVY | {"rich"})
 
 
 def test_a_store_miss_fetches_with_httpx_but_not_discord(tmp_path: Path) -> None:
@@ -81,4 +98,43 @@ def test_a_store_miss_fetches_with_httpx_but_not_discord(tmp_path: Path) -> None
 def test_help_imports_neither_settings_nor_the_library(tmp_path: Path) -> None:
     code, out, modules = _imported(tmp_path, "--help")
     assert code == 0 and "resolve" in out
-    assert not modules & {"pydantic", "pydantic_settings", "sqlite3", "asyncio", "rich", "parsers"}
+    assert not modules & {"pydantic", "sqlite3", "asyncio", "rich", "parsers", "dotenv"}
+
+
+# Runs main() as the console script does (no argv), then says what became of the collector.
+GC_PROBE = """
+import contextlib, gc, io, json, sys
+from bot.cli import main
+sys.argv = ["cablebot", *sys.argv[1:]]
+with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    code = main(None if sys.argv[1] != "--explicit" else sys.argv[2:])
+print(json.dumps([code, gc.isenabled(), gc.get_freeze_count() > 0]))
+"""
+
+
+def _gc_after(tmp_path: Path, *argv: str) -> list[object]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CABLEBOT_", "DISCORD_"))}
+    env |= {"CABLEBOT_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", GC_PROBE, *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=True,
+    )
+    result: list[object] = json.loads(done.stdout)
+    return result
+
+
+def test_a_short_command_runs_without_the_collector_and_freezes_what_is_left(
+    tmp_path: Path,
+) -> None:
+    assert _gc_after(tmp_path, "resolve", "09OSLO777", "--requests-only") == [0, False, True]
+    # called with arguments (tests, other programs), main() leaves the collector alone
+    assert _gc_after(tmp_path, "--explicit", "resolve", "x", "--requests-only") == [0, True, False]
+
+
+def test_a_long_running_command_keeps_the_collector(tmp_path: Path) -> None:
+    assert _gc_after(tmp_path, "import", str(tmp_path / "missing.csv")) == [1, True, True]

@@ -43,7 +43,7 @@ async def test_open_creates_file_in_wal_mode_with_schema(tmp_path: Path) -> None
     assert conn.execute("PRAGMA page_size").fetchone()[0] == 2048
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"cables", "tags", "refs", "months", "cables_fts"} <= tables
+    assert {"cables", "tags", "refs", "cables_fts"} <= tables and "months" not in tables
 
 
 @pytest.mark.sqlite_only
@@ -197,6 +197,18 @@ async def test_reopen_keeps_data_and_newer_schema_is_refused(tmp_path: Path) -> 
         await CableStore.open(path)
 
 
+@pytest.mark.sqlite_only
+async def test_reading_an_existing_store_leaves_its_file_as_it_was(tmp_path: Path) -> None:
+    # (`cablebot resolve` on a store that is shared, backed up or on a slow disk writes nothing)
+    path = tmp_path / "cables.db"
+    async with await CableStore.open(path) as store:
+        await store.put([make_cable("10ATLANTIS1")])
+    before = path.read_bytes()
+    async with await CableStore.open(path) as store:
+        assert await store.get("10ATLANTIS1") == make_cable("10ATLANTIS1")
+    assert path.read_bytes() == before
+
+
 async def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "cables.db"
     path.write_bytes(b"this is not sqlite" * 100)
@@ -328,21 +340,17 @@ def test_any_cable_round_trips(cables: list[Cable]) -> None:
     asyncio.run(check())
 
 
-async def test_complete_ids_uses_cables_and_month_index(store: Store) -> None:
-    await store.put([make_cable("10ATLANTIS17"), make_cable("10ATLANTIS1")])
-    await store.put_months([("10ATLANTIS2", 5), ("10ATHENS3", 1)])
-    assert await store.complete_ids("10atlantis") == ["10ATLANTIS1", "10ATLANTIS2", "10ATLANTIS17"]
+async def test_complete_ids_are_stored_ids_shortest_first(store: Store) -> None:
+    await store.put([make_cable(r) for r in ("10ATLANTIS17", "10ATLANTIS1", "10ATHENS3")])
+    assert await store.complete_ids("10atlantis") == ["10ATLANTIS1", "10ATLANTIS17"]
     assert await store.complete_ids("10AT", limit=2) == ["10ATHENS3", "10ATLANTIS1"]
     assert await store.complete_ids("99") == []
 
 
-async def test_month_from_index_then_from_stored_cable(store: Store) -> None:
+async def test_month_of_a_stored_cable(store: Store) -> None:
     assert await store.month_of("10ATLANTIS1") is None
     await store.put([make_cable("10ATLANTIS1")])
     assert await store.month_of("10ATLANTIS1") == 3
-    assert await store.put_months([("10ATLANTIS1", 4)]) == 1
-    assert await store.month_of("10ATLANTIS1") == 4
-    assert await store.has_month("10ATLANTIS1")
 
 
 async def test_checkpoint_is_saved_with_the_batch(store: Store) -> None:

@@ -123,7 +123,7 @@ async def test_a_version_4_store_is_rewritten_with_every_card_and_search_unchang
         stats = await store.stats()
         assert stats.schema_version == SCHEMA_VERSION
         assert stats.paragraphs == sum(len(c.paragraphs) for c in before.values())
-        assert await store.month_of("09ATLANTIS99") == 7
+        assert await store.month_of("09ATLANTIS99") is None  # (the old months table is gone)
         assert await store.get_guild_settings(42) == {"passive": False}
         assert await store.followed(500, since=0.0) is not None
         saved = await store.checkpoint("dump.csv")
