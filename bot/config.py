@@ -1,22 +1,17 @@
-"""Settings from the environment and `.env` (prefix `CABLEBOT_`), shared by every command.
-
-`Settings` is a plain pydantic model that reads its sources itself (`_sources`): explicit values
-first, then the environment, then the `.env` file, then the defaults; variable names are matched
-in any case. (pydantic-settings did the same, for about 30 ms of the 280 ms of CPU that
-`cablebot resolve` took.)
-"""
+"""Settings from the environment and `.env` (prefix `CABLEBOT_`), shared by every command."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 from string import Formatter
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from platformdirs import user_data_dir
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DATA_DIR = Path(user_data_dir("cablebot", appauthor=False))
 
@@ -26,24 +21,21 @@ DEFAULT_MIRRORS = (
 )
 
 
-class Settings(BaseModel):
-    """Everything configurable; see `.env.example` for the documented list.
+class Settings(BaseSettings):
+    """Everything configurable; see `.env.example` for the documented list."""
 
-    `Settings(**values)` takes `values` first, then CABLEBOT_ variables from the environment,
-    then from `_env_file` (default `.env`; None: no file).
-    """
-
-    model_config = ConfigDict(extra="ignore", validate_default=True)
-
-    def __init__(self, _env_file: Path | str | None = Path(".env"), **values: Any) -> None:
-        super().__init__(**(_sources(_env_file) | values))
+    model_config = SettingsConfigDict(
+        env_prefix="CABLEBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
 
     discord_token: SecretStr | None = Field(
-        None, description="Bot token; DISCORD_TOKEN is accepted too."
+        None,
+        validation_alias=AliasChoices("CABLEBOT_DISCORD_TOKEN", "DISCORD_TOKEN"),
+        description="Bot token; DISCORD_TOKEN is accepted too.",
     )
     data_dir: Path = DATA_DIR
     store_path: Path | None = Field(None, description="SQLite file; default data_dir/cables.db.")
-    mirrors: tuple[str, ...] = DEFAULT_MIRRORS
+    mirrors: Annotated[tuple[str, ...], NoDecode] = DEFAULT_MIRRORS
     month_index: Path | None = Field(
         None, description="A cable2month.csv.gz to use instead of the built-in month index."
     )
@@ -80,7 +72,7 @@ class Settings(BaseModel):
     shard_count: int | None = Field(
         None, ge=1, le=100_000, description="Gateway shards of the whole bot, all processes."
     )
-    shard_ids: tuple[int, ...] | None = Field(
+    shard_ids: Annotated[tuple[int, ...] | None, NoDecode] = Field(
         None, description="Shards this process runs (0-3, 0,1,5 or 0-3,8); default all."
     )
 
@@ -186,31 +178,6 @@ def load_settings(env_file: Path | None = Path(".env")) -> Settings:
         raise SettingsError(f"{env_file}: cannot read it ({exc})") from None
 
 
-def _sources(env_file: Path | str | None) -> dict[str, str]:
-    """The settings the environment gives, then those `env_file` gives, by field name."""
-    sources = [{name.upper(): value for name, value in os.environ.items()}]
-    if env_file is not None and Path(env_file).expanduser().is_file():
-        found = _read_dotenv(Path(env_file).expanduser())
-        sources.append({name.upper(): value for name, value in found.items() if value is not None})
-    values = {}
-    for field in Settings.model_fields:
-        names = _variables(field)
-        for source in sources:
-            value = next((source[name] for name in names if name in source), None)
-            if value is not None:
-                values[field] = value
-                break
-    return values
-
-
-def _read_dotenv(env_file: Path) -> dict[str, str | None]:
-    """The variables a .env file sets (`${NAME}` expanded); OSError or UnicodeDecodeError when it
-    cannot be read. (python-dotenv is imported only when there is a file.)"""
-    from dotenv import dotenv_values
-
-    return dotenv_values(env_file, encoding="utf-8")
-
-
 def _dotenv_names(env_file: Path) -> list[str]:
     """The names a .env file sets (none when it cannot be read: load_settings says why)."""
     from dotenv.parser import parse_stream
@@ -222,16 +189,9 @@ def _dotenv_names(env_file: Path) -> list[str]:
         return []
 
 
-def _variables(field_name: str) -> tuple[str, ...]:
-    """The variables setting a field, the first found winning: CABLEBOT_NAME (DISCORD_TOKEN too
-    for the token)."""
-    own = _variable(field_name)
-    return (own, "DISCORD_TOKEN") if field_name == "discord_token" else (own,)
-
-
 def _variable(field_name: str) -> str:
     name = field_name.upper()
-    return name if name.startswith("CABLEBOT_") else f"CABLEBOT_{name}"
+    return name if name.startswith("CABLEBOT_") or name == "DISCORD_TOKEN" else f"CABLEBOT_{name}"
 
 
 def _explain(error: Any) -> str:

@@ -34,14 +34,11 @@ HEAVY = frozenset(
         "httpx",
         "httpcore",
         "markdown_it",
-        "pydantic_settings",
         "regex",
-        "dotenv",
     }
 )
-"""What resolving a stored cable does not import: Discord and HTTP clients, pydantic-settings
-(a tenth of the start, when it loaded the settings), `regex` (graphemes: only text with emoji
-needs them) and python-dotenv (when there is no .env file)."""
+"""What resolving a stored cable does not import: Discord and HTTP clients, and `regex`
+(graphemes: only text with emoji needs them)."""
 
 
 def _imported(tmp_path: Path, *argv: str) -> tuple[int, str, set[str]]:
