@@ -21,7 +21,7 @@ from bot.library.discover import (
     StatsBy,
     default_sort,
     score_related,
-    similarity_query,
+    similarity_words,
 )
 
 if TYPE_CHECKING:
@@ -161,7 +161,7 @@ def _linked(row: tuple[Any, ...]) -> Linked:
 
 async def _similar(conn: Connection, ref_id: str, text: str, limit: int) -> list[str]:
     """Stored cables whose subject and body best match the words of `text`, best first."""
-    words = re.findall(r'"([^"]+)"', similarity_query(text) or "")
+    words = similarity_words(text)
     if not words:
         return []
     rows = await conn.fetch(
