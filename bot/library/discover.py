@@ -282,7 +282,7 @@ def browse(
     total = _total(conn, join, where, params)
     if limit <= 0 or offset >= total:
         return HitPage(total=total, hits=[])
-    match = fts_query(filters.query) if join else None
+    match = fts_query(filters.query) if join and filters.query else None
     head, order = "", _ORDER[sort]
     if sort == "relevance" and total > RANK_ALL:
         head = (
@@ -413,7 +413,7 @@ def _similar(
     return [names[i] for (i,) in best]
 
 
-def _rare_tags(counts: dict[str, int]) -> list[str]:
+def rare_tags(counts: dict[str, int]) -> list[str]:
     """The rarest tags whose cables add up to at most TAG_CANDIDATES."""
     chosen, rows = [], 0
     for tag, count in sorted(counts.items(), key=lambda kv: (kv[1], kv[0])):
@@ -444,7 +444,7 @@ def related(conn: sqlite3.Connection, ref_id: str, limit: int) -> list[Related] 
         ).fetchall()
     )
     cables = int(conn.execute("SELECT count(*) FROM cables").fetchone()[0])
-    rare = _rare_tags(tag_counts)
+    rare = rare_tags(tag_counts)
     shared: dict[str, list[str]] = {}
     for other, tag in conn.execute(
         f"SELECT ref_id, tag FROM tags WHERE tag IN ({','.join('?' * len(rare))}) AND ref_id != ?",
