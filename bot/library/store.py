@@ -1331,7 +1331,7 @@ _HIT = (
 )
 
 
-def matches_more_than(conn: sqlite3.Connection, match: str, count: int) -> bool:
+def _matches_more_than(conn: sqlite3.Connection, match: str, count: int) -> bool:
     """True when the FTS5 query `match` matches more than `count` cables (stops counting
     there: the first `count` + 1 matches are read, without their positions for plain words)."""
     sql = "SELECT count(*) FROM (SELECT 1 FROM cables_fts WHERE cables_fts MATCH ? LIMIT ?)"
@@ -1341,7 +1341,7 @@ def matches_more_than(conn: sqlite3.Connection, match: str, count: int) -> bool:
 def _search(conn: sqlite3.Connection, match: str, limit: int, offset: int) -> list[SearchHit]:
     """One page of the matches of the FTS5 query `match`, in the order the module docstring
     explains (at most RANK_ALL matches: BM25; more: subject matches first)."""
-    if matches_more_than(conn, match, RANK_ALL):
+    if _matches_more_than(conn, match, RANK_ALL):
         ids = _subject_ranked_ids(conn, match, limit, offset)
     else:
         ids = [
