@@ -195,7 +195,7 @@ def _v5_store(path: Path) -> None:
     conn.close()
 
 
-async def test_a_version_5_store_gets_the_subject_index_with_every_cable_and_match_unchanged(
+async def test_a_version_5_store_gets_the_later_steps_with_every_cable_and_match_unchanged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "cables.db"
@@ -207,7 +207,7 @@ async def test_a_version_5_store_gets_the_subject_index_with_every_cable_and_mat
     assert len(rows) == 10
     matches = {q: _old_matches(path, q) for q in QUERIES}
     async with await CableStore.open(path) as store:
-        assert (await store.stats()).schema_version == SCHEMA_VERSION == 6
+        assert (await store.stats()).schema_version == SCHEMA_VERSION == 7
         for rank_all in (5_000, 0):  # every match ranked, then subject matches first
             monkeypatch.setattr("bot.library.store.RANK_ALL", rank_all)
             for query, found in matches.items():
