@@ -141,8 +141,12 @@ processes sharing the database insert a given row."""
 
 _V3_SUBJECT_INDEX = """
 CREATE INDEX cables_subject_search ON cables USING gin (to_tsvector('english', subject));
+CREATE INDEX cables_newest ON cables (created DESC NULLS LAST, ref_id);
 """
-"""The subjects' words, to rank the matches of common words by subject (see `_page`)."""
+"""The subjects' words, to rank the matches of common words by subject, and the newest-first
+order of the others, read from the newest until a page is full (see `_page`): on 30,000
+generated cables, 2,500 matches of `minister` newest first took 72 ms by this index, 770 ms
+by reading every match."""
 
 MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1, _V2_JOBS, _V3_SUBJECT_INDEX)
 """Migration scripts; MIGRATIONS[i] moves the schema from version i to i + 1."""
@@ -201,9 +205,9 @@ _BY_SUBJECT = (
     " ORDER BY ts_rank_cd({s}, q) DESC, created DESC NULLS LAST, ref_id"
 ).format(s=SUBJECT.format(cable=""))
 _NEWEST = (
-    "SELECT ref_id FROM cables WHERE search @@ to_tsquery('english', $1)"
-    " ORDER BY created DESC NULLS LAST, ref_id LIMIT $2"
-)
+    "SELECT ref_id FROM cables, to_tsquery('english', $1) AS q WHERE search @@ q"
+    " AND NOT {s} @@ q ORDER BY created DESC NULLS LAST, ref_id LIMIT $2 OFFSET $3"
+).format(s=SUBJECT.format(cable=""))
 _HITS = (
     f"SELECT ref_id, subject, created, {snippet_sql('q')} FROM cables AS c,"
     " to_tsquery('english', $1) AS q WHERE ref_id = ANY($2::text[])"
@@ -216,11 +220,9 @@ async def _page(conn: Connection, match: str, limit: int, offset: int) -> list[s
         return [r[0] for r in await conn.fetch(_RANKED, match, limit, offset)]
     by_subject = [r[0] for r in await conn.fetch(_BY_SUBJECT, match)]
     ids = by_subject[offset : offset + limit]
-    if len(ids) < limit:  # then the others, newest first: at most len(by_subject) are skipped
-        skip, seen = max(offset - len(by_subject), 0), set(by_subject)
-        newest = await conn.fetch(_NEWEST, match, skip + limit + len(seen))
-        others = [r[0] for r in newest if r[0] not in seen]
-        ids += others[skip : skip + limit - len(ids)]
+    if len(ids) < limit:  # then the others, newest first
+        skip = max(offset - len(by_subject), 0)
+        ids += [r[0] for r in await conn.fetch(_NEWEST, match, limit - len(ids), skip)]
     return ids
 
 
