@@ -19,8 +19,10 @@ Full-text search differs from the SQLite store's FTS5, as the engines allow:
 - The snippet is `ts_headline` over the body, or the subject when the words are only there
   (matches in **bold**, about 16 words); FTS5 picks the best column's best fragment by its own
   scoring. Whitespace is collapsed in both.
-- A search that cannot be ranked within `RANKED_SEARCH_BUDGET` (very common words) falls back to
-  newest first by creation date; FTS5 falls back to insertion order.
+- A query matching more than `RANK_ALL` cables (the SQLite store's rule) gives the cables whose
+  subject matches first, by `ts_rank_cd` over the subject (an index of its own), then the others
+  newest first by creation date (FTS5: last stored first). Ranking every match of a common word
+  reads every matching row's tsvector; this reads the subject index and the first rows.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from pydantic import TypeAdapter
 
 from bot.library import discover, postgres_discover
 from bot.library.store import (
+    RANK_ALL,
     Checkpoint,
     FollowedReply,
     LibraryStats,
@@ -135,7 +138,17 @@ CREATE TABLE jobs (
 """Where once-a-day work is claimed (`claim_job`): the primary key lets exactly one of the
 processes sharing the database insert a given row."""
 
-MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1, _V2_JOBS)
+
+_V3_SUBJECT_INDEX = """
+CREATE INDEX cables_subject_search ON cables USING gin (to_tsvector('english', subject));
+CREATE INDEX cables_newest ON cables (created DESC NULLS LAST, ref_id);
+"""
+"""The subjects' words, to rank the matches of common words by subject, and the newest-first
+order of the others, read from the newest until a page is full (see `_page`): on 30,000
+generated cables, 2,500 matches of `minister` newest first took 72 ms by this index, 770 ms
+by reading every match."""
+
+MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1, _V2_JOBS, _V3_SUBJECT_INDEX)
 """Migration scripts; MIGRATIONS[i] moves the schema from version i to i + 1."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -144,9 +157,6 @@ Connection: TypeAlias = "asyncpg.Connection[Any] | asyncpg.pool.PoolConnectionPr
 
 _LOCK_KEY = 0x_CAB1E_5C4E
 """The advisory lock a migration holds (any fixed number; the same in every process)."""
-
-RANKED_SEARCH_BUDGET = 0.25
-"""Seconds a best-match search may take before falling back to newest-first (common words)."""
 
 _PARAGRAPHS = TypeAdapter(tuple[Paragraph, ...])
 _CABLE_COLUMNS = (
@@ -180,14 +190,40 @@ def snippet_sql(q: str, cable: str = "c") -> str:
     return f"CASE WHEN to_tsvector('english', {cable}.body) @@ {q} THEN {body} ELSE {subject} END"
 
 
-_SEARCH = (
-    f"SELECT ref_id, subject, created, {snippet_sql('q', 'hits')} FROM ("
-    " SELECT ref_id, subject, created, body, q, row_number() OVER (ORDER BY {order}) AS n"
-    " FROM cables, to_tsquery('english', $1) AS q WHERE search @@ q"
-    " ORDER BY {order} LIMIT $2 OFFSET $3) AS hits ORDER BY n"
+SUBJECT = "to_tsvector('english', {cable}subject)"
+"""The subject's words, as `cables_subject_search` indexes them."""
+_COUNT = (
+    "SELECT count(*) FROM (SELECT 1 FROM cables WHERE search @@ to_tsquery('english', $1)"
+    " LIMIT $2) AS m"
 )
-_RANKED = "ts_rank_cd(search, q) DESC, ref_id"
-_NEWEST = "created DESC NULLS LAST, ref_id"
+_RANKED = (
+    "SELECT ref_id FROM cables, to_tsquery('english', $1) AS q WHERE search @@ q"
+    " ORDER BY ts_rank_cd(search, q) DESC, ref_id LIMIT $2 OFFSET $3"
+)
+_BY_SUBJECT = (
+    "SELECT ref_id FROM cables, to_tsquery('english', $1) AS q WHERE {s} @@ q"
+    " ORDER BY ts_rank_cd({s}, q) DESC, created DESC NULLS LAST, ref_id"
+).format(s=SUBJECT.format(cable=""))
+_NEWEST = (
+    "SELECT ref_id FROM cables, to_tsquery('english', $1) AS q WHERE search @@ q"
+    " AND NOT {s} @@ q ORDER BY created DESC NULLS LAST, ref_id LIMIT $2 OFFSET $3"
+).format(s=SUBJECT.format(cable=""))
+_HITS = (
+    f"SELECT ref_id, subject, created, {snippet_sql('q')} FROM cables AS c,"
+    " to_tsquery('english', $1) AS q WHERE ref_id = ANY($2::text[])"
+)
+
+
+async def _page(conn: Connection, match: str, limit: int, offset: int) -> list[str]:
+    """The reference IDs of one page of the matches of the tsquery `match`, best first."""
+    if await conn.fetchval(_COUNT, match, RANK_ALL + 1) <= RANK_ALL:
+        return [r[0] for r in await conn.fetch(_RANKED, match, limit, offset)]
+    by_subject = [r[0] for r in await conn.fetch(_BY_SUBJECT, match)]
+    ids = by_subject[offset : offset + limit]
+    if len(ids) < limit:  # then the others, newest first
+        skip = max(offset - len(by_subject), 0)
+        ids += [r[0] for r in await conn.fetch(_NEWEST, match, limit - len(ids), skip)]
+    return ids
 
 
 def redacted(url: str) -> str:
@@ -338,18 +374,12 @@ class PostgresStore:
         match = ts_query(query)
         if match is None or limit <= 0:
             return []
-        args = (match, limit, max(offset, 0))
         async with self._pool.acquire() as conn:
-            try:
-                async with conn.transaction():
-                    budget = max(int(RANKED_SEARCH_BUDGET * 1000), 1)
-                    await conn.execute(f"SET LOCAL statement_timeout = {budget}")
-                    rows = await conn.fetch(_search_sql(_RANKED), *args)
-            except asyncpg.exceptions.QueryCanceledError:
-                rows = await conn.fetch(_search_sql(_NEWEST), *args)
+            ids = await _page(conn, match, limit, max(offset, 0))
+            rows = {r[0]: r for r in await conn.fetch(_HITS, match, ids)}  # page only
         return [
             SearchHit(ref_id=r, subject=s, created=_date(c), snippet=" ".join(snip.split()))
-            for r, s, c, snip in rows
+            for r, s, c, snip in (rows[i] for i in ids)
         ]
 
     async def cites(self, ref_id: str) -> list[str]:
@@ -578,11 +608,6 @@ class PostgresStore:
             guild_id,
             json.dumps(data, sort_keys=True),
         )
-
-
-def _search_sql(order: str) -> str:
-    """The search query with its matches in `order` (snippets made for the page only)."""
-    return _SEARCH.format(order=order)
 
 
 async def _put(

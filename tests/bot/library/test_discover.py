@@ -183,15 +183,23 @@ async def test_a_query_ranks_by_relevance_and_snippets_the_words(library: CableL
     assert (await library.browse(Filters(query="?!"))).total == 0  # no word: nothing matches
 
 
-async def test_a_ranking_over_the_budget_gives_the_newest_first(
+@pytest.mark.sqlite_only
+async def test_a_query_matching_more_than_rank_all_browses_in_the_search_order(
     library: CableLibrary, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    words = Filters(query="paragraph")  # in every body
+    """Over RANK_ALL matches: the same matches, subject matches first, then the last stored
+    first, in the same order as the store's search."""
+    words = Filters(query="paragraph")  # in every body, in no subject
     ranked = await ids(library, words)
-    monkeypatch.setattr("bot.library.store.RANKED_SEARCH_BUDGET", -1.0)  # always over it
-    monkeypatch.setattr(discover, "PROGRESS_STEPS", 1)  # looked at from the first step
-    assert await ids(library, words) == await ids(library, words, sort="newest") != ranked
-    assert (await library.browse(words)).total == 8
+    monkeypatch.setattr("bot.library.store.RANK_ALL", 1)
+    common = await ids(library, words)
+    assert sorted(common) == sorted(ranked) and (await library.browse(words)).total == 8
+    assert common == [c.ref_id for c in reversed(own_cables())]
+    assert common == [h.ref_id for h in await library.search("paragraph", limit=20)]
+    volcano = Filters(query="volcano")  # two subjects
+    assert await ids(library, volcano) == ["09MEXICO4", "10MEXICO5"]
+    page = await library.browse(words, limit=3, offset=6)
+    assert [h.ref_id for h in page.hits] == common[6:] and all(h.snippet for h in page.hits)
 
 
 async def test_on_this_day_is_that_day_of_every_year_oldest_first(library: CableLibrary) -> None:

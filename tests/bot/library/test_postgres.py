@@ -14,9 +14,11 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 import bot.library.postgres
+import bot.library.store
 from bot.config import Settings
 from bot.library.backend import open_store, open_target
 from bot.library.cables import CableLibrary, CableNotFound
+from bot.library.discover import Filters
 from bot.library.postgres import SCHEMA_VERSION, PostgresStore, redacted, ts_query
 from bot.library.store import CableStore, PutResult, StoreError
 from tests.bot.conftest import CABLE_PATH
@@ -124,21 +126,29 @@ def test_ts_query_reads_typed_text_as_fts_query_does() -> None:
     assert ts_query('"" * &|!') is None
 
 
-async def test_search_too_slow_to_rank_falls_back_to_newest(
+async def test_a_search_matching_more_than_rank_all_gives_subject_matches_first(
     postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The same matches in another order, decided by the match count alone: subject matches
+    by rank, then the others newest first; pages are slices of that order (browse agrees)."""
     cables = [
-        make_cable(f"10ATLANTIS{i}").model_copy(update={"created": datetime(2000 + i, 1, 1)})
-        for i in range(1, 21)
+        make_cable(f"10ATLANTIS{i}", text="harbour" * (i % 2)).model_copy(
+            update={"created": datetime(2000 + i, 1, 1)}
+        )
+        for i in range(1, 13)
     ]
+    cables[7] = cables[7].model_copy(update={"subject": "HARBOUR STRIKE"})  # 10ATLANTIS8
     async with await PostgresStore.open(postgres_url) as store:
         await store.put(cables)
-        ranked = await store.search("paragraph", limit=3)
-        slow = "(SELECT 1 FROM pg_sleep(length(ref_id) / 100.0)), " + bot.library.postgres._RANKED
-        monkeypatch.setattr(bot.library.postgres, "_RANKED", slow)  # 2 s to rank 20 cables
-        newest = await store.search("paragraph", limit=3)
-    assert [h.ref_id for h in ranked] == ["10ATLANTIS1", "10ATLANTIS10", "10ATLANTIS11"]
-    assert [h.ref_id for h in newest] == ["10ATLANTIS20", "10ATLANTIS19", "10ATLANTIS18"]
+        ranked = [h.ref_id for h in await store.search("harbour", limit=20)]
+        monkeypatch.setattr(bot.library.postgres, "RANK_ALL", 3)
+        monkeypatch.setattr(bot.library.store, "RANK_ALL", 3)  # (browse reads it there)
+        common = [h.ref_id for h in await store.search("harbour", limit=20)]
+        paged = [h.ref_id for h in await store.search("harbour", limit=3, offset=2)]
+        browsed = await store.browse(Filters(query="harbour"), "relevance", 20, 0)
+    assert sorted(common) == sorted(ranked) and len(common) == 7
+    assert common == ["10ATLANTIS8", *(f"10ATLANTIS{i}" for i in (11, 9, 7, 5, 3, 1))]
+    assert paged == common[2:5] and [h.ref_id for h in browsed.hits] == common
 
 
 async def test_every_call_after_close_raises_and_close_can_be_repeated(postgres_url: str) -> None:
