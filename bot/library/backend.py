@@ -40,6 +40,11 @@ class Store(Protocol):
     def readonly(self) -> bool:
         """True when writes are skipped (a store that could only be opened for reading)."""
 
+    @property
+    def packs_texts(self) -> bool:
+        """True when the store writes `PreparedCable.text`, so the importer's parsing processes
+        should compress it."""
+
     async def close(self) -> None:
         """Release the connections (idempotent)."""
 

@@ -25,6 +25,7 @@ Full-text search differs from the SQLite store's FTS5, as the engines allow:
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import re
@@ -135,7 +136,16 @@ CREATE TABLE jobs (
 """Where once-a-day work is claimed (`claim_job`): the primary key lets exactly one of the
 processes sharing the database insert a given row."""
 
-MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1, _V2_JOBS)
+SEARCH_VECTOR = "setweight(to_tsvector('english', subject), 'A') || to_tsvector('english', body)"
+"""What `cables.search` holds for a cable (a stored column, so that ranking reads it)."""
+
+_V3_SEARCH = """
+ALTER TABLE cables ALTER COLUMN search DROP EXPRESSION;
+CREATE INDEX cables_unsearchable ON cables (ref_id) WHERE search IS NULL;
+"""
+"""`search` filled by the store, not generated: an import fills it beside its next batches."""
+
+MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1, _V2_JOBS, _V3_SEARCH)
 """Migration scripts; MIGRATIONS[i] moves the schema from version i to i + 1."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -144,6 +154,11 @@ Connection: TypeAlias = "asyncpg.Connection[Any] | asyncpg.pool.PoolConnectionPr
 
 _LOCK_KEY = 0x_CAB1E_5C4E
 """The advisory lock a migration holds (any fixed number; the same in every process)."""
+
+INDEXING_BEHIND = 2
+"""Import batches whose search vectors may still be in the making while the next is written."""
+
+_INDEX = f"UPDATE cables SET search = {SEARCH_VECTOR} WHERE search IS NULL"
 
 RANKED_SEARCH_BUDGET = 0.25
 """Seconds a best-match search may take before falling back to newest-first (common words)."""
@@ -277,10 +292,13 @@ class PostgresStore:
 
     readonly = False
     """(A PostgreSQL store is always written; a refused write raises StoreWriteError.)"""
+    packs_texts = False
+    """(Texts are columns, which PostgreSQL compresses itself.)"""
 
     def __init__(self, url: str, pool: asyncpg.Pool) -> None:
         self.path = redacted(url)
         self._open_pool = pool
+        self._indexing: list[asyncio.Task[None]] = []
 
     @property
     def _pool(self) -> asyncpg.Pool:
@@ -311,7 +329,12 @@ class PostgresStore:
         return cls(url, pool)
 
     async def close(self) -> None:
-        """Close the pool's connections (idempotent)."""
+        """Close the pool's connections (idempotent); search vectors still in the making are
+        left to the next import's end (`clear_checkpoint`)."""
+        for task in self._indexing:
+            task.cancel()
+        await asyncio.gather(*self._indexing, return_exceptions=True)
+        self._indexing.clear()
         await self._open_pool.close()
 
     async def __aenter__(self) -> Self:
@@ -562,24 +585,56 @@ class PostgresStore:
         """Insert or update cables in one transaction (the last copy of a repeated ID wins),
         written with binary COPY.
 
-        `checkpoint`, when given, is saved in the same transaction with this batch's counts
-        added to the counts it carries.
+        `checkpoint`, when given (an import's batch), is saved in the same transaction with this
+        batch's counts added to the counts it carries; the batch's search vectors are then made
+        on another connection while the next batches are written (`to_tsvector` is most of an
+        import's work in the database, and this spreads it over two server processes): `get`
+        finds the cables at once, `search` once `clear_checkpoint` has returned. Without a
+        checkpoint they are made in the same transaction.
         """
         rows = [c if isinstance(c, PreparedCable) else PreparedCable.of(c) for c in cables]
+        if checkpoint is not None:
+            await self._indexing_room(INDEXING_BEHIND)
         for attempt in range(3):
             try:
                 async with self._pool.acquire() as conn, conn.transaction():
-                    return await _put(conn, rows, checkpoint)
+                    result, touched = await _put(conn, rows, checkpoint)
+                    if checkpoint is None and touched:
+                        await conn.execute(_INDEX + " AND ref_id = ANY($1::text[])", touched)
+                break
             except asyncpg.exceptions.UniqueViolationError as exc:
                 # another process stored one of these cables meanwhile: count again
                 if attempt == 2:
                     raise StoreWriteError(self.path, _reason(exc)) from exc
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 raise StoreWriteError(self.path, _reason(exc)) from exc
-        raise AssertionError("unreachable")
+        if checkpoint is not None and touched:
+            self._indexing.append(asyncio.create_task(self._index(touched)))
+        return result
+
+    async def _index(self, ref_ids: list[str] | None) -> None:
+        """Make the missing search vectors of `ref_ids` (None: of every cable)."""
+        if ref_ids is None:
+            await self._write(_INDEX)
+        else:
+            await self._write(_INDEX + " AND ref_id = ANY($1::text[])", ref_ids)
+
+    async def _indexing_room(self, room: int) -> None:
+        """Wait until fewer than `room` batches are being indexed (StoreWriteError if one
+        of them failed)."""
+        while self._indexing:
+            for task in [t for t in self._indexing if t.done()]:
+                self._indexing.remove(task)
+                task.result()
+            if len(self._indexing) < room:
+                return
+            await asyncio.wait(self._indexing, return_when=asyncio.FIRST_COMPLETED)
 
     async def clear_checkpoint(self, source: str) -> None:
-        """Forget the import position of `source` (the import finished)."""
+        """Forget the import position of `source` (the import finished), once every stored
+        cable is searchable, those of an earlier import killed before its end included."""
+        await self._indexing_room(1)
+        await self._index(None)
         await self._write("DELETE FROM imports WHERE source = $1", source)
 
     async def put_months(self, pairs: Iterable[tuple[str, int]]) -> int:
@@ -614,7 +669,9 @@ def _search_sql(order: str) -> str:
 
 async def _put(
     conn: Connection, rows: list[PreparedCable], checkpoint: Checkpoint | None
-) -> PutResult:
+) -> tuple[PutResult, list[str]]:
+    """Write `rows` (search vectors left empty) and the checkpoint; the counts, and the IDs
+    written."""
     latest = {r.ref_id: r for r in rows}  # the last copy of a repeated ID wins
     existing: dict[str, bytes] = {
         r[0]: bytes(r[1])
@@ -669,4 +726,4 @@ async def _put(
             " skipped = excluded.skipped, errors = excluded.errors",
             *dataclasses.astuple(saved),
         )
-    return result
+    return result, [r.ref_id for r in touched]
