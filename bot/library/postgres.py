@@ -26,10 +26,11 @@ Full-text search differs from the SQLite store's FTS5, as the engines allow:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Self, TypeAlias
@@ -154,6 +155,9 @@ Connection: TypeAlias = "asyncpg.Connection[Any] | asyncpg.pool.PoolConnectionPr
 
 _LOCK_KEY = 0x_CAB1E_5C4E
 """The advisory lock a migration holds (any fixed number; the same in every process)."""
+_FETCH_CLASS = 0x0CAB20
+"""First key of the advisory locks held while a cable is fetched from the mirror (the second
+is a hash of its reference ID)."""
 
 INDEXING_BEHIND = 2
 """Import batches whose search vectors may still be in the making while the next is written."""
@@ -471,6 +475,20 @@ class PostgresStore:
             since,
         )
         return None if row is None else FollowedReply(*row)
+
+    @contextlib.asynccontextmanager
+    async def fetching(self, ref_id: str) -> AsyncIterator[None]:
+        """Held while this process fetches `ref_id` from the mirror: another process asking for
+        it waits here, then finds it stored (a transaction-scoped advisory lock, so a process
+        that dies lets the others go on)."""
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                await conn.execute(
+                    "SELECT pg_advisory_xact_lock($1, hashtext($2))", _FETCH_CLASS, ref_id
+                )
+                yield
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise StoreError(f"{self.path}: {_reason(exc)}") from exc
 
     async def not_found(self, ref_id: str, now: float) -> bool:
         """True when the mirror answered "not found" for `ref_id` and that answer is still

@@ -5,12 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
-
-from tests.bot.discord.pg import fresh_database
 
 
 def _doctor(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -28,12 +23,6 @@ def _doctor(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
 
 def _problems(done: subprocess.CompletedProcess[str]) -> list[str]:
     return [line for line in done.stdout.splitlines() if line.startswith("PROBLEM: ")]
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    with fresh_database() as url:
-        yield url
 
 
 def test_a_good_sqlite_store(tmp_path: Path) -> None:
@@ -63,15 +52,15 @@ def test_a_missing_store_and_a_partial_shard_list_on_sqlite(tmp_path: Path) -> N
     assert done.stdout.endswith("2 problems found\n")
 
 
-def test_a_good_postgresql_database(tmp_path: Path, pg_url: str) -> None:
+def test_a_good_postgresql_database(tmp_path: Path, postgres_url: str) -> None:
     done = _doctor(
         tmp_path,
-        CABLEBOT_DATABASE_URL=pg_url,
+        CABLEBOT_DATABASE_URL=postgres_url,
         CABLEBOT_SHARD_COUNT="12",
         CABLEBOT_SHARD_IDS="0-3,8",
     )
     assert (done.returncode, _problems(done)) == (0, [])
-    assert f"ok: store: PostgreSQL at {pg_url}, connected" in done.stdout
+    assert f"ok: store: PostgreSQL at {postgres_url}, connected" in done.stdout
     assert "ok: shards: 0-3,8 of 12 (5 here)" in done.stdout
 
 
