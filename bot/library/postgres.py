@@ -312,9 +312,12 @@ class PostgresStore:
         return self._open_pool
 
     @classmethod
-    async def open(cls, url: str, *, min_size: int = 1, max_size: int = 10) -> PostgresStore:
+    async def open(
+        cls, url: str, *, min_size: int = 1, max_size: int = 10, migrate: bool = True
+    ) -> PostgresStore:
         """Connect a pool of `min_size`..`max_size` connections to `url` and migrate the schema
-        (StoreError when the database cannot be reached or is not a Cablebot store)."""
+        unless `migrate` is False (StoreError when the database cannot be reached or is not a
+        Cablebot store)."""
         where = redacted(url)
         try:
             pool = await asyncpg.create_pool(
@@ -324,7 +327,8 @@ class PostgresStore:
             raise StoreError(f"{where}: cannot connect ({_reason(exc)})") from exc
         try:
             async with pool.acquire() as conn:
-                await _migrate(conn, where)
+                if migrate:
+                    await _migrate(conn, where)
         except BaseException as exc:
             await pool.close()
             if isinstance(exc, asyncpg.PostgresError):
@@ -353,6 +357,14 @@ class PostgresStore:
         await self.close()
 
     # reads -------------------------------------------------------------------------------
+
+    async def schema_version(self) -> int | None:
+        """The schema version the database is at; None when it holds no Cablebot schema."""
+        async with self._pool.acquire() as conn:
+            if not await conn.fetchval("SELECT to_regclass('schema_version') IS NOT NULL"):
+                return None
+            version = await conn.fetchval("SELECT max(version) FROM schema_version")
+        return None if version is None else int(version)
 
     async def get(self, ref_id: str) -> Cable | None:
         """The stored cable `ref_id`, or None."""
