@@ -20,7 +20,7 @@ from bot.config import Settings
 from bot.library.backend import open_store, open_target
 from bot.library.cables import CableLibrary, CableNotFound
 from bot.library.postgres import SCHEMA_VERSION, PostgresStore, redacted, ts_query
-from bot.library.store import CableStore, PutResult, StoreError
+from bot.library.store import CableStore, Checkpoint, PutResult, StoreError
 from tests.bot.conftest import CABLE_PATH
 from tests.bot.library.helpers import make_cable, site_page
 
@@ -216,3 +216,25 @@ async def test_a_missing_cable_asked_of_two_processes_at_once_is_fetched_once(
         assert first == second and first.ref_id == "10ATLANTIS17"
         assert requests == ["/cable/2010/02/10ATLANTIS17.html"]
         assert await one.store.get("10ATLANTIS17") == first
+
+
+async def test_an_import_ends_with_every_cable_searchable(postgres_url: str) -> None:
+    """An import's vectors are made beside it; an import killed before its end leaves some
+    cables without one, and the next import's end makes them."""
+    batch = [make_cable(f"10ATLANTIS{n}", text=f"a quokka sighting number {n}") for n in (1, 2)]
+    async with await PostgresStore.open(postgres_url) as store:
+        await store.put(batch, Checkpoint("dump.csv", "f", position=10, row=3))
+    conn = await asyncpg.connect(postgres_url)
+    try:
+        await conn.execute("UPDATE cables SET search = NULL")  # as a killed import leaves them
+    finally:
+        await conn.close()
+    async with await PostgresStore.open(postgres_url) as store:
+        assert await store.search("quokka") == []
+        assert await store.get("10ATLANTIS1") is not None
+        await store.put(
+            [make_cable("10ATLANTIS3", text="a quokka")], Checkpoint("dump.csv", "f", 20, 4)
+        )
+        await store.clear_checkpoint("dump.csv")
+        hits = await store.search("quokka")
+        assert sorted(h.ref_id for h in hits) == ["10ATLANTIS1", "10ATLANTIS2", "10ATLANTIS3"]
