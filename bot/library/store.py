@@ -435,13 +435,15 @@ class PreparedCable:
     paragraphs: tuple[tuple[int, str | None, str], ...]
     tags: tuple[str, ...]
     references: tuple[str, ...]
-    text: bytes
+    text: bytes | None
     """Header, body and paragraphs packed (bot.library.packed): done where the cable is parsed,
-    so the importer's parsing processes compress, not its one writer."""
+    so the importer's parsing processes compress, not its one writer. None when not asked for
+    (a store that keeps its texts as columns); `stored` then packs them."""
 
     @classmethod
-    def of(cls, cable: Cable) -> PreparedCable:
-        """The rows for `cable`, with a digest of all of them: equal digests, nothing changed."""
+    def of(cls, cable: Cable, *, pack: bool = True) -> PreparedCable:
+        """The rows for `cable`, with a digest of all of them: equal digests, nothing changed;
+        its texts compressed for this store when `pack`."""
         row = _cable_row(cable)
         paragraphs = tuple((p.number, p.marking, p.text) for p in cable.paragraphs)
         digest = hashlib.sha256(  # the short values by repr, the long texts as they are
@@ -455,13 +457,14 @@ class PreparedCable:
             paragraphs,
             cable.tags,
             cable.references,
-            packed.pack(row[7], row[8], row[6], paragraphs),
+            packed.pack(row[7], row[8], row[6], paragraphs) if pack else None,
         )
 
     @property
     def stored(self) -> tuple[Any, ...]:
         """The values of the `cables` columns `_CABLE_COLUMNS`."""
-        return (*self.row[:6], len(self.paragraphs), self.hash, self.text)
+        text = self.text or packed.pack(self.row[7], self.row[8], self.row[6], self.paragraphs)
+        return (*self.row[:6], len(self.paragraphs), self.hash, text)
 
 
 def fts_query(text: str, max_terms: int = 32) -> str | None:
@@ -1013,6 +1016,9 @@ def _deliver(outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None
 
 class CableStore:
     """Async access to the SQLite cable store; open with `await CableStore.open(path)`."""
+
+    packs_texts = True
+    """Cables are written with their texts compressed (`PreparedCable.text`)."""
 
     def __init__(
         self,

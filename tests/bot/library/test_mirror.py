@@ -6,6 +6,8 @@ import asyncio
 import gzip
 import socket
 import threading
+import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -33,9 +35,9 @@ def template(server: HTTPServer, path: str = "/cable/{year}/{month}/{ref_id}.htm
 
 
 def make_mirror(server: HTTPServer, *templates: str, **options: Any) -> CableMirror:
-    settings: dict[str, Any] = {
-        "connect_timeout": 1.0,
-        "total_timeout": 2.0,
+    settings: dict[str, Any] = {  # timeouts no busy machine reaches; tests of them set their own
+        "connect_timeout": 10.0,
+        "total_timeout": 30.0,
         "retries": 2,
         "retry_backoff": 0.01,
         "max_retry_after": 5.0,
@@ -267,13 +269,31 @@ async def test_429_asking_too_long_a_wait_fails_fast(server: HTTPServer) -> None
         await client.close()
 
 
+class Release:
+    """Lets the stalled requests go, and waits until the server has logged their answers: a
+    request answered later would land in the next test's log."""
+
+    def __init__(self, server: HTTPServer, calls: list[str]) -> None:
+        self.event = threading.Event()
+        self.server, self.calls = server, calls
+
+    def set(self) -> None:
+        self.event.set()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            logged = Counter(request.path for request, _ in self.server.log)
+            if not Counter(self.calls) - logged:
+                return
+            time.sleep(0.01)
+
+
 async def test_a_stalled_server_times_out(server: HTTPServer) -> None:
-    release = threading.Event()
     calls: list[str] = []
+    release = Release(server, calls)
 
     def stall(request: Request) -> Response:
         calls.append(request.path)
-        release.wait(5)
+        release.event.wait(5)
         return Response(site_page("10ATLANTIS17"))
 
     server.expect_request(CABLE_PATH).respond_with_handler(stall)
@@ -472,14 +492,14 @@ async def test_a_refused_connection_opens_the_breaker_at_once() -> None:
         await client.close()
 
 
-def stalling(server: HTTPServer) -> tuple[list[str], threading.Event]:
+def stalling(server: HTTPServer) -> tuple[list[str], Release]:
     """Every request waits (until released) before it gets a 404; returns the paths asked."""
     calls: list[str] = []
-    release = threading.Event()
+    release = Release(server, calls)
 
     def stall(request: Request) -> Response:
         calls.append(request.path)
-        release.wait(10)
+        release.event.wait(10)
         return Response("gone", status=404)
 
     server.expect_request(CABLE_PATH).respond_with_handler(stall)

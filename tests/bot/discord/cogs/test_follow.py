@@ -1,7 +1,9 @@
 """bot.discord.cogs.follow across a restart: a new bot over the same store follows old triggers.
 
 The first bot runs on dpytest; the restarted one talks to Discord's HTTP API played by a real
-HTTP server on 127.0.0.1 and receives gateway events through discord.py's own parser.
+HTTP server on 127.0.0.1 and receives gateway events through discord.py's own parser. On
+PostgreSQL the two run at once, as two processes sharing one database do: a reply tracked by
+one is edited and deleted through the other.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +23,12 @@ from werkzeug import Request, Response
 
 from bot.config import Settings
 from bot.discord.client import FOLLOW_SECONDS, Cablebot
+from bot.library.backend import open_target
 from bot.library.cables import CableLibrary
 from bot.library.mirror import CableMirror
-from bot.library.store import CableStore
-from tests.bot.discord.cogs.conftest import set_member_overwrite
+from tests.bot.discord.cogs.conftest import set_member_overwrite, stored_cables
 from tests.bot.helpers import TAG_MEANINGS, closed_port, gateway_edit
+from tests.pg import postgres_database
 
 BOT_USER = {"id": "4242", "username": "cablebot", "discriminator": "0", "avatar": None}
 
@@ -57,6 +61,19 @@ async def _until(check: Callable[[], bool], timeout: float = 5.0) -> None:
         await asyncio.sleep(0.01)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def library(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[CableLibrary]:
+    """The cogs' library (tests/bot/discord/cogs/conftest.py), on each back end."""
+    async with AsyncExitStack() as stack:
+        target: str | Path = tmp_path / "cables.db"
+        if request.param == "postgresql":
+            target = await stack.enter_async_context(postgres_database())
+        library = CableLibrary(await open_target(target))
+        stack.push_async_callback(library.close)
+        await library.store.put(stored_cables())
+        yield library
+
+
 @pytest.fixture
 async def restarted(
     library: CableLibrary,
@@ -64,10 +81,11 @@ async def restarted(
     httpserver: HTTPServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[Cablebot]:
-    """A second Cablebot over the same store file, with empty caches, logged in over HTTP."""
+    """A second Cablebot over the same store (file or database), with empty caches, logged in
+    over HTTP."""
     monkeypatch.setattr(discord.http.Route, "BASE", httpserver.url_for("/api/v10"))
     httpserver.expect_request("/api/v10/users/@me").respond_with_json(BOT_USER)
-    store = await CableStore.open(tmp_path / "cables.db")
+    store = await open_target(str(library.store.path))
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     fresh = Cablebot(CableLibrary(store), settings, tag_meanings=TAG_MEANINGS, sync_commands=False)
     await fresh.http.static_login("a.b.c")
