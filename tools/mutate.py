@@ -19,6 +19,8 @@ covers its undecorated functions only.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import fnmatch
 import re
 import shutil
 import subprocess
@@ -34,6 +36,26 @@ class Target:
 
     path: str
     tests: tuple[str, ...]
+    functions: tuple[str, ...] = ()
+    """Only these functions (`name`, or `Class.method`) are mutated; empty: the whole module."""
+
+    @property
+    def module(self) -> str:
+        return self.path.removesuffix(".py").replace("/", ".")
+
+    def patterns(self) -> list[str]:
+        """mutmut's names for the mutants of `functions`, as `mutmut run` takes them."""
+        return [f"{self.module}.{_mangled(f)}__mutmut_*" for f in self.functions]
+
+    def covers(self, mutant: str) -> bool:
+        """True when `mutant` is one of this target's mutants."""
+        return not self.functions or any(fnmatch.fnmatchcase(mutant, p) for p in self.patterns())
+
+
+def _mangled(function: str) -> str:
+    """mutmut's name for a function (`x_name`) or a method (`xǁClassǁname`)."""
+    cls, _, name = function.rpartition(".")
+    return f"xǁ{cls}ǁ{name}" if cls else f"x_{name}"
 
 
 # Module paths and their tests: the one place to change when files move.
@@ -57,6 +79,24 @@ TARGETS: dict[str, Target] = {
             "tests/bot/library/test_store_failures.py",
             "tests/bot/library/test_store_serving.py",
             "tests/bot/library/test_store_concurrency.py",
+        ),
+        # the migrations and what an import writes (the whole module takes hours)
+        functions=(
+            "_tables",
+            "_schema_version",
+            "_migrate",
+            "_rewrite",
+            "_copy",
+            "_statements",
+            "_cable_row",
+            "_pack",
+            "_put",
+            "_by_ref_id",
+            "_put_months",
+            "_write",
+            "CableStore.put",
+            "CableStore.put_months",
+            "CableStore.clear_checkpoint",
         ),
     ),
     "importer": Target(
@@ -152,13 +192,14 @@ def _mutmut(work: Path, *args: str, log: Path | None = None) -> subprocess.Compl
         )
 
 
-def _results(work: Path) -> Tally:
-    """Every mutant of the last run in `work` with its status, from `mutmut results --all`."""
+def _results(work: Path, target: Target) -> Tally:
+    """Every mutant of `target` in the last run in `work` with its status, from
+    `mutmut results --all`."""
     done = _mutmut(work, "results", "--all=true")
     statuses: dict[str, str] = {}
     for line in done.stdout.splitlines():
         name, sep, status = line.strip().rpartition(": ")
-        if sep and name:
+        if sep and name and target.covers(name):
             statuses[name] = status
     return Tally(statuses)
 
@@ -167,7 +208,7 @@ def _run(name: str, target: Target, workers: int, shared: Path) -> Tally | None:
     missing = [t for t in target.tests if not (ROOT / t).exists()]
     for test in missing:
         print(f"{name}: no {test} in this tree, left out", file=sys.stderr)
-    target = Target(target.path, tuple(t for t in target.tests if t not in missing))
+    target = dataclasses.replace(target, tests=tuple(t for t in target.tests if t not in missing))
     if not target.tests or not (ROOT / target.path).exists():
         print(f"{name}: nothing to run ({target.path} or its tests are missing)", file=sys.stderr)
         return None
@@ -176,8 +217,16 @@ def _run(name: str, target: Target, workers: int, shared: Path) -> Tally | None:
     print(
         f"{name}: mutating {target.path} against {len(target.tests)} test file(s) ...", flush=True
     )
-    done = _mutmut(work, "run", "--max-children", str(workers), log=log)
-    tally = _results(work)
+    done = _mutmut(work, "run", "--max-children", str(workers), *target.patterns(), log=log)
+    tally = _results(work, target)
+    unmatched = [
+        f
+        for f, p in zip(target.functions, target.patterns(), strict=True)
+        if not any(fnmatch.fnmatchcase(m, p) for m in tally.statuses)
+    ]
+    if unmatched:
+        print(f"{name}: no mutants in {', '.join(unmatched)} (renamed?)", file=sys.stderr)
+        return None
     if done.returncode != 0 or not tally.statuses:
         tail = log.read_text(errors="replace").splitlines()[-15:]
         print(f"{name}: mutmut failed (exit {done.returncode}); end of {log}:", file=sys.stderr)
@@ -222,9 +271,13 @@ def _compare(tallies: dict[str, Tally], show: bool) -> int:
     explained = load_survivors()
     unexplained = 0
     for name, tally in tallies.items():
-        prefix = TARGETS[name].path.removesuffix(".py").replace("/", ".") + "."
+        target = TARGETS[name]
         new = [m for m in tally.survivors if m not in explained]
-        stale = [m for m in explained if m.startswith(prefix) and m not in set(tally.survivors)]
+        stale = [
+            m
+            for m in explained
+            if m.startswith(target.module + ".") and target.covers(m) and m not in tally.survivors
+        ]
         unexplained += len(new)
         for mutant in new:
             print(f"unexplained survivor: {mutant}")
@@ -261,7 +314,9 @@ def main(argv: list[str] | None = None) -> int:
     failed = False
     for name in names:
         if args.report:
-            tally: Tally | None = _results(WORK / name) if (WORK / name).exists() else None
+            tally: Tally | None = (
+                _results(WORK / name, TARGETS[name]) if (WORK / name).exists() else None
+            )
         else:
             tally = _run(name, TARGETS[name], args.workers, args.shared.resolve())
         if tally is None or not tally.statuses:
