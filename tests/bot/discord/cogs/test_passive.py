@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -467,3 +468,35 @@ async def test_direct_messages_have_a_five_second_window(
     clock.now += 5
     await dpytest.message("09OSLO777 ¶5", channel=dm, member=member)
     assert len(_replies()) == 2
+
+
+async def test_a_swallowed_reference_in_a_dm_gets_an_hourglass(
+    bot: Cablebot, sent: Sent, clock: Clock
+) -> None:
+    member = dpytest.get_config().members[0]
+    dm = await member.create_dm()
+    await dpytest.message("09OSLO777 ¶4", channel=dm, member=member)
+    swallowed = await dpytest.message("09OSLO777 ¶5", channel=dm, member=member)
+    assert len(_replies()) == 1
+    assert sent.reactions == [(swallowed.id, HOURGLASS)]
+
+
+async def test_a_refused_hourglass_is_logged_at_debug_and_the_bot_goes_on(
+    bot: Cablebot, sent: Sent, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Discord may refuse a reaction (the author blocked the bot): nothing to tell anyone."""
+
+    async def refuse(channel_id: int, message_id: int, emoji: str) -> None:
+        raise discord.Forbidden(dpytest.backend.FakeRequest(403, "forbidden"), "blocked")
+
+    bot.http.add_reaction = refuse  # type: ignore[method-assign]
+    caplog.set_level(logging.DEBUG, logger="bot.discord.cogs.passive")
+    await dpytest.message("see 09OSLO777 ¶2")
+    swallowed = await dpytest.message("and 09OSLO777 ¶3")
+    clock.now += 5
+    await dpytest.message("and 09OSLO777 ¶4")
+    assert len(_replies()) == 2
+    [record] = [r for r in caplog.records if r.name == "bot.discord.cogs.passive"]
+    assert record.levelno == logging.DEBUG
+    assert record.getMessage() == f"could not react to message {swallowed.id}"
+    assert record.exc_info is not None and record.exc_info[0] is discord.Forbidden
