@@ -20,6 +20,7 @@ from tests.bot.helpers import (
     closed_port,
     gateway_edit,
     spec_guild,
+    spec_member,
     spec_message,
     spec_thread,
 )
@@ -500,3 +501,34 @@ async def test_a_refused_hourglass_is_logged_at_debug_and_the_bot_goes_on(
     assert record.levelno == logging.DEBUG
     assert record.getMessage() == f"could not react to message {swallowed.id}"
     assert record.exc_info is not None and record.exc_info[0] is discord.Forbidden
+
+
+async def test_other_bots_and_empty_messages_are_not_answered(bot: Cablebot) -> None:
+    from_a_bot = _in_thread("see 09OSLO777 ¶2")
+    from_a_bot.author = spec_member(8, bot=True)
+    empty = _in_thread("")  # an attachment or a sticker alone
+    for message in (from_a_bot, empty):
+        await _passive(bot, message)
+        message.reply.assert_not_awaited()
+        message.channel.send.assert_not_awaited()
+    person = _in_thread("see 09OSLO777 ¶2")
+    await _passive(bot, person)
+    person.reply.assert_awaited_once()
+
+
+@pytest.mark.logs_errors
+async def test_a_failure_while_answering_is_logged_by_message_and_the_bot_goes_on(
+    bot: Cablebot, sent: Sent, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(text: str) -> Any:
+        raise RuntimeError("the library broke")
+
+    answer = bot.answer
+    bot.answer = broken  # type: ignore[method-assign]
+    failed = await dpytest.message("see 09OSLO777 ¶2")
+    [record] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert record.getMessage() == f"failed to answer message {failed.id}"
+    assert record.exc_info is not None and record.exc_info[0] is RuntimeError
+    bot.answer = answer  # type: ignore[method-assign]
+    await dpytest.message("see 09OSLO777 ¶3", member=1)
+    assert len(_replies()) == 1
