@@ -8,6 +8,7 @@ where every accepted survivor has one line saying why.
     .venv/bin/python tools/mutate.py                      # every module, 2 workers
     .venv/bin/python tools/mutate.py cooldown refs -j 1   # some modules, one worker
     .venv/bin/python tools/mutate.py --report             # the last run's results again
+    .venv/bin/python tools/mutate.py follow --recheck     # its survivors against new tests
     .venv/bin/python tools/mutate.py cooldown --show      # with the diff of each new survivor
 
 Exit status: 0 when every survivor is explained, 1 when one is not, 2 on a failed run.
@@ -235,6 +236,32 @@ def _run(name: str, target: Target, workers: int, shared: Path) -> Tally | None:
     return tally
 
 
+def _recheck(name: str, target: Target, workers: int) -> Tally | None:
+    """The last run of `name`, its survivors tried again against the tests as they are now
+    (quick, after writing tests; the module itself must be unchanged since that run)."""
+    work = WORK / name
+    if not (work / target.path).exists():
+        print(f"{name}: no earlier run to recheck", file=sys.stderr)
+        return None
+    if (work / target.path).read_bytes() != (ROOT / target.path).read_bytes():
+        print(f"{name}: {target.path} changed since its last run: run it in full", file=sys.stderr)
+        return None
+    survivors = [m for m, s in _results(work, target).statuses.items() if s == "survived"]
+    if survivors:
+        ignore = shutil.ignore_patterns("__pycache__", ".hypothesis", "*.pyc")
+        shutil.copytree(ROOT / "tests", work / "tests", ignore=ignore, dirs_exist_ok=True)
+        print(f"{name}: trying {len(survivors)} survivor(s) again ...", flush=True)
+        done = _mutmut(
+            work, "run", "--max-children", str(workers), *survivors, log=work / "recheck.log"
+        )
+        if done.returncode != 0:
+            print(
+                f"{name}: mutmut failed (exit {done.returncode}); see recheck.log", file=sys.stderr
+            )
+            return None
+    return _results(work, target)
+
+
 def load_survivors(path: Path = SURVIVORS) -> dict[str, str]:
     """The explained survivors: `mutant name: equivalent|accepted: why`, one a line."""
     explained: dict[str, str] = {}
@@ -296,6 +323,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("-j", "--workers", type=int, default=2, help="mutmut worker processes")
     parser.add_argument("--report", action="store_true", help="report the last run, run nothing")
+    parser.add_argument(
+        "--recheck",
+        action="store_true",
+        help="try the last run's survivors again against the current tests",
+    )
     parser.add_argument("--show", action="store_true", help="print each new survivor's diff")
     parser.add_argument(
         "--shared",
@@ -317,6 +349,8 @@ def main(argv: list[str] | None = None) -> int:
             tally: Tally | None = (
                 _results(WORK / name, TARGETS[name]) if (WORK / name).exists() else None
             )
+        elif args.recheck:
+            tally = _recheck(name, TARGETS[name], args.workers)
         else:
             tally = _run(name, TARGETS[name], args.workers, args.shared.resolve())
         if tally is None or not tally.statuses:
