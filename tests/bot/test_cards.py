@@ -15,10 +15,16 @@ from bot.cards import (
     MESSAGE_MAX,
     POST_MAX,
     TITLE_MAX,
+    Card,
+    CardField,
     build_card,
+    citation_text,
     colour_for,
+    cut_list,
+    hashtag,
     shorten,
     title_case,
+    topic_hashtags,
 )
 from bot.share import x_length
 from parsers.models import Cable, CableRequest, Paragraph
@@ -253,3 +259,169 @@ def test_every_message_fits_discord_limits(
         assert len(card.footer) <= 2048
         assert x_length(card.citations["post"]) <= POST_MAX  # as X counts: links 23
         assert "#cablegate" in card.hashtags
+
+
+PAGE = "https://wikileaks.org/cable/2009/03/09OSLO777.html"
+
+
+def test_citations_name_a_run_of_paragraphs_as_a_range_and_others_one_by_one() -> None:
+    cable = harbour_cable()
+    subject = "FERRY CONTRACT FOR THE ISLANDS SIGNED IN HASTE"
+    for wanted, label in (((2, 3, 4), "¶2-4"), ((2, 4), "¶2, ¶4"), ((4, 5), "¶4-5")):
+        url = f"{PAGE}#par{wanted[0]}"
+        citations = build_card(cable, _request(cable, *wanted)).citations
+        assert citations["plain"] == (
+            f'Embassy Oslo, "{subject}", cable 09OSLO777, {label}, March 12, 2009,'
+            f" CONFIDENTIAL. {url}"
+        )
+        assert citations["markdown"] == f"[09OSLO777 {label}: {subject}]({url})"
+        assert citations["chicago"] == (
+            'Embassy Oslo, "Ferry Contract for the Islands Signed in Haste," cable 09OSLO777,'
+            f" March 12, 2009, {label}, released by WikiLeaks August 30, 2011, {url}."
+        )
+        assert citations["bibtex"] == "\n".join(
+            (
+                "@misc{cable:09OSLO777,",
+                "  author = {{Embassy Oslo}},",
+                f"  title = {{{{{subject}}}}},",
+                f"  howpublished = {{Diplomatic cable 09OSLO777, {label}, CONFIDENTIAL}},",
+                "  year = {2009},",
+                "  month = mar,",
+                "  note = {Released by WikiLeaks 2011-08-30},",
+                f"  url = {{{url}}},",
+                "}",
+            )
+        )
+
+
+def test_citations_of_a_cable_without_origin_subject_dates_or_classification() -> None:
+    cable = harbour_cable(
+        "75CAIRO1", origin="", classification="", subject="  ", created=None, released=None
+    )
+    url = "https://wikileaks.org/plusd/cables/75CAIRO1_a.html"
+    card = build_card(cable, _request(cable))
+    assert card.title == "75CAIRO1"
+    fields = {f.name: f.value for f in card.fields}
+    assert [fields[n] for n in ("Origin", "Created", "Released", "Classification")] == [
+        "unknown"
+    ] * 4
+    assert card.citations["plain"] == (
+        f'US Department of State, "(no subject)", cable 75CAIRO1, n.d.,'
+        f" unknown classification. {url}"
+    )
+    assert card.citations["markdown"] == f"[75CAIRO1: (no subject)]({url})"
+    assert card.citations["chicago"].endswith(f"cable 75CAIRO1, n.d., {url}.")
+    assert card.citations["bibtex"] == "\n".join(
+        (
+            "@misc{cable:75CAIRO1,",
+            "  author = {{US Department of State}},",
+            "  title = {{(no subject)}},",
+            "  howpublished = {Diplomatic cable 75CAIRO1, unknown classification},",
+            f"  url = {{{url}}},",
+            "}",
+        )
+    )
+
+
+def test_citation_dates_name_every_month() -> None:
+    for month, name in ((1, "January"), (12, "December")):
+        cable = harbour_cable(created=datetime(1989, month, 3), released=datetime(2011, month, 9))
+        citations = build_card(cable, _request(cable)).citations
+        assert f"cable 09OSLO777, {name} 3, 1989, CONFIDENTIAL." in citations["plain"]
+        assert f"released by WikiLeaks {name} 9, 2011," in citations["chicago"]
+        assert f"month = {name[:3].lower()}," in citations["bibtex"]
+
+
+def test_bibtex_escapes_its_special_characters() -> None:
+    cable = harbour_cable(subject="50% OF R&D_FUNDS {SBU} #1 $5", origin="Embassy A&B")
+    bibtex = build_card(cable, _request(cable)).citations["bibtex"]
+    assert r"  title = {{50\% OF R\&D\_FUNDS \{SBU\} \#1 \$5}}," in bibtex
+    assert r"  author = {{Embassy A\&B}}," in bibtex
+
+
+def test_citation_text_puts_each_style_in_its_own_code_block() -> None:
+    FENCE, QUOTES = "```", "'''"
+    cable = harbour_cable(subject="USE ``` WITH CARE")
+    card = build_card(cable, _request(cable, 3))
+    url = f"{PAGE}#par3"
+    assert citation_text(card, ["markdown", "bibtex"]) == (
+        f"**Markdown**\n```\n[09OSLO777 ¶3: USE ''' WITH CARE]({url})\n```\n"
+        f"**BibTeX**\n```bibtex\n{card.citations['bibtex'].replace(FENCE, QUOTES)}\n```"
+    )
+    everything = citation_text(card)
+    for name in ("Plain text", "Markdown", "Chicago note", "BibTeX", "Post (280 characters)"):
+        assert f"**{name}**\n```" in everything
+    assert everything.count("```") == 10
+
+
+def test_a_paragraph_without_marking_is_quoted_without_parentheses() -> None:
+    plain = tuple(p.model_copy(update={"marking": None}) for p in harbour_cable().paragraphs)
+    cable = harbour_cable(paragraphs=plain)
+    assert build_card(cable, _request(cable, 2)).quote.startswith("**¶2**\n> The minister")
+
+
+def test_card_size_counts_title_description_fields_and_footer() -> None:
+    card = Card(
+        ref_id="09OSLO777",
+        title="t" * 10,
+        url=PAGE,
+        color=0,
+        fields=(CardField(name="ab", value="cde"), CardField(name="f", value="ghij")),
+        quote="q" * 20,
+        hashtags=("#a",),
+        footer="z" * 7,
+    )
+    assert card.description == "q" * 20 + "\n\n#a"
+    assert card.size() == 10 + 24 + (2 + 3 + 1 + 4) + 7
+
+
+def test_cut_list_keeps_what_fits_and_counts_the_rest() -> None:
+    items = ["alpha", "beta", "gamma", "delta"]
+    assert cut_list(items, 100) == "alpha\nbeta\ngamma\ndelta"
+    # room for gamma and a "+1 more" after it: 10 + 6 + 8
+    assert cut_list(items, 24) == "alpha\nbeta\ngamma\ndelta"
+    assert cut_list(items, 19) == "alpha\nbeta\n+2 more"
+    assert cut_list(items, 18) == "alpha\nbeta\n+2 more"  # exactly
+    assert cut_list(items, 17) == "alpha\n+3 more"
+    assert cut_list(items, 13) == "alpha\n+3 more"  # exactly
+    assert cut_list(items, 12) == "+4 more"
+    assert cut_list(items, 7) == "+4 more"
+    assert cut_list(items, 6) == ""
+    assert cut_list(items, 17, ", ") == "alpha, +3 more"
+    assert cut_list(["alpha"], 5) == "alpha"
+
+
+def test_hashtags_are_camel_case_words() -> None:
+    assert hashtag("Saudi Arabia") == "#SaudiArabia"
+    assert hashtag("NATO summit") == "#NatoSummit"
+    assert hashtag("eastern iPhone") == "#EasternIPhone"
+    assert hashtag("O'Brien_x") == "#OBrienX"
+    assert hashtag("1989") is None
+    assert hashtag("1989 talks") == "#1989Talks"
+    assert hashtag(" - ") is None
+
+
+def test_topic_hashtags_come_from_the_place_and_short_tag_meanings() -> None:
+    meanings = {
+        "PREL": "External Political Relations",  # three words: not a topic
+        "ECON": "Economic Conditions",
+        "NO": "Norway",
+        "NOR": "NORWAY",  # the same tag in other case
+        "KX": "Q" + "q" * 31,  # too long a hashtag
+        "KY": "Q" + "q" * 30,
+        "KZ": "Fisheries",
+    }
+    cable = harbour_cable(tags=("PREL", "ECON", "NO", "NOR", "KX", "KY", "KZ"))
+    assert topic_hashtags(cable, meanings) == (
+        "#Oslo",
+        "#EconomicConditions",
+        "#Norway",
+        "#Q" + "q" * 30,
+    )
+    assert topic_hashtags(cable, meanings, limit=10)[-1] == "#Fisheries"
+    assert topic_hashtags(cable) == ("#Oslo",)
+    mission = harbour_cable(origin="US Mission to the United Nations", tags=())
+    assert topic_hashtags(mission) == ("#UnitedNations",)
+    for size, expected in ((30, ("#P" + "p" * 29,)), (31, ())):
+        place = harbour_cable(origin="Embassy P" + "p" * (size - 1), tags=())
+        assert topic_hashtags(place) == expected
