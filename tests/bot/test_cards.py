@@ -17,6 +17,7 @@ from bot.cards import (
     TITLE_MAX,
     Card,
     CardField,
+    _quote_block,
     build_card,
     citation_text,
     colour_for,
@@ -425,3 +426,31 @@ def test_topic_hashtags_come_from_the_place_and_short_tag_meanings() -> None:
     for size, expected in ((30, ("#P" + "p" * 29,)), (31, ())):
         place = harbour_cable(origin="Embassy P" + "p" * (size - 1), tags=())
         assert topic_hashtags(place) == expected
+
+
+def test_a_quote_block_fits_its_limit_and_links_to_the_rest() -> None:
+    link = "https://x.test/c#par2"
+    more = f"\n[Read more]({link})"
+    text = "One two three. Four five six seven. Eight nine ten eleven twelve thirteen fifteen."
+    whole = "**¶2**\n> " + text
+    assert _quote_block("¶2", text, len(whole), link) == whole  # exactly
+    # 40 characters of room for the text (82 - 7 - 35): cut at a sentence
+    assert (
+        _quote_block("¶2", text, 82, link)
+        == "**¶2**\n> One two three. Four five six seven. …" + more
+    )
+    assert _quote_block("¶2", text, 81, link) == f"**¶2**\n[Read ¶2]({link})"  # too little room
+    # each line of the text costs a "> ": the cut leaves room for them, and no more
+    lines = (
+        "First line here.\nSecond line is here.\n\n"
+        "Third line. It is a good deal longer than the others are.\nFour."
+    )
+    assert _quote_block("¶2", lines, 85, link) == (
+        "**¶2**\n> First line here.\n> Second line is…" + more
+    )
+    assert _quote_block("¶2", lines, 89, link) == (
+        "**¶2**\n> First line here.\n> Second line is here. …" + more
+    )
+    assert _quote_block("¶2", lines, 102, link) == (
+        "**¶2**\n> First line here.\n> Second line is here.\n>\n> Third line. …" + more
+    )
