@@ -454,3 +454,18 @@ def test_a_quote_block_fits_its_limit_and_links_to_the_rest() -> None:
     assert _quote_block("¶2", lines, 102, link) == (
         "**¶2**\n> First line here.\n> Second line is here.\n>\n> Third line. …" + more
     )
+
+
+def test_the_fields_in_order_all_inline_but_the_tags() -> None:
+    cable = harbour_cable()
+    card = build_card(cable, _request(cable, 2), cited_by_count=1)
+    assert [(f.name, f.inline) for f in card.fields] == [
+        ("Origin", True),
+        ("Created", True),
+        ("Released", True),
+        ("Classification", True),
+        ("TAGS", False),
+        ("Cites", True),
+        ("Cited by", True),
+    ]
+    assert card.fields[-1].value == "1 cable"
