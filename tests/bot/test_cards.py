@@ -469,3 +469,32 @@ def test_the_fields_in_order_all_inline_but_the_tags() -> None:
         ("Cited by", True),
     ]
     assert card.fields[-1].value == "1 cable"
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "sentences", "expected"),
+    [
+        ("abcdef", 1, False, "…"),
+        ("abcdef", 0, False, ""),
+        ("One two. Three four five six", 15, False, "One two.…"),  # words unless asked
+        ("Aa bb. Cc dd. Ee ff gg hh ii jj kk ll", 20, True, "Aa bb. Cc dd. …"),  # the last end
+        ("Aa bb cc. Dd ee. Ff gg hh ii", 22, True, "Aa bb cc. Dd ee. …"),
+        ("Aa bb cc dd ee ff. Gg hh ii jj kk ll", 24, True, "Aa bb cc dd ee ff. …"),
+        ("Aaa. Bbbbbbbbbbbbb", 10, True, "Aaa. …"),  # an end at half the room is kept
+        ("Aa bb cc. Ee ff gg hh ii jj kk ll", 21, True, "Aa bb cc. Ee ff gg…"),  # under half
+        (". Aa bb", 4, True, ". …"),
+        ("Abcde fghijklmnop", 12, False, "Abcde…"),  # a space at half the room is used
+        ("Abcd efghijklmnop", 12, False, "Abcd efghij…"),  # under half: cut in the word
+        ("Aa bb, cc dd ee ff", 8, False, "Aa bb…"),
+        ("Aa XX, cc dd ee ff", 8, False, "Aa XX…"),
+    ],
+)
+def test_shorten_cuts_at_the_last_sentence_or_word_in_the_second_half(
+    text: str, limit: int, sentences: bool, expected: str
+) -> None:
+    assert shorten(text, limit, sentences=sentences) == expected
+
+
+def test_colours_of_fouo_and_unknown_markings() -> None:
+    assert colour_for("FOUO") == COLOURS["FOUO"]
+    assert colour_for("RESTRICTED") == colour_for("") == COLOURS["OTHER"]
