@@ -246,7 +246,7 @@ def _recheck(name: str, target: Target, workers: int) -> Tally | None:
     if (work / target.path).read_bytes() != (ROOT / target.path).read_bytes():
         print(f"{name}: {target.path} changed since its last run: run it in full", file=sys.stderr)
         return None
-    survivors = [m for m, s in _results(work, target).statuses.items() if s == "survived"]
+    survivors = _results(work, target).survivors
     if survivors:
         ignore = shutil.ignore_patterns("__pycache__", ".hypothesis", "*.pyc")
         shutil.copytree(ROOT / "tests", work / "tests", ignore=ignore, dirs_exist_ok=True)

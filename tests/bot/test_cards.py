@@ -18,6 +18,7 @@ from bot.cards import (
     Card,
     CardField,
     _quote_block,
+    _trim_to,
     build_card,
     citation_text,
     colour_for,
@@ -498,3 +499,96 @@ def test_shorten_cuts_at_the_last_sentence_or_word_in_the_second_half(
 def test_colours_of_fouo_and_unknown_markings() -> None:
     assert colour_for("FOUO") == COLOURS["FOUO"]
     assert colour_for("RESTRICTED") == colour_for("") == COLOURS["OTHER"]
+
+
+def test_title_case_keeps_spacing_and_the_first_small_word() -> None:
+    assert title_case("THE  VISIT OF 3 MEN") == "The  Visit of 3 Men"
+    assert title_case("A VISIT TO THE U.S.") == "A Visit to the U.S."
+
+
+def test_footer_counts_paragraphs_and_cited_by_is_plural() -> None:
+    cable = harbour_cable()
+    card = build_card(cable, _request(cable, 2), cited_by_count=2)
+    assert card.footer == "09OSLO777 · 6 paragraphs"
+    assert {f.name: f.value for f in card.fields}["Cited by"] == "2 cables"
+    empty = harbour_cable(summary=None, paragraphs=())
+    card = build_card(empty, _request(empty))
+    assert card.footer == "09OSLO777" and card.quote == ""
+    assert card.citations["post"] == f"{PAGE} #cablegate #09OSLO777"
+
+
+def test_what_the_caller_gives_is_used() -> None:
+    cable = harbour_cable()
+    card = build_card(cable, _request(cable, 2), tag_meanings={"NO": "Norway"}, cites=["01A1"])
+    assert card.topic_hashtags == ("#Oslo", "#Norway")
+    assert {f.name: f.value for f in card.fields}["Cites"] == "01A1"
+    assert build_card(cable, _request(cable, 2), with_citations=False).citations == {}
+
+
+def test_a_bare_id_of_a_cable_with_paragraph_zero_has_nothing_before() -> None:
+    numbered = tuple(Paragraph(number=n, marking="C", text="t") for n in range(4))
+    cable = harbour_cable(paragraphs=numbered)
+    card = build_card(cable, _request(cable))
+    assert card.previous_paragraph is None  # a preview has nothing before it
+
+
+def test_title_and_field_lengths_follow_the_budget() -> None:
+    """The title gets a sixth of the budget, each field value an eighth."""
+    for budget, title, origin in ((600, 96, 73), (1000, 161, 123)):
+        cable = harbour_cable(subject="WORD " * 80, origin="Embassy " + "Oslo " * 60)
+        card = build_card(cable, _request(cable), budget=budget)
+        assert len(card.title) == title <= budget // 6
+        assert len(card.fields[0].value) == origin <= budget // 8
+
+
+def test_a_crowded_card_drops_topics_cites_and_tags_for_its_quote() -> None:
+    cable = harbour_cable(
+        subject="WORD " * 80,
+        origin="Embassy " + "Oslo " * 60,
+        classification="SECRET " * 30,
+        tags=("NO", *(f"T{i}" for i in range(60))),
+        references=tuple(f"09OSLO{i}" for i in range(80)),
+    )
+    card = build_card(cable, _request(cable, 5), tag_meanings=TAG_MEANINGS, cited_by_count=3)
+    assert {"TAGS", "Cites"} <= {f.name for f in card.fields}  # room for all
+    assert card.topic_hashtags == ("#Norway",)
+    card = build_card(
+        cable, _request(cable, 5), tag_meanings=TAG_MEANINGS, cited_by_count=3, budget=600
+    )
+    assert card.topic_hashtags == ()
+    assert [f.name for f in card.fields] == [
+        "Origin",
+        "Created",
+        "Released",
+        "Classification",
+        "Cited by",
+    ]
+    assert len(card.quote) == 178 and card.size() <= 600
+
+
+def test_trimming_stops_as_soon_as_the_card_fits() -> None:
+    cable = harbour_cable()
+    card = build_card(cable, _request(cable, 2), tag_meanings=TAG_MEANINGS, cited_by_count=2)
+    assert card.topic_hashtags and len(card.fields) == 7
+    assert _trim_to(card, card.size()) == card  # fits exactly: nothing dropped
+    no_topics = _trim_to(card, card.size() - 1)
+    assert no_topics.topic_hashtags == () and no_topics.fields == card.fields
+
+
+def test_a_long_quote_fills_the_description_to_its_limit() -> None:
+    cable = harbour_cable(paragraphs=(Paragraph(number=1, marking="C", text="x " * 3000),))
+    card = build_card(cable, _request(cable, 1))
+    assert len(card.description) == DESCRIPTION_MAX - 1  # "x …" cuts at any even length
+
+
+def test_quote_blocks_share_the_room_in_the_order_asked() -> None:
+    """Each block gets an even share of what the blocks before it left (less 2 for the blank
+    line between blocks): the short ¶2 and ¶4 whole, the long ¶5 cut with a link."""
+    cable = harbour_cable()
+    card = build_card(cable, _request(cable, 2, 5, 4), budget=1858)
+    blocks = card.quote.split("\n\n")
+    assert [b.split("\n")[0] for b in blocks] == ["**¶2 (SBU)**", "**¶5 (C/NF)**", "**¶4 (U)**"]
+    assert [len(b) for b in blocks] == [171, 718, 81]
+    assert blocks[1].endswith(
+        "…\n[Read more](https://wikileaks.org/cable/2009/03/09OSLO777.html#par5)"
+    )
