@@ -110,7 +110,7 @@ TARGETS: dict[str, Target] = {
     ),
 }
 
-COPIED = ("bot", "parsers", "tests", "pyproject.toml")
+COPIED = ("bot", "parsers", "tests", "bench", "pyproject.toml")
 """What each module's copy of the project holds (mutmut copies it again into its `mutants/`)."""
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -592,3 +592,9 @@ def test_quote_blocks_share_the_room_in_the_order_asked() -> None:
     assert blocks[1].endswith(
         "…\n[Read more](https://wikileaks.org/cable/2009/03/09OSLO777.html#par5)"
     )
+
+
+def test_the_last_paragraph_has_nothing_after_it() -> None:
+    cable = harbour_cable()
+    card = build_card(cable, _request(cable, 6))
+    assert (card.previous_paragraph, card.next_paragraph) == (5, None)
