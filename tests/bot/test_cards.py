@@ -598,3 +598,24 @@ def test_the_last_paragraph_has_nothing_after_it() -> None:
     cable = harbour_cable()
     card = build_card(cable, _request(cable, 6))
     assert (card.previous_paragraph, card.next_paragraph) == (5, None)
+
+
+def test_a_small_card_of_three_paragraphs_links_what_it_cannot_quote() -> None:
+    cable = harbour_cable()
+    card = build_card(cable, _request(cable, 2, 3, 5), budget=600)
+    blocks = card.quote.split("\n\n")
+    assert blocks[0] == f"**¶2 (SBU)**\n[Read ¶2 (SBU)]({PAGE}#par2)"  # its share: under 40
+    assert blocks[1].endswith(f"…\n[Read more]({PAGE}#par3)")
+    assert blocks[2].endswith(f"…\n[Read more]({PAGE}#par5)")
+    assert [len(b) for b in blocks] == [85, 123, 134] and card.size() <= 600
+
+
+def test_a_cut_summary_links_the_whole_cable() -> None:
+    cable = _long_cable(4000)
+    card = build_card(cable, _request(cable), budget=600)
+    assert card.quote.startswith("**Summary (preview)**\n> ")
+    assert card.quote.endswith(f"…\n[Read more]({PAGE})")
+
+
+def test_shorten_cuts_at_words_unless_asked_for_sentences() -> None:
+    assert shorten("One two. Three four five six", 15) == "One two.…"

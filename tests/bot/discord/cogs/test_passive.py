@@ -532,3 +532,33 @@ async def test_a_failure_while_answering_is_logged_by_message_and_the_bot_goes_o
     bot.answer = answer  # type: ignore[method-assign]
     await dpytest.message("see 09OSLO777 ¶3", member=1)
     assert len(_replies()) == 1
+
+
+async def test_an_outage_told_already_still_leaves_the_cards_and_the_cut_note(
+    bot: Cablebot, tmp_path: Path
+) -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        data_dir=tmp_path / "outage",
+        mirrors=(f"http://127.0.0.1:{closed_port()}/cable/{{year}}/{{month}}/{{ref_id}}.html",),
+        retries=0,
+        connect_timeout=1,
+        total_timeout=2,
+    )
+    library = await CableLibrary.open(settings)
+    bot.library = CableLibrary(bot.library.store, library.mirror)
+    cog: Any = bot.get_cog("Passive")
+    channel = spec_thread(
+        610, parent_id=600, guild=spec_guild(), permissions=discord.Permissions.text()
+    )
+    try:
+        assert (
+            await cog.reply_for(spec_message("see 09MADRID1234", channel), addressed=False)
+        ).mirror_down
+        many = "09MADRID1234 " + " ".join(f"09OSLO{n} ¶{n}" for n in range(1, 6))
+        again = await cog.reply_for(spec_message(many, channel), addressed=False)
+        assert not again.mirror_down  # said once in this quiet time
+        assert [c.ref_id for c in again.cards] == ["09OSLO1", "09OSLO2", "09OSLO3", "09OSLO4"]
+        assert again.note is not None and "Only the first 5 references" in again.note
+    finally:
+        await library.close()
