@@ -151,6 +151,8 @@ async def test_404_is_remembered_until_the_ttl_passes(server: HTTPServer) -> Non
             with pytest.raises(MirrorNotFound):
                 await client.fetch("10ATLANTIS999")
         assert len(server.log) == 1
+        with pytest.raises(MirrorNotFound, match=r"^10ATLANTIS999 .* \(cached\)$"):
+            await client.fetch("10ATLANTIS999")
         clock.now += 299.9
         with pytest.raises(MirrorNotFound):
             await client.fetch("10ATLANTIS999")
@@ -232,9 +234,11 @@ async def test_persistent_5xx_gives_up_after_the_retries(server: HTTPServer) -> 
     server.expect_request(CABLE_PATH).respond_with_data("down", status=503)
     client = make_mirror(server, month_of=months({"10ATLANTIS17": 2}), retries=3)
     try:
-        with pytest.raises(MirrorUnreachable, match="503"):
+        with pytest.raises(MirrorUnreachable, match="503") as failed:
             await client.fetch("10ATLANTIS17")
         assert len(server.log) == 4
+        host = f"{server.host}:{server.port}"
+        assert str(failed.value) == f"{host} answered HTTP 503 after 3 retries"
     finally:
         await client.close()
 
@@ -706,3 +710,25 @@ async def test_an_unexpected_status_is_named(server: HTTPServer) -> None:
             await client.fetch("10ATLANTIS17")
     finally:
         await client.close()
+
+
+async def test_429_asking_exactly_the_longest_wait_waits(server: HTTPServer) -> None:
+    handler = flaky([(429, {"Retry-After": "5"})], "10ATLANTIS17")
+    server.expect_request(CABLE_PATH).respond_with_handler(handler)
+    sleeps = Sleeps()
+    client = make_mirror(
+        server, month_of=months({"10ATLANTIS17": 2}), sleep=sleeps, max_retry_after=5.0
+    )
+    try:
+        assert (await client.fetch("10ATLANTIS17")).ref_id == "10ATLANTIS17"
+        assert sleeps.waits == [5.0]
+    finally:
+        await client.close()
+
+
+def test_retry_after_http_date_without_a_zone_is_utc() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    later = datetime.now(UTC) + timedelta(seconds=90)
+    wait = retry_after(later.strftime("%a, %d %b %Y %H:%M:%S -0000"))
+    assert wait is not None and 85 < wait <= 90
