@@ -13,8 +13,10 @@ where every accepted survivor has one line saying why.
 
 Exit status: 0 when every survivor is explained, 1 when one is not, 2 on a failed run.
 
-mutmut does not mutate decorated functions (a cog's listeners and commands): a module's score
-covers its undecorated functions only.
+mutmut does not mutate decorated functions (a cog's listeners and commands): the passive and
+follow listeners are one-line wrappers around plain methods, which are mutated. A target may
+name the functions to mutate (store.py: its migrations and what an import writes); its score
+covers those only.
 """
 
 from __future__ import annotations
