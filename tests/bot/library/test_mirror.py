@@ -60,7 +60,7 @@ def fixture_site(server: HTTPServer, pages: dict[str, tuple[str, str]]) -> None:
             return Response(site_page(match.group(3)), content_type="text/html; charset=utf-8")
         return Response("not here", status=404)
 
-    server.expect_request(CABLE_PATH).respond_with_handler(handle)
+    server.expect_request(CABLE_PATH, method="GET").respond_with_handler(handle)
 
 
 ATLANTIS = {"10ATLANTIS17": ("2010", "02"), "09ATLANTIS5": ("2009", "11")}
@@ -732,3 +732,15 @@ def test_retry_after_http_date_without_a_zone_is_utc() -> None:
     later = datetime.now(UTC) + timedelta(seconds=90)
     wait = retry_after(later.strftime("%a, %d %b %Y %H:%M:%S -0000"))
     assert wait is not None and 85 < wait <= 90
+
+
+async def test_a_page_with_bytes_that_are_not_utf8_is_still_read(server: HTTPServer) -> None:
+    """A byte that is not UTF-8 in a page without a charset becomes U+FFFD, not an error."""
+    page = site_page("10ATLANTIS17").encode().replace(b"<body>", b"<body>\xff", 1)
+    assert b"\xff" in page
+    server.expect_request(CABLE_PATH).respond_with_data(page, content_type="text/html")
+    client = make_mirror(server, month_of=months({"10ATLANTIS17": 2}))
+    try:
+        assert (await client.fetch("10ATLANTIS17")).ref_id == "10ATLANTIS17"
+    finally:
+        await client.close()
