@@ -579,6 +579,10 @@ def test_bad_templates_are_refused() -> None:
         CableMirror(("https://example.org/cable.html",))
     with pytest.raises(ValueError, match="http"):
         CableMirror(("ftp://example.org/{ref_id}",))
+    with pytest.raises(
+        ValueError, match=r"^no mirror URL templates configured \(CABLEBOT_MIRRORS\)$"
+    ):
+        CableMirror(())
 
 
 @pytest.mark.parametrize(
