@@ -108,6 +108,7 @@ TARGETS: dict[str, Target] = {
             "tests/bot/library/test_importer.py",
             "tests/bot/library/test_import_input.py",
             "tests/bot/library/test_import_disk.py",
+            "tests/bot/library/test_store.py",  # import_store (a store as the source)
         ),
     ),
 }
