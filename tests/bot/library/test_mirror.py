@@ -62,7 +62,7 @@ def fixture_site(server: HTTPServer, pages: dict[str, tuple[str, str]]) -> None:
             return Response(site_page(match.group(3)), content_type="text/html; charset=utf-8")
         return Response("not here", status=404)
 
-    server.expect_request(CABLE_PATH).respond_with_handler(handle)
+    server.expect_request(CABLE_PATH, method="GET").respond_with_handler(handle)
 
 
 ATLANTIS = {"10ATLANTIS17": ("2010", "02"), "09ATLANTIS5": ("2009", "11")}
@@ -153,6 +153,8 @@ async def test_404_is_remembered_until_the_ttl_passes(server: HTTPServer) -> Non
             with pytest.raises(MirrorNotFound):
                 await client.fetch("10ATLANTIS999")
         assert len(server.log) == 1
+        with pytest.raises(MirrorNotFound, match=r"^10ATLANTIS999 .* \(cached\)$"):
+            await client.fetch("10ATLANTIS999")
         clock.now += 299.9
         with pytest.raises(MirrorNotFound):
             await client.fetch("10ATLANTIS999")
@@ -234,9 +236,11 @@ async def test_persistent_5xx_gives_up_after_the_retries(server: HTTPServer) -> 
     server.expect_request(CABLE_PATH).respond_with_data("down", status=503)
     client = make_mirror(server, month_of=months({"10ATLANTIS17": 2}), retries=3)
     try:
-        with pytest.raises(MirrorUnreachable, match="503"):
+        with pytest.raises(MirrorUnreachable, match="503") as failed:
             await client.fetch("10ATLANTIS17")
         assert len(server.log) == 4
+        host = f"{server.host}:{server.port}"
+        assert str(failed.value) == f"{host} answered HTTP 503 after 3 retries"
     finally:
         await client.close()
 
@@ -307,7 +311,7 @@ async def test_a_stalled_server_times_out(server: HTTPServer) -> None:
         assert calls == ["/cable/2010/02/10ATLANTIS17.html"]  # a timeout is not retried
         assert sleeps.waits == []
     finally:
-        release.set()
+        release_all(server, calls, release)
         await client.close()
 
 
@@ -506,6 +510,17 @@ def stalling(server: HTTPServer) -> tuple[list[str], Release]:
     return calls, release
 
 
+def release_all(server: HTTPServer, calls: list[str], release: threading.Event) -> None:
+    """Let the stalled requests end, and wait until the server has logged each of them: one
+    logged later would land in the next test's log."""
+    release.set()
+    for _ in range(1000):
+        if len(server.log) >= len(calls):
+            return
+        threading.Event().wait(0.01)
+    raise AssertionError(f"the server logged {len(server.log)} of {len(calls)} requests")
+
+
 async def test_three_timeouts_in_a_row_open_the_breaker(server: HTTPServer) -> None:
     calls, release = stalling(server)
     ids = {f"10ATLANTIS{i}": 2 for i in range(1, 6)}
@@ -523,7 +538,7 @@ async def test_three_timeouts_in_a_row_open_the_breaker(server: HTTPServer) -> N
             await client.fetch("10ATLANTIS4")
         assert len(calls) == 3
     finally:
-        release.set()
+        release_all(server, calls, release)
         await client.close()
 
 
@@ -547,7 +562,7 @@ async def test_missed_deadlines_count_against_the_host_being_asked(server: HTTPS
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
     finally:
-        release.set()
+        release_all(server, calls, release)
         await client.close()
 
 
@@ -595,6 +610,10 @@ def test_bad_templates_are_refused() -> None:
         CableMirror(("https://example.org/cable.html",))
     with pytest.raises(ValueError, match="http"):
         CableMirror(("ftp://example.org/{ref_id}",))
+    with pytest.raises(
+        ValueError, match=r"^no mirror URL templates configured \(CABLEBOT_MIRRORS\)$"
+    ):
+        CableMirror(())
 
 
 @pytest.mark.parametrize(
@@ -724,5 +743,39 @@ async def test_an_unexpected_status_is_named(server: HTTPServer) -> None:
     try:
         with pytest.raises(MirrorBadResponse, match=r"10ATLANTIS17\.html: unexpected HTTP 418"):
             await client.fetch("10ATLANTIS17")
+    finally:
+        await client.close()
+
+
+async def test_429_asking_exactly_the_longest_wait_waits(server: HTTPServer) -> None:
+    handler = flaky([(429, {"Retry-After": "5"})], "10ATLANTIS17")
+    server.expect_request(CABLE_PATH).respond_with_handler(handler)
+    sleeps = Sleeps()
+    client = make_mirror(
+        server, month_of=months({"10ATLANTIS17": 2}), sleep=sleeps, max_retry_after=5.0
+    )
+    try:
+        assert (await client.fetch("10ATLANTIS17")).ref_id == "10ATLANTIS17"
+        assert sleeps.waits == [5.0]
+    finally:
+        await client.close()
+
+
+def test_retry_after_http_date_without_a_zone_is_utc() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    later = datetime.now(UTC) + timedelta(seconds=90)
+    wait = retry_after(later.strftime("%a, %d %b %Y %H:%M:%S -0000"))
+    assert wait is not None and 85 < wait <= 90
+
+
+async def test_a_page_with_bytes_that_are_not_utf8_is_still_read(server: HTTPServer) -> None:
+    """A byte that is not UTF-8 in a page without a charset becomes U+FFFD, not an error."""
+    page = site_page("10ATLANTIS17").encode().replace(b"<body>", b"<body>\xff", 1)
+    assert b"\xff" in page
+    server.expect_request(CABLE_PATH).respond_with_data(page, content_type="text/html")
+    client = make_mirror(server, month_of=months({"10ATLANTIS17": 2}))
+    try:
+        assert (await client.fetch("10ATLANTIS17")).ref_id == "10ATLANTIS17"
     finally:
         await client.close()
