@@ -5,8 +5,9 @@ The blob is JSON of `[header, body, meta, paragraphs]`, where `meta` holds the h
 Zstandard (level `ZSTD_LEVEL`). Paragraph texts and the summary are kept as pointers into the
 body (bot.library.spans), so each text is stored once.
 
-Stores written before schema 6's format hold zlib-compressed blobs with whole paragraph texts;
-`unpack` reads both, told apart by Zstandard's frame magic number.
+Stores filled by earlier versions hold zlib-compressed blobs with whole paragraph texts (the same
+schema version: the blob changed, not the tables); `unpack` reads both, told apart by
+Zstandard's frame magic number, so such stores need no migration.
 """
 
 from __future__ import annotations
