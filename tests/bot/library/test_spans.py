@@ -10,7 +10,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from bot.library.spans import Body, decode, encode, flat
+from bot.library.spans import decode, encode, flat
 from parsers.models import NotACableError
 from parsers.page import parse_any
 
@@ -22,7 +22,7 @@ BODY = (
 
 
 def round_trip(text: str, body: str) -> str:
-    return decode(encode(text, Body(body)), flat(body))
+    return decode(encode(text, flat(body)), flat(body))
 
 
 @pytest.mark.parametrize(
@@ -45,7 +45,7 @@ def test_texts_come_back_exactly(text: str) -> None:
 
 def test_a_paragraph_of_the_body_is_one_stretch_of_it() -> None:
     text = "Summary: The visit comes at a time of change.\n-- first point;\n-- second point."
-    code = encode(text, Body(BODY))
+    code = encode(text, flat(BODY))
     assert isinstance(code, list)
     pieces, gaps = code
     assert len(pieces) == 2 and all(isinstance(p, int) for p in pieces)
@@ -56,14 +56,14 @@ def test_a_paragraph_of_the_body_is_one_stretch_of_it() -> None:
 
 def test_words_across_a_page_break_are_two_stretches() -> None:
     text = "The visit comes at a time of change. The second paragraph ends here."
-    code = encode(text, Body(BODY))
+    code = encode(text, flat(BODY))
     assert isinstance(code, list)
     assert len(code[0]) == 4 and all(isinstance(p, int) for p in code[0])
 
 
 def test_a_text_mostly_not_in_the_body_is_kept_as_it_is() -> None:
     text = "A text that is nowhere in the body at all, not one word of it."
-    assert encode(text, Body(BODY)) == text
+    assert encode(text, flat(BODY)) == text
 
 
 WORDS = st.sampled_from(["the", "of", "1.", "(C)", "border", "police", "--", "SECRET", "é", "x"])
@@ -93,7 +93,7 @@ def test_a_slice_of_the_body_is_stored_as_numbers(body: str, data: st.DataObject
     start = data.draw(st.integers(0, len(words) - 1))
     end = data.draw(st.integers(start + 1, len(words)))
     text = " ".join(words[start:end])
-    code = encode(text, Body(body))
+    code = encode(text, flat(body))
     assert isinstance(code, list) and all(isinstance(p, int) for p in code[0])
     assert decode(code, flat(body)) == text
 
@@ -107,10 +107,10 @@ def test_real_paragraphs_cost_little_and_come_back(corpus_pages: Path) -> None:
             cable = parse_any(page.read_text(encoding="utf-8", errors="replace"))
         except NotACableError:
             continue
-        body = Body(cable.body)
+        body = flat(cable.body)
         for text in [p.text for p in cable.paragraphs] + [cable.summary or ""]:
             code = encode(text, body)
-            assert decode(code, body.flat) == text, (cable.ref_id, text[:60])
+            assert decode(code, body) == text, (cable.ref_id, text[:60])
             texts += len(text)
             coded += len(json.dumps(code))
     assert texts > 1_000_000
