@@ -8,11 +8,11 @@ back end; the functions taking a `sqlite3.Connection` run on the store's reader 
 from __future__ import annotations
 
 import calendar
-import json
 import math
 import re
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -217,9 +217,14 @@ def _like(text: str) -> str:
     return re.sub(r"([\\%_])", r"\\\1", text)
 
 
-def _where(filters: Filters) -> tuple[str, str, list[Any]]:
-    """(join, WHERE clause, parameters) selecting the cables `c` that pass `filters`."""
-    from bot.library.store import fts_query  # (here: the store imports this module)
+def _where(filters: Filters, *, by_value: bool = True) -> tuple[str, str, list[Any]]:
+    """(join, WHERE clause, parameters) selecting the rows `c` of `browse` (see
+    `bot.library.store._BROWSE`: one per cable, same id) whose cables pass `filters`.
+
+    `by_value`: let SQLite read the origins and classifications asked for as ranges of their
+    indexes (counting); otherwise it tests each row of the index it reads in date order
+    (a page stops after `offset + limit` matches instead of sorting all of them)."""
+    from bot.library.store import browse_tags, fts_query  # (here: the store imports this module)
 
     join, conditions, params = "", ["1"], []
     if filters.query:
@@ -231,14 +236,17 @@ def _where(filters: Filters) -> tuple[str, str, list[Any]]:
             conditions.append(_FTS.match)
             params.append(match)
     for tag in filters.tags:
-        conditions.append("c.ref_id IN (SELECT ref_id FROM tags WHERE tag = ?)")
-        params.append(tag)
+        conditions.append("instr(c.tags, ?)")
+        params.append(browse_tags([tag]))
     if filters.origin:
-        conditions.append("c.origin LIKE ? ESCAPE '\\'")
+        conditions.append(f"{'' if by_value else '+'}c.origin IN ({_values('origin')})")
         params.append(f"%{_like(filters.origin)}%")
     if filters.classification:
-        conditions.append("c.classification LIKE ? ESCAPE '\\'")
+        plus = "" if by_value else "+"
+        conditions.append(f"{plus}c.classification IN ({_values('classification')})")
         params.append(f"{_like(filters.classification)}%")
+    if _dated(filters):
+        conditions.append("(c.created IS NULL) = 0")  # (the indexes' first column: a range)
     if filters.date_from is not None:
         conditions.append("c.created >= ?")
         params.append(filters.date_from.isoformat())
@@ -251,20 +259,47 @@ def _where(filters: Filters) -> tuple[str, str, list[Any]]:
     return join, " AND ".join(conditions), params
 
 
-_ORDER: dict[Sort, str] = {
+def _values(column: str) -> str:
+    """The distinct values of a `browse` column that are LIKE a parameter: a few index
+    searches (one per value: there are a few hundred origins), then the matching cables
+    are ranges of the column's index instead of a test of every cable."""
+    return (
+        f"WITH RECURSIVE v(x) AS (SELECT min({column}) FROM browse UNION ALL SELECT"
+        f" (SELECT min({column}) FROM browse WHERE {column} > v.x) FROM v WHERE v.x IS NOT NULL)"
+        " SELECT x FROM v WHERE x LIKE ? ESCAPE '\\'"
+    )
+
+
+def _dated(filters: Filters) -> bool:
+    """Whether `filters` keep dated cables only (a date range: `(c.created IS NULL) = 0`)."""
+    return filters.date_from is not None or filters.date_to is not None
+
+
+_ORDER: dict[Sort, str] = {  # (the orders of the indexes browse_oldest and browse_newest)
     "relevance": f"{_FTS.rank}, c.created, c.ref_id",
     "oldest": "c.created IS NULL, c.created, c.ref_id",
     "newest": "c.created IS NULL, c.created DESC, c.ref_id",
 }
-_TAGS = "(SELECT json_group_array(tag) FROM (SELECT tag FROM tags WHERE ref_id = c.ref_id))"
+
+
+def _order(sort: Sort, filters: Filters) -> str:
+    """`_ORDER[sort]`, without its first term when the WHERE sets it (SQLite then reads the
+    index in order only without it)."""
+    order = _ORDER[sort]
+    return order.removeprefix("c.created IS NULL, ") if _dated(filters) else order
 
 
 def _date(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def _total(conn: sqlite3.Connection, join: str, where: str, params: list[Any]) -> int:
-    sql = f"SELECT count(*) FROM cables AS c{join} WHERE {where}"
+def _total(
+    conn: sqlite3.Connection, join: str, where: str, params: list[Any], filters: Filters
+) -> int:
+    if filters == Filters(tags=filters.tags) and len(filters.tags) == 1:  # a range of `tags`
+        sql, params = "SELECT count(*) FROM tags WHERE tag = ?", list(filters.tags)
+    else:
+        sql = f"SELECT count(*) FROM browse AS c{join} WHERE {where}"
     return int(conn.execute(sql, params).fetchone()[0])
 
 
@@ -283,59 +318,69 @@ def browse(
 
     sort = default_sort(filters, sort)
     join, where, params = _where(filters)
-    total = _total(conn, join, where, params)
+    total = _total(conn, join, where, params, filters)
     if limit <= 0 or offset >= total:
         return HitPage(total=total, hits=[])
-    snippet = _FTS.snippet if join else "NULL"
-    sql = (
-        f"SELECT c.ref_id, c.created, c.subject, c.origin, c.classification, {_TAGS}, {snippet}"
-        f" FROM cables AS c{join} WHERE {where} ORDER BY {{order}} LIMIT ? OFFSET ?"
-    )
+    where = _where(filters, by_value=False)[1]
     params += [limit, max(offset, 0)]
-    rows = None
+    hits = None
     if sort == "relevance":
         deadline = time.perf_counter() + RANKED_SEARCH_BUDGET
         conn.set_progress_handler(lambda: time.perf_counter() > deadline, PROGRESS_STEPS)
         try:
-            rows = conn.execute(sql.replace("{order}", _ORDER[sort]), params).fetchall()
+            hits = _hits(conn, join, where, _order(sort, filters), params)
         except sqlite3.OperationalError as exc:
             if "interrupted" not in str(exc):
                 raise
             sort = "newest"
         finally:
             conn.set_progress_handler(None, 0)
-    if rows is None:
-        rows = conn.execute(sql.replace("{order}", _ORDER[sort]), params).fetchall()
-    return HitPage(total=total, hits=[_hit(row) for row in rows])
+    if hits is None:
+        hits = _hits(conn, join, where, _order(sort, filters), params)
+    return HitPage(total=total, hits=hits)
 
 
-def _hit(row: Sequence[Any]) -> Hit:
-    ref_id, created, subject, origin, classification, tags, snippet = row
-    return Hit(
-        ref_id=ref_id,
-        created=_date(created),
-        subject=subject,
-        origin=origin,
-        classification=classification,
-        tags=tuple(json.loads(tags)),
-        snippet=" ".join(snippet.split()) if snippet is not None else None,
+def _hits(
+    conn: sqlite3.Connection, join: str, where: str, order: str | None, params: list[Any]
+) -> list[Hit]:
+    """The page of `browse` rows that `params` ends with (limit, offset) in `order` (None:
+    any), then their subjects from `cables` (a page only: `cables` rows are large)."""
+    snippet = _FTS.snippet if join else "NULL"
+    rows = conn.execute(
+        f"SELECT c.id, c.ref_id, c.created, c.origin, c.classification, c.tags, {snippet}"
+        f" FROM browse AS c{join} WHERE {where}{f' ORDER BY {order}' if order else ''}"
+        " LIMIT ? OFFSET ?",
+        params,
+    ).fetchall()
+    ids = [row[0] for row in rows]
+    subjects = dict(
+        conn.execute(
+            f"SELECT id, subject FROM cables WHERE id IN ({','.join('?' * len(ids))})", ids
+        ).fetchall()
     )
+    return [
+        Hit(
+            ref_id=ref_id,
+            created=_date(created),
+            subject=subjects[id_],
+            origin=origin,
+            classification=classification,
+            tags=tuple(t for t in tags.split("|") if t),
+            snippet=" ".join(snippet.split()) if snippet is not None else None,
+        )
+        for id_, ref_id, created, origin, classification, tags, snippet in rows
+    ]
 
 
 def random_hit(conn: sqlite3.Connection, filters: Filters, pick: float) -> Hit | None:
-    """The cable at fraction `pick` (0 <= pick < 1) of those passing `filters`, in the
-    store's own order (no sort to pay for), or None when none does."""
+    """The cable at fraction `pick` (0 <= pick < 1) of those passing `filters`, in the order
+    SQLite reads them (no sort to pay for), or None when none does."""
     join, where, params = _where(filters)
-    total = _total(conn, join, where, params)
+    total = _total(conn, join, where, params, filters)
     if total == 0:
         return None
-    snippet = _FTS.snippet if join else "NULL"
-    row = conn.execute(
-        f"SELECT c.ref_id, c.created, c.subject, c.origin, c.classification, {_TAGS}, {snippet}"
-        f" FROM cables AS c{join} WHERE {where} ORDER BY c.rowid LIMIT 1 OFFSET ?",
-        [*params, min(int(pick * total), total - 1)],
-    ).fetchone()
-    return None if row is None else _hit(row)
+    hits = _hits(conn, join, where, None, [*params, 1, min(int(pick * total), total - 1)])
+    return hits[0] if hits else None
 
 
 def citations(conn: sqlite3.Connection, ref_id: str) -> list[Linked]:
@@ -476,20 +521,92 @@ _KEYS: dict[StatsBy, tuple[str, str]] = {  # the key, and the order of the group
     "month": ("substr(c.created, 1, 7)", "key IS NULL, key"),
     "origin": ("c.origin", "n DESC, key"),
     "classification": ("c.classification", "n DESC, key"),
-    "tag": ("t.tag", "n DESC, key"),
 }
 
 
 def counts(conn: sqlite3.Connection, filters: Filters, by: StatsBy) -> Counts:
     """How many cables pass `filters`, and how many of them fall under each key of `by`."""
     join, where, params = _where(filters)
-    total = _total(conn, join, where, params)
-    key, order = _KEYS[by]
     if by == "tag":
-        join += " JOIN tags AS t ON t.ref_id = c.ref_id"
-    rows = conn.execute(
-        f"SELECT {key} AS key, count(*) AS n FROM cables AS c{join} WHERE {where}"
-        f" GROUP BY key ORDER BY {order}",
-        params,
-    ).fetchall()
+        return _tag_counts(conn, join, where, params)
+    if by in ("year", "month") and not join:
+        where = _where(filters, by_value=False)[1]
+        rows = _period_counts(conn, filters, where, params, 4 if by == "year" else 7)
+    else:  # (a GROUP BY over the matches: sorted, but few with words to match)
+        key, order = _KEYS[by]
+        rows = conn.execute(
+            f"SELECT {key} AS key, count(*) AS n FROM browse AS c{join} WHERE {where}"
+            f" GROUP BY key ORDER BY {order}",
+            params,
+        ).fetchall()
+    total = sum(n for _, n in rows)  # (every cable falls under one key, None included)
     return Counts(total=total, by=by, counts=[Count(key=k, count=n) for k, n in rows])
+
+
+def _period_counts(
+    conn: sqlite3.Connection, filters: Filters, where: str, params: list[Any], width: int
+) -> list[tuple[str | None, int]]:
+    """Counts by the first `width` characters of the created date (4: year, 7: month), one
+    range of the index in date order each (a GROUP BY of the keys sorts every match first),
+    from the first to the last date of the store or of `filters`."""
+    first, last = (
+        conn.execute(
+            f"SELECT c.created FROM browse AS c WHERE (c.created IS NULL) = 0 ORDER BY {o} LIMIT 1"
+        ).fetchone()
+        for o in ("c.created", "c.created DESC")
+    )
+    keys: list[tuple[str, str]] = []
+    if first is not None and last is not None:
+        start, end = first[0][:width], last[0][:width]
+        if filters.date_from is not None:
+            start = max(start, filters.date_from.isoformat()[:width])
+        if filters.date_to is not None:
+            end = min(end, filters.date_to.isoformat()[:width])
+        keys = _periods(start, end)
+    rows: list[tuple[str | None, int]] = []
+    if keys:  # (the range first: SQLite searches the index with the first range it is given)
+        rows = conn.execute(
+            f"WITH k(key, after) AS (VALUES {', '.join(['(?, ?)'] * len(keys))})"
+            " SELECT key, (SELECT count(*) FROM browse AS c WHERE (c.created IS NULL) = 0"
+            f" AND c.created >= k.key AND c.created < k.after AND {where}) AS n FROM k",
+            [*(x for pair in keys for x in pair), *params],
+        ).fetchall()
+    undated = conn.execute(
+        f"SELECT count(*) FROM browse AS c WHERE (c.created IS NULL) = 1 AND {where}", params
+    ).fetchone()[0]
+    return [(k, n) for k, n in rows if n] + ([(None, undated)] if undated else [])
+
+
+def _periods(first: str, last: str) -> list[tuple[str, str]]:
+    """Every year ("YYYY") or month ("YYYY-MM") from `first` to `last`, each with the next."""
+    year, month = int(first[:4]), int(first[5:7] or 0)
+    out: list[tuple[str, str]] = []
+    key = first
+    while key <= last:
+        year, month = (year + 1, month) if not month else (year + month // 12, month % 12 + 1)
+        after = f"{year:04d}-{month:02d}" if month else f"{year:04d}"
+        out.append((key, after))
+        key = after
+    return out
+
+
+def _tag_counts(conn: sqlite3.Connection, join: str, where: str, params: list[Any]) -> Counts:
+    """Counts by tag: of every cable from `tags`, one range count per tag; of some cables,
+    from the tags of their `browse` rows (one scan, no join with `tags`)."""
+    if not join and where == "1":
+        rows = conn.execute(
+            "WITH RECURSIVE t(tag) AS (SELECT min(tag) FROM tags UNION ALL"
+            " SELECT (SELECT min(tag) FROM tags WHERE tag > t.tag) FROM t WHERE t.tag IS NOT NULL)"
+            " SELECT tag, (SELECT count(*) FROM tags AS o WHERE o.tag = t.tag) AS n FROM t"
+            " WHERE tag IS NOT NULL ORDER BY n DESC, tag"
+        ).fetchall()
+        total = int(conn.execute("SELECT count(*) FROM browse").fetchone()[0])
+    else:
+        total, tags = conn.execute(
+            f"SELECT count(*), group_concat(c.tags, '') FROM browse AS c{join} WHERE {where}",
+            params,
+        ).fetchone()
+        found = Counter((tags or "").split("|"))
+        found.pop("", None)
+        rows = sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))
+    return Counts(total=total, by="tag", counts=[Count(key=k, count=n) for k, n in rows])

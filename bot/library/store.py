@@ -177,10 +177,57 @@ MIGRATIONS: tuple[str, ...] = (
     _V4_FTS_WRITTEN_BY_PUT,
 )
 """SQL migration scripts of the stores before version 5; MIGRATIONS[i] moves the schema from
-version i to i + 1. Version 4 to 5 is `_rewrite` (the store is rebuilt into a new file)."""
+version i to i + 1. Version 4 to 5 is `_rewrite` (the store is rebuilt into a new file); the
+later versions are `LATER_STEPS`."""
 
 REWRITTEN_VERSION = len(MIGRATIONS) + 1
 """The version `_rewrite` makes, and the one whose layout `_SCHEMA` is."""
+
+_BROWSE = """
+CREATE TABLE browse (
+    id INTEGER PRIMARY KEY,
+    ref_id TEXT NOT NULL,
+    created TEXT,
+    origin TEXT NOT NULL,
+    classification TEXT NOT NULL,
+    tags TEXT NOT NULL
+);
+CREATE INDEX browse_oldest ON browse (
+    created IS NULL, created, ref_id, origin, classification, tags
+);
+CREATE INDEX browse_newest ON browse (
+    created IS NULL, created DESC, ref_id, origin, classification, tags
+);
+CREATE INDEX browse_day ON browse (substr(created, 6, 5), created IS NULL, created, ref_id);
+CREATE INDEX browse_origin ON browse (origin, classification, created, tags);
+CREATE INDEX browse_classification ON browse (classification, origin, created, tags);
+"""
+"""What browsing reads (`bot.library.discover`): one narrow row per cable (same id), its tags
+in one text (`browse_tags`), and covering indexes for each order and grouping. On the
+251,287-cable generated store, a `count(*)` that joined `tags` to `cables` took 170 ms (one
+B-tree search per tagged cable) and one that read `cables` rows (their compressed texts
+spread over 1 GB of pages) seconds; any filter over these indexes is one scan of 25 MB at
+most. Written by `_put` with the cable and its tags."""
+
+
+def browse_tags(tags: Iterable[str]) -> str:
+    """A cable's tags as `browse.tags` keeps them: sorted, each between bars ("|MX|PGOV|"), so
+    that `instr(tags, '|PGOV|')` finds one; no tag: "||"."""
+    return f"|{'|'.join(sorted(set(tags)))}|"
+
+
+def _add_browse_indexes(conn: sqlite3.Connection) -> None:
+    """Version 6 to 7: the `browse` table and its indexes, filled from the stored cables (seconds
+    for the full 251,287 cables: only the narrow columns of `cables` are read)."""
+    for statement in _statements(_BROWSE):
+        conn.execute(statement)
+    conn.execute(
+        "INSERT INTO browse (id, ref_id, created, origin, classification, tags)"
+        " SELECT id, ref_id, created, origin, classification, '|' || coalesce((SELECT"
+        " group_concat(tag, '|') FROM (SELECT tag FROM tags WHERE ref_id = c.ref_id"
+        " ORDER BY tag)), '') || '|' FROM cables AS c ORDER BY id"
+    )
+
 
 _SCHEMA = """
 CREATE TABLE cables (
@@ -261,7 +308,7 @@ def _v6_jobs(conn: sqlite3.Connection) -> None:
     )
 
 
-LATER_STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v6_jobs,)
+LATER_STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v6_jobs, _add_browse_indexes)
 """Migrations after the version-5 rewrite: LATER_STEPS[i] moves the schema from version
 REWRITTEN_VERSION + i to the next, inside the migration's transaction."""
 
@@ -774,7 +821,8 @@ def _megabytes(size: int) -> str:
 
 
 def _copy(old: sqlite3.Connection, path: Path, progress: Progress | None) -> None:
-    """Write the cables and tables of the version-4 store `old` into a new store at `path`."""
+    """Write the cables and tables of the version-4 store `old` into a new store at `path`, at
+    version 5 (`_migrate` goes on from there)."""
     new = sqlite3.connect(path, isolation_level=None)
     try:
         register_functions(new)
@@ -1398,6 +1446,11 @@ def _put(
         conn.executemany(
             "INSERT INTO refs (src, pos, dst) VALUES (?, ?, ?)",
             [(r.ref_id, pos, dst) for r in touched for pos, dst in enumerate(r.references)],
+        )
+        conn.executemany(
+            "INSERT OR REPLACE INTO browse (id, ref_id, created, origin, classification, tags)"
+            " SELECT id, ref_id, created, origin, classification, ? FROM cables WHERE id = ?",
+            [(browse_tags(r.tags), ids[r.ref_id]) for r in touched],
         )
         result = PutResult(**counts)
         if checkpoint is not None:
