@@ -154,11 +154,15 @@ CREATE INDEX browse_day ON browse (substr(created, 6, 5), created, ref_id);
 CREATE INDEX browse_origin ON browse (origin);
 CREATE INDEX browse_classification ON browse (classification);
 CREATE INDEX browse_tags ON browse USING gin (tags);
+CREATE STATISTICS browse_year ON (substr(created, 1, 4)) FROM browse;
+CREATE STATISTICS browse_month ON (substr(created, 1, 7)) FROM browse;
 ANALYZE browse;
 """
 """What browsing reads (`bot.library.postgres_discover`), as the SQLite store's `browse`:
 one narrow row per cable with its tags in an array (a GIN index finds the cables with all of
-some tags), and an index for each order, origin and classification."""
+some tags), and an index for each order, origin and classification. The statistics tell the
+planner how many years and months there are: without them it expected a group per cable and
+sorted them all on disk to count by year (594 ms on the full generated store, 134 ms with)."""
 
 MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1, _V2_JOBS, _V3_BROWSE)
 """Migration scripts; MIGRATIONS[i] moves the schema from version i to i + 1."""
