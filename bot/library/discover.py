@@ -529,10 +529,10 @@ def counts(conn: sqlite3.Connection, filters: Filters, by: StatsBy) -> Counts:
     join, where, params = _where(filters)
     if by == "tag":
         return _tag_counts(conn, join, where, params)
-    if by in ("year", "month") and not join:
+    if by in ("year", "month") and not (join or filters.origin or filters.classification):
         where = _where(filters, by_value=False)[1]
         rows = _period_counts(conn, filters, where, params, 4 if by == "year" else 7)
-    else:  # (a GROUP BY over the matches: sorted, but few with words to match)
+    else:  # (a GROUP BY sorts the matches: few with words, an origin or a classification)
         key, order = _KEYS[by]
         rows = conn.execute(
             f"SELECT {key} AS key, count(*) AS n FROM browse AS c{join} WHERE {where}"
