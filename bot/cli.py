@@ -202,6 +202,11 @@ def _run_setup(args: argparse.Namespace) -> int:
     from bot.library.store import CableStore, StoreError
 
     async def go() -> int:
+        if settings.database_url:  # PostgreSQL: connect and migrate, as `run` will
+            from bot.library.backend import open_store
+
+            async with await open_store(settings) as shared:
+                return (await shared.stats()).cables
         with _migration_progress(settings.store_file) as progress:
             store = await CableStore.open(settings.store_file, progress=progress)
         async with store:
@@ -215,11 +220,14 @@ def _run_setup(args: argparse.Namespace) -> int:
         tags = load_tag_meanings(settings.tags_path)
     except ValueError as exc:
         raise CliError(f"{exc} (CABLEBOT_TAGS_PATH)") from exc
+    from bot.library.backend import store_location
+
+    where = store_location(settings)
     try:
         cables = asyncio.run(go())
     except (StoreError, OSError) as exc:
-        raise CliError(f"cannot open the cable store {settings.store_file}: {exc}") from exc
-    print(f"store: {settings.store_file} ({cables:,} cables)")
+        raise CliError(f"cannot open the cable store {where}: {exc}") from exc
+    print(f"store: {where} ({cables:,} cables)")
     print(f"month index: {len(months):,} published IDs ({settings.month_index or 'built in'})")
     print(f"TAGS meanings: {len(tags):,} codes ({settings.tags_path or 'built in'})")
     print(*store_lines(cables, settings.mirrors), sep="\n")  # the mirror is not contacted

@@ -13,6 +13,7 @@ from bot.library.backend import open_store
 from bot.library.store import (
     REWRITTEN_VERSION,
     SCHEMA_VERSION,
+    LibraryStats,
     StoreError,
     migration_space,
     stored_schema,
@@ -62,6 +63,8 @@ async def _store(settings: Settings) -> list[Finding]:
 
         where = redacted(url)
     try:
+        if url is not None:  # read only: a migration is `setup`'s (or `run`'s) to make
+            return await _postgres(url, where, expected)
         store = await asyncio.wait_for(open_store(settings), CONNECT_SECONDS)
     except TimeoutError:
         return [Finding(False, f"{where}: the database did not answer in {CONNECT_SECONDS:.0f} s")]
@@ -69,8 +72,7 @@ async def _store(settings: Settings) -> list[Finding]:
         return [Finding(False, f"cannot open the store: {exc}")]
     async with store:
         stats = await store.stats()
-    kind = "PostgreSQL" if url else "SQLite"
-    findings = [Finding(True, f"store: {kind} at {where}, connected")]
+    findings = [Finding(True, f"store: SQLite at {where}, connected")]
     if stats.schema_version == expected:
         findings.append(Finding(True, f"schema version {stats.schema_version} (current)"))
     else:
@@ -80,6 +82,44 @@ async def _store(settings: Settings) -> list[Finding]:
                 f"schema version {stats.schema_version}, but this Cablebot uses {expected}",
             )
         )
+    return findings + _rows(stats)
+
+
+async def _postgres(url: str, where: str, expected: int) -> list[Finding]:
+    """The PostgreSQL store, opened without migrating it: its version, a migration pending."""
+    from bot.library.postgres import PostgresStore
+
+    store = await asyncio.wait_for(
+        PostgresStore.open(url, min_size=1, max_size=1, migrate=False), CONNECT_SECONDS
+    )
+    async with store:
+        version = await store.schema_version()
+        findings = [Finding(True, f"store: PostgreSQL at {where}, connected")]
+        if version is None:
+            findings.append(
+                Finding(False, "no Cablebot schema in this database yet: `cablebot setup` makes it")
+            )
+            return findings
+        if version == expected:
+            findings.append(Finding(True, f"schema version {version} (current)"))
+        elif version < expected:
+            findings.append(
+                Finding(
+                    False,
+                    f"schema version {version}, this Cablebot uses {expected}: a migration is"
+                    " pending (`cablebot setup` runs it; so does the first `run` or `import`)",
+                )
+            )
+        else:
+            findings.append(
+                Finding(False, f"schema version {version}, newer than this Cablebot ({expected})")
+            )
+        return findings + _rows(await store.stats())
+
+
+def _rows(stats: LibraryStats) -> list[Finding]:
+    """What the store holds."""
+    findings = []
     findings.append(
         Finding(
             True,

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.pg import STRICT, postgres_database
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-
-
-STRICT = os.environ.get("TEST_CABLEBOT_STRICT_SKIPS") == "1"
-"""Set by `.ci/run`: a test that needs ../shared fails instead of skipping when it is missing."""
 
 
 def _shared_path(*parts: str) -> Path:
@@ -49,6 +46,13 @@ def month_index() -> Path:
 def tags_table() -> Path:
     """TAGS codes with meanings, ../shared/data/tags.tsv."""
     return _shared_path("data", "tags.tsv")
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database for this test (see tests/pg.py)."""
+    async with postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)

@@ -8,17 +8,22 @@ where every accepted survivor has one line saying why.
     .venv/bin/python tools/mutate.py                      # every module, 2 workers
     .venv/bin/python tools/mutate.py cooldown refs -j 1   # some modules, one worker
     .venv/bin/python tools/mutate.py --report             # the last run's results again
+    .venv/bin/python tools/mutate.py follow --recheck     # its survivors against new tests
     .venv/bin/python tools/mutate.py cooldown --show      # with the diff of each new survivor
 
 Exit status: 0 when every survivor is explained, 1 when one is not, 2 on a failed run.
 
-mutmut does not mutate decorated functions (a cog's listeners and commands): a module's score
-covers its undecorated functions only.
+mutmut does not mutate decorated functions (a cog's listeners and commands): the passive and
+follow listeners are one-line wrappers around plain methods, which are mutated. A target may
+name the functions to mutate (store.py: its migrations and what an import writes); its score
+covers those only.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import fnmatch
 import re
 import shutil
 import subprocess
@@ -34,6 +39,26 @@ class Target:
 
     path: str
     tests: tuple[str, ...]
+    functions: tuple[str, ...] = ()
+    """Only these functions (`name`, or `Class.method`) are mutated; empty: the whole module."""
+
+    @property
+    def module(self) -> str:
+        return self.path.removesuffix(".py").replace("/", ".")
+
+    def patterns(self) -> list[str]:
+        """mutmut's names for the mutants of `functions`, as `mutmut run` takes them."""
+        return [f"{self.module}.{_mangled(f)}__mutmut_*" for f in self.functions]
+
+    def covers(self, mutant: str) -> bool:
+        """True when `mutant` is one of this target's mutants."""
+        return not self.functions or any(fnmatch.fnmatchcase(mutant, p) for p in self.patterns())
+
+
+def _mangled(function: str) -> str:
+    """mutmut's name for a function (`x_name`) or a method (`xǁClassǁname`)."""
+    cls, _, name = function.rpartition(".")
+    return f"xǁ{cls}ǁ{name}" if cls else f"x_{name}"
 
 
 # Module paths and their tests: the one place to change when files move.
@@ -57,6 +82,25 @@ TARGETS: dict[str, Target] = {
             "tests/bot/library/test_store_failures.py",
             "tests/bot/library/test_store_serving.py",
             "tests/bot/library/test_store_concurrency.py",
+            "tests/bot/library/test_store_migration.py",
+        ),
+        # the migrations and what an import writes (the whole module takes hours)
+        functions=(
+            "build_schema",
+            "_tables",
+            "_schema_version",
+            "_migrate",
+            "stored_schema",
+            "migration_space",
+            "_rewrite",
+            "_copy",
+            "_statements",
+            "_cable_row",
+            "_put",
+            "_by_ref_id",
+            "_write",
+            "CableStore.put",
+            "CableStore.clear_checkpoint",
         ),
     ),
     "importer": Target(
@@ -65,11 +109,12 @@ TARGETS: dict[str, Target] = {
             "tests/bot/library/test_importer.py",
             "tests/bot/library/test_import_input.py",
             "tests/bot/library/test_import_disk.py",
+            "tests/bot/library/test_store.py",  # import_store (a store as the source)
         ),
     ),
 }
 
-COPIED = ("bot", "parsers", "tests", "pyproject.toml")
+COPIED = ("bot", "parsers", "tests", "bench", "pyproject.toml")
 """What each module's copy of the project holds (mutmut copies it again into its `mutants/`)."""
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -152,13 +197,14 @@ def _mutmut(work: Path, *args: str, log: Path | None = None) -> subprocess.Compl
         )
 
 
-def _results(work: Path) -> Tally:
-    """Every mutant of the last run in `work` with its status, from `mutmut results --all`."""
+def _results(work: Path, target: Target) -> Tally:
+    """Every mutant of `target` in the last run in `work` with its status, from
+    `mutmut results --all`."""
     done = _mutmut(work, "results", "--all=true")
     statuses: dict[str, str] = {}
     for line in done.stdout.splitlines():
         name, sep, status = line.strip().rpartition(": ")
-        if sep and name:
+        if sep and name and target.covers(name):
             statuses[name] = status
     return Tally(statuses)
 
@@ -167,7 +213,7 @@ def _run(name: str, target: Target, workers: int, shared: Path) -> Tally | None:
     missing = [t for t in target.tests if not (ROOT / t).exists()]
     for test in missing:
         print(f"{name}: no {test} in this tree, left out", file=sys.stderr)
-    target = Target(target.path, tuple(t for t in target.tests if t not in missing))
+    target = dataclasses.replace(target, tests=tuple(t for t in target.tests if t not in missing))
     if not target.tests or not (ROOT / target.path).exists():
         print(f"{name}: nothing to run ({target.path} or its tests are missing)", file=sys.stderr)
         return None
@@ -176,14 +222,48 @@ def _run(name: str, target: Target, workers: int, shared: Path) -> Tally | None:
     print(
         f"{name}: mutating {target.path} against {len(target.tests)} test file(s) ...", flush=True
     )
-    done = _mutmut(work, "run", "--max-children", str(workers), log=log)
-    tally = _results(work)
+    done = _mutmut(work, "run", "--max-children", str(workers), *target.patterns(), log=log)
+    tally = _results(work, target)
+    unmatched = [
+        f
+        for f, p in zip(target.functions, target.patterns(), strict=True)
+        if not any(fnmatch.fnmatchcase(m, p) for m in tally.statuses)
+    ]
+    if unmatched:
+        print(f"{name}: no mutants in {', '.join(unmatched)} (renamed?)", file=sys.stderr)
+        return None
     if done.returncode != 0 or not tally.statuses:
         tail = log.read_text(errors="replace").splitlines()[-15:]
         print(f"{name}: mutmut failed (exit {done.returncode}); end of {log}:", file=sys.stderr)
         print("\n".join("    " + line for line in tail), file=sys.stderr)
         return None
     return tally
+
+
+def _recheck(name: str, target: Target, workers: int) -> Tally | None:
+    """The last run of `name`, its survivors tried again against the tests as they are now
+    (quick, after writing tests; the module itself must be unchanged since that run)."""
+    work = WORK / name
+    if not (work / target.path).exists():
+        print(f"{name}: no earlier run to recheck", file=sys.stderr)
+        return None
+    if (work / target.path).read_bytes() != (ROOT / target.path).read_bytes():
+        print(f"{name}: {target.path} changed since its last run: run it in full", file=sys.stderr)
+        return None
+    survivors = _results(work, target).survivors
+    if survivors:
+        ignore = shutil.ignore_patterns("__pycache__", ".hypothesis", "*.pyc")
+        shutil.copytree(ROOT / "tests", work / "tests", ignore=ignore, dirs_exist_ok=True)
+        print(f"{name}: trying {len(survivors)} survivor(s) again ...", flush=True)
+        done = _mutmut(
+            work, "run", "--max-children", str(workers), *survivors, log=work / "recheck.log"
+        )
+        if done.returncode != 0:
+            print(
+                f"{name}: mutmut failed (exit {done.returncode}); see recheck.log", file=sys.stderr
+            )
+            return None
+    return _results(work, target)
 
 
 def load_survivors(path: Path = SURVIVORS) -> dict[str, str]:
@@ -222,9 +302,13 @@ def _compare(tallies: dict[str, Tally], show: bool) -> int:
     explained = load_survivors()
     unexplained = 0
     for name, tally in tallies.items():
-        prefix = TARGETS[name].path.removesuffix(".py").replace("/", ".") + "."
+        target = TARGETS[name]
         new = [m for m in tally.survivors if m not in explained]
-        stale = [m for m in explained if m.startswith(prefix) and m not in set(tally.survivors)]
+        stale = [
+            m
+            for m in explained
+            if m.startswith(target.module + ".") and target.covers(m) and m not in tally.survivors
+        ]
         unexplained += len(new)
         for mutant in new:
             print(f"unexplained survivor: {mutant}")
@@ -243,6 +327,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("-j", "--workers", type=int, default=2, help="mutmut worker processes")
     parser.add_argument("--report", action="store_true", help="report the last run, run nothing")
+    parser.add_argument(
+        "--recheck",
+        action="store_true",
+        help="try the last run's survivors again against the current tests",
+    )
     parser.add_argument("--show", action="store_true", help="print each new survivor's diff")
     parser.add_argument(
         "--shared",
@@ -261,7 +350,11 @@ def main(argv: list[str] | None = None) -> int:
     failed = False
     for name in names:
         if args.report:
-            tally: Tally | None = _results(WORK / name) if (WORK / name).exists() else None
+            tally: Tally | None = (
+                _results(WORK / name, TARGETS[name]) if (WORK / name).exists() else None
+            )
+        elif args.recheck:
+            tally = _recheck(name, TARGETS[name], args.workers)
         else:
             tally = _run(name, TARGETS[name], args.workers, args.shared.resolve())
         if tally is None or not tally.statuses:

@@ -7,6 +7,7 @@ satisfy `Store`; the library, the importer, the bot and the CLI only know `Store
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import AbstractAsyncContextManager
 from datetime import date
 from pathlib import Path
 from types import TracebackType
@@ -40,6 +41,11 @@ class Store(Protocol):
     @property
     def readonly(self) -> bool:
         """True when writes are skipped (a store that could only be opened for reading)."""
+
+    @property
+    def packs_texts(self) -> bool:
+        """True when the store writes `PreparedCable.text`, so the importer's parsing processes
+        should compress it."""
 
     async def close(self) -> None:
         """Release the connections (idempotent)."""
@@ -134,7 +140,11 @@ class Store(Protocol):
 @runtime_checkable
 class SharesNotFound(Protocol):
     """A store that keeps the mirror's "not found" answers for every process sharing it
-    (PostgreSQL); the SQLite store serves one process, whose mirror client remembers them."""
+    (PostgreSQL), and lets one process at a time fetch a cable; the SQLite store serves one
+    process, whose mirror client remembers them and whose library joins its own fetches."""
+
+    def fetching(self, ref_id: str) -> AbstractAsyncContextManager[None]:
+        """Held while this process fetches `ref_id`; another process waits for it."""
 
     async def not_found(self, ref_id: str, now: float) -> bool:
         """True when a "not found" for `ref_id` is still good at `now` (epoch seconds)."""

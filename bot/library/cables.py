@@ -216,8 +216,18 @@ class CableLibrary:
         if self.months is not None and ref_id not in self.months:
             raise CableNotFound(f"{ref_id} is not a published cable")
         shared = self.store if isinstance(self.store, SharesNotFound) else None
-        if shared is not None and await shared.not_found(ref_id, time.time()):
-            raise CableNotFound(f"{ref_id} is not a published cable")  # another process asked
+        if shared is None:
+            return await self._fetch_now(ref_id, None)
+        async with shared.fetching(ref_id):  # one process at a time; the others then find it
+            if await shared.not_found(ref_id, time.time()):
+                raise CableNotFound(f"{ref_id} is not a published cable")  # another asked
+            stored = await self.store.get(ref_id)
+            if stored is not None:
+                return stored
+            return await self._fetch_now(ref_id, shared)
+
+    async def _fetch_now(self, ref_id: str, shared: SharesNotFound | None) -> Cable:
+        assert self.mirror is not None
         try:
             cable = await self.mirror.fetch(ref_id)
         except MirrorNotFound as exc:

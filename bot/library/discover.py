@@ -11,7 +11,6 @@ import calendar
 import math
 import re
 import sqlite3
-import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -189,11 +188,11 @@ _STOP_WORDS = (
 _STOP = frozenset(_STOP_WORDS.split())
 
 
-def similarity_query(text: str, max_terms: int = 24) -> str | None:
-    """An FTS5 query matching any of the distinctive words of `text` (longest first)."""
+def similarity_words(text: str, max_terms: int = 24) -> list[str]:
+    """The distinctive words of `text` (longest first), casefolded: no stop word, no number,
+    none shorter than four letters."""
     words = {w.casefold() for w in re.findall(r"[^\W\d_]{4,}", text)} - _STOP
-    chosen = sorted(words, key=lambda w: (-len(w), w))[:max_terms]
-    return " OR ".join(f'"{w}"' for w in chosen) or None
+    return sorted(words, key=lambda w: (-len(w), w))[:max_terms]
 
 
 # SQLite ----------------------------------------------------------------------------------
@@ -303,73 +302,64 @@ def _total(
     return int(conn.execute(sql, params).fetchone()[0])
 
 
-PROGRESS_STEPS = 1_000
-"""SQLite virtual-machine steps between two looks at the clock during a ranked search."""
-
-
 def browse(
     conn: sqlite3.Connection, filters: Filters, sort: Sort | None, limit: int, offset: int
 ) -> HitPage:
     """The cables passing `filters`, `limit` of them from `offset`, and how many in all.
 
-    A ranking that takes longer than the store's search budget (very common words) gives
-    the newest matches first instead, as the store's plain search does."""
-    from bot.library.store import RANKED_SEARCH_BUDGET
+    By relevance, the matches are in the store's search order (`bot.library.store._search`):
+    all ranked by BM25 when at most RANK_ALL pass, else those whose subject matches first,
+    by BM25 over the subjects, then the others, the last stored first."""
+    from bot.library.store import RANK_ALL, fts_query
 
     sort = default_sort(filters, sort)
     join, where, params = _where(filters)
     total = _total(conn, join, where, params, filters)
     if limit <= 0 or offset >= total:
         return HitPage(total=total, hits=[])
+    match = fts_query(filters.query) if join and filters.query else None
     where = _where(filters, by_value=False)[1]
-    params += [limit, max(offset, 0)]
-    hits = None
-    if sort == "relevance":
-        deadline = time.perf_counter() + RANKED_SEARCH_BUDGET
-        conn.set_progress_handler(lambda: time.perf_counter() > deadline, PROGRESS_STEPS)
-        try:
-            hits = _hits(conn, join, where, _order(sort, filters), params)
-        except sqlite3.OperationalError as exc:
-            if "interrupted" not in str(exc):
-                raise
-            sort = "newest"
-        finally:
-            conn.set_progress_handler(None, 0)
-    if hits is None:
-        hits = _hits(conn, join, where, _order(sort, filters), params)
-    return HitPage(total=total, hits=hits)
-
-
-def _hits(
-    conn: sqlite3.Connection, join: str, where: str, order: str | None, params: list[Any]
-) -> list[Hit]:
-    """The page of `browse` rows that `params` ends with (limit, offset) in `order` (None:
-    any), then their subjects from `cables` (a page only: `cables` rows are large)."""
-    snippet = _FTS.snippet if join else "NULL"
-    rows = conn.execute(
-        f"SELECT c.id, c.ref_id, c.created, c.origin, c.classification, c.tags, {snippet}"
-        f" FROM browse AS c{join} WHERE {where}{f' ORDER BY {order}' if order else ''}"
-        " LIMIT ? OFFSET ?",
-        params,
-    ).fetchall()
-    ids = [row[0] for row in rows]
-    subjects = dict(
-        conn.execute(
-            f"SELECT id, subject FROM cables WHERE id IN ({','.join('?' * len(ids))})", ids
-        ).fetchall()
-    )
-    return [
-        Hit(
-            ref_id=ref_id,
-            created=_date(created),
-            subject=subjects[id_],
-            origin=origin,
-            classification=classification,
-            tags=tuple(t for t in tags.split("|") if t),
-            snippet=" ".join(snippet.split()) if snippet is not None else None,
+    head, order = "", _order(sort, filters)
+    if sort == "relevance" and total > RANK_ALL:
+        head = (
+            "WITH s AS MATERIALIZED (SELECT rowid AS id, bm25(cables_subject_fts) AS score"
+            " FROM cables_subject_fts WHERE cables_subject_fts MATCH ?) "
         )
-        for id_, ref_id, created, origin, classification, tags, snippet in rows
-    ]
+        params = [match, *params]
+        order = "s.score IS NULL, s.score, CASE WHEN s.score IS NULL THEN -c.id ELSE c.id END"
+        join += " LEFT JOIN s ON s.id = c.id"
+    ids = conn.execute(
+        f"{head}SELECT c.id FROM browse AS c{join} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+        [*params, limit, max(offset, 0)],
+    ).fetchall()
+    return HitPage(total=total, hits=_hits(conn, [i for (i,) in ids], match))
+
+
+def _hits(conn: sqlite3.Connection, ids: list[int], match: str | None) -> list[Hit]:
+    """The cables of `ids` (`browse` ids, same as `cables`), in that order, with their
+    snippets for the FTS5 query `match` (a page only: `cables` rows are large)."""
+    snippet, fts = (
+        (_FTS.snippet, f"{_FTS.join} WHERE {_FTS.match} AND") if match else ("NULL", " WHERE")
+    )
+    sql = (
+        f"SELECT c.ref_id, c.created, c.subject, c.origin, c.classification, b.tags, {snippet}"
+        f" FROM cables AS c JOIN browse AS b ON b.id = c.id{fts} c.id = ?"
+    )
+    args: list[Any] = [match] if match else []
+    return [_hit(conn.execute(sql, [*args, i]).fetchone()) for i in ids]
+
+
+def _hit(row: Sequence[Any]) -> Hit:
+    ref_id, created, subject, origin, classification, tags, snippet = row
+    return Hit(
+        ref_id=ref_id,
+        created=_date(created),
+        subject=subject,
+        origin=origin,
+        classification=classification,
+        tags=tuple(t for t in tags.split("|") if t),
+        snippet=" ".join(snippet.split()) if snippet is not None else None,
+    )
 
 
 def random_hit(conn: sqlite3.Connection, filters: Filters, pick: float) -> Hit | None:
@@ -379,8 +369,14 @@ def random_hit(conn: sqlite3.Connection, filters: Filters, pick: float) -> Hit |
     total = _total(conn, join, where, params, filters)
     if total == 0:
         return None
-    hits = _hits(conn, join, where, None, [*params, 1, min(int(pick * total), total - 1)])
-    return hits[0] if hits else None
+    from bot.library.store import fts_query
+
+    row = conn.execute(
+        f"SELECT c.id FROM browse AS c{join} WHERE {where} LIMIT 1 OFFSET ?",
+        [*params, min(int(pick * total), total - 1)],
+    ).fetchone()
+    match = fts_query(filters.query) if join and filters.query else None
+    return _hits(conn, [row[0]], match)[0] if row else None
 
 
 def citations(conn: sqlite3.Connection, ref_id: str) -> list[Linked]:
@@ -408,38 +404,57 @@ def _linked(row: Sequence[Any]) -> Linked:
     return Linked(ref_id=ref_id, subject=subject, created=_date(created), in_store=bool(stored))
 
 
-SIMILAR_BUDGET = 0.05
-"""Seconds the words of `related` may take; past it (words found in most cables), no cable is
-counted similar."""
 TAG_CANDIDATES = 5_000
 """`related` looks at the cables sharing the rarest tags of a cable, up to this many tag rows
 (a tag on most cables says little and would cost a scan of most of the store)."""
+SIMILAR_WORDS = 6
+"""`related` looks for this many of the rarest words of a cable's subject and summary in the
+other cables' subjects."""
+SIMILAR_SUBJECTS = 30_000
+"""A word found in more subjects than this is not looked for by `related` (it says little, and
+the index rows read stay under SIMILAR_WORDS times this)."""
 
 
-def _similar(conn: sqlite3.Connection, ref_id: str, text: str, limit: int) -> list[str]:
-    """Stored cables whose subject and body best match the words of `text`, best first
-    (none when ranking them takes longer than SIMILAR_BUDGET)."""
-    match = similarity_query(text)
-    if match is None:
+def _similar(
+    conn: sqlite3.Connection, ref_id: str, text: str, limit: int, cables: int
+) -> list[str]:
+    """Stored cables whose subjects share the most distinctive words of `text`, best first.
+
+    The SIMILAR_WORDS rarest words of `text` found in at most SIMILAR_SUBJECTS subjects each
+    weigh log(cables / subjects with it); a cable scores the weights of the words its subject
+    has (ties: first stored first). Subjects, not bodies: on the full generated store, every
+    body word is in most cables, and ranking bodies took seconds."""
+    found: list[tuple[int, str]] = []
+    for word in similarity_words(text):
+        quoted = f'"{word}"'
+        count = conn.execute(
+            "SELECT count(*) FROM cables_subject_fts WHERE cables_subject_fts MATCH ?", (quoted,)
+        ).fetchone()[0]
+        if 0 < count <= SIMILAR_SUBJECTS:
+            found.append((count, word))
+    chosen = sorted(found)[:SIMILAR_WORDS]
+    if not chosen:
         return []
-    deadline = time.perf_counter() + SIMILAR_BUDGET
-    conn.set_progress_handler(lambda: time.perf_counter() > deadline, PROGRESS_STEPS)
-    try:
-        rows = conn.execute(
-            f"SELECT c.ref_id FROM cables AS c{_FTS.join} WHERE {_FTS.match} AND c.ref_id != ?"
-            f" ORDER BY {_FTS.rank} LIMIT ?",
-            (match, ref_id, limit),
+    union = " UNION ALL ".join(
+        ["SELECT rowid AS id, ? AS w FROM cables_subject_fts WHERE cables_subject_fts MATCH ?"]
+        * len(chosen)
+    )
+    weights = [v for count, word in chosen for v in (math.log(cables / count), f'"{word}"')]
+    own = conn.execute("SELECT id FROM cables WHERE ref_id = ?", (ref_id,)).fetchone()
+    best = conn.execute(
+        f"SELECT id FROM ({union}) WHERE id != ? GROUP BY id ORDER BY sum(w) DESC, id LIMIT ?",
+        (*weights, own[0] if own else 0, limit),
+    ).fetchall()
+    names = dict(
+        conn.execute(
+            f"SELECT id, ref_id FROM cables WHERE id IN ({','.join('?' * len(best))})",
+            [i for (i,) in best],
         ).fetchall()
-    except sqlite3.OperationalError as exc:
-        if "interrupted" not in str(exc):
-            raise
-        return []
-    finally:
-        conn.set_progress_handler(None, 0)
-    return [r[0] for r in rows]
+    )
+    return [names[i] for (i,) in best]
 
 
-def _rare_tags(counts: dict[str, int]) -> list[str]:
+def rare_tags(counts: dict[str, int]) -> list[str]:
     """The rarest tags whose cables add up to at most TAG_CANDIDATES."""
     chosen, rows = [], 0
     for tag, count in sorted(counts.items(), key=lambda kv: (kv[1], kv[0])):
@@ -469,7 +484,8 @@ def related(conn: sqlite3.Connection, ref_id: str, limit: int) -> list[Related] 
             (ref_id,),
         ).fetchall()
     )
-    rare = _rare_tags(tag_counts)
+    cables = int(conn.execute("SELECT count(*) FROM cables").fetchone()[0])
+    rare = rare_tags(tag_counts)
     shared: dict[str, list[str]] = {}
     for other, tag in conn.execute(
         f"SELECT ref_id, tag FROM tags WHERE tag IN ({','.join('?' * len(rare))}) AND ref_id != ?",
@@ -488,8 +504,8 @@ def related(conn: sqlite3.Connection, ref_id: str, limit: int) -> list[Related] 
         ),
         shared_tags=shared,
         tag_counts=tag_counts,
-        cables=int(conn.execute("SELECT count(*) FROM cables").fetchone()[0]),
-        similar=_similar(conn, ref_id, f"{row[0]} {row[1] or ''}", 20),
+        cables=cables,
+        similar=_similar(conn, ref_id, f"{row[0]} {row[1] or ''}", 20, cables),
     )
     found: list[Related] = []
     for start in range(0, len(ranked), 500):  # stored cables only, until `limit` are found

@@ -339,15 +339,18 @@ def _row_ranges(fh: BinaryIO, position: int, chunk_bytes: int) -> Iterator[tuple
         position = end
 
 
-def _parse_range(path: str, start: int, end: int) -> list[PreparedCable | tuple[int, str]]:
-    """Worker side: the rows of bytes start..end, ready to write; errors as (row, problem)."""
+def _parse_range(
+    path: str, start: int, end: int, pack: bool
+) -> list[PreparedCable | tuple[int, str]]:
+    """Worker side: the rows of bytes start..end, ready to write (texts compressed when
+    `pack`); errors as (row, problem)."""
     with open(path, "rb") as fh:
         fh.seek(start)
         text = fh.read(end - start).decode("utf-8", "replace")
     lines = [line + "\n" for line in text.split("\n")]
     lines[-1] = lines[-1][:-1]
     return [
-        PreparedCable.of(item) if isinstance(item, Cable) else (item.row, item.problem)
+        PreparedCable.of(item, pack=pack) if isinstance(item, Cable) else (item.row, item.problem)
         for item in iter_dump(lines)
     ]
 
@@ -373,7 +376,7 @@ async def _parse_in_workers(
     range is parsed again here, reading on as far as the row goes, and the workers resume after.
     """
     loop = asyncio.get_running_loop()
-    path = fh.name
+    path, pack = fh.name, run.store.packs_texts
     chunk_bytes = run.batch_size * 8192
     window: deque[tuple[asyncio.Future[list[PreparedCable | tuple[int, str]]], int, int]]
     window = deque()
@@ -386,7 +389,7 @@ async def _parse_in_workers(
                 return
             start, end = span
             with _sigint_ignored_by_new_workers():
-                future = loop.run_in_executor(pool, _parse_range, path, start, end)
+                future = loop.run_in_executor(pool, _parse_range, path, start, end, pack)
             window.append((future, start, end))
 
     def drain() -> None:

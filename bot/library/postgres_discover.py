@@ -4,11 +4,14 @@ orders, graph and counts as the SQLite functions, with PostgreSQL's full-text se
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.library.discover import (
+    SIMILAR_SUBJECTS,
+    SIMILAR_WORDS,
     Count,
     Counts,
     Filters,
@@ -19,8 +22,9 @@ from bot.library.discover import (
     Sort,
     StatsBy,
     default_sort,
+    rare_tags,
     score_related,
-    similarity_query,
+    similarity_words,
 )
 
 if TYPE_CHECKING:
@@ -88,10 +92,21 @@ class _Where:
         return int(await conn.fetchval(sql, *self.params))
 
 
-def _order(sort: Sort, where: _Where) -> str:
-    """(ASC puts NULLs last in PostgreSQL: these are the orders of the browse indexes.)"""
+def _order(sort: Sort, where: _Where, total: int) -> str:
+    """By relevance: as `PostgresStore.search` ranks, every match by `ts_rank_cd` when at most
+    RANK_ALL pass, else subject matches first, then the others newest first. (ASC puts NULLs
+    last in PostgreSQL: the other orders are those of the browse indexes.)"""
+    from bot.library.postgres import SUBJECT
+    from bot.library.store import RANK_ALL
+
     if sort == "relevance" and where.query is not None:
-        return f"ts_rank_cd(t.search, {where.query}) DESC, c.created, c.ref_id"
+        if total <= RANK_ALL:
+            return f"ts_rank_cd(t.search, {where.query}) DESC, c.created, c.ref_id"
+        subject = SUBJECT.format(cable="t.")
+        return (
+            f"{subject} @@ {where.query} DESC, ts_rank_cd({subject}, {where.query}) DESC,"
+            " c.created DESC NULLS LAST, c.ref_id"
+        )
     if sort == "newest":
         return "c.created DESC NULLS LAST, c.ref_id"
     return "c.created, c.ref_id"
@@ -110,7 +125,9 @@ async def browse(
     total = await where.total(conn)
     if limit <= 0 or offset >= total:
         return HitPage(total=total, hits=[])
-    return HitPage(total=total, hits=await _hits(conn, where, _order(sort, where), limit, offset))
+    return HitPage(
+        total=total, hits=await _hits(conn, where, _order(sort, where, total), limit, offset)
+    )
 
 
 async def _hits(
@@ -184,16 +201,27 @@ def _linked(row: tuple[Any, ...]) -> Linked:
     return Linked(ref_id=ref_id, subject=subject, created=_date(created), in_store=bool(stored))
 
 
-async def _similar(conn: Connection, ref_id: str, text: str, limit: int) -> list[str]:
-    """Stored cables whose subject and body best match the words of `text`, best first."""
-    words = re.findall(r'"([^"]+)"', similarity_query(text) or "")
-    if not words:
+async def _similar(conn: Connection, ref_id: str, text: str, limit: int, cables: int) -> list[str]:
+    """Stored cables whose subjects share the most distinctive words of `text`, best first,
+    scored as the SQLite store scores them (`bot.library.discover._similar`); ties by ID."""
+    from bot.library.postgres import SUBJECT
+
+    subject = SUBJECT.format(cable="c.")
+    words = similarity_words(text)
+    counted = await conn.fetch(
+        f"SELECT w, (SELECT count(*) FROM cables AS c WHERE {subject}"
+        " @@ plainto_tsquery('english', w)) FROM unnest($1::text[]) AS w",
+        words,
+    )
+    chosen = sorted((n, w) for w, n in counted if 0 < n <= SIMILAR_SUBJECTS)[:SIMILAR_WORDS]
+    if not chosen:
         return []
     rows = await conn.fetch(
-        "SELECT ref_id FROM cables AS c, to_tsquery('english', $1) AS q"
-        " WHERE c.search @@ q AND c.ref_id != $2 ORDER BY ts_rank_cd(c.search, q) DESC, c.ref_id"
-        " LIMIT $3",
-        " | ".join(f"'{w}'" for w in words),
+        f"SELECT c.ref_id FROM unnest($1::text[], $2::float8[]) AS x(w, weight), cables AS c"
+        f" WHERE {subject} @@ plainto_tsquery('english', x.w) AND c.ref_id != $3"
+        " GROUP BY c.ref_id ORDER BY sum(x.weight) DESC, c.ref_id LIMIT $4",
+        [w for _, w in chosen],
+        [math.log(cables / n) for n, _ in chosen],
         ref_id,
         limit,
     )
@@ -211,18 +239,22 @@ async def related(conn: Connection, ref_id: str, limit: int) -> list[Related] | 
     async def column(sql: str, *params: Any) -> list[Any]:
         return [r[0] for r in await conn.fetch(sql, *params)]
 
+    cables = int(await conn.fetchval("SELECT count(*) FROM cables"))
     tags = await column("SELECT tag FROM tags WHERE ref_id = $1", ref_id)
+    tag_counts = {
+        r[0]: int(r[1])
+        for r in await conn.fetch(
+            "SELECT tag, count(*) FROM tags WHERE tag = ANY($1::text[]) GROUP BY tag", tags
+        )
+    }
     shared: dict[str, list[str]] = {}
-    for other, tag in await conn.fetch(
+    for other, tag in await conn.fetch(  # the rarest tags only, as the SQLite store does
         "SELECT ref_id, tag FROM tags WHERE tag = ANY($1::text[]) AND ref_id != $2"
         " ORDER BY ref_id, tag",
-        tags,
+        rare_tags(tag_counts),
         ref_id,
     ):
         shared.setdefault(other, []).append(tag)
-    tag_counts = await conn.fetch(
-        "SELECT tag, count(*) FROM tags WHERE tag = ANY($1::text[]) GROUP BY tag", tags
-    )
     cocited = await conn.fetch(
         "SELECT b.dst, count(DISTINCT b.src) FROM refs AS a JOIN refs AS b"
         " ON b.src = a.src WHERE a.dst = $1 AND b.dst != $1 GROUP BY b.dst",
@@ -233,9 +265,9 @@ async def related(conn: Connection, ref_id: str, limit: int) -> list[Related] | 
         cited=await column("SELECT dst FROM refs WHERE src = $1 AND dst != $1", ref_id),
         cocited={r[0]: int(r[1]) for r in cocited},
         shared_tags=shared,
-        tag_counts={r[0]: int(r[1]) for r in tag_counts},
-        cables=int(await conn.fetchval("SELECT count(*) FROM cables")),
-        similar=await _similar(conn, ref_id, f"{row[0]} {row[1] or ''}", 20),
+        tag_counts=tag_counts,
+        cables=cables,
+        similar=await _similar(conn, ref_id, f"{row[0]} {row[1] or ''}", 20, cables),
     )
     found: list[Related] = []
     for start in range(0, len(ranked), 500):  # stored cables only, until `limit` are found

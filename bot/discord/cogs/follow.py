@@ -45,6 +45,9 @@ class Follow(commands.Cog):
     @commands.Cog.listener()
     async def on_raw_message_edit(self, event: discord.RawMessageUpdateEvent) -> None:
         """Recompute the reply from the edited text; delete it when nothing resolves now."""
+        await self._edited(event)  # (mutmut mutates undecorated functions only)
+
+    async def _edited(self, event: discord.RawMessageUpdateEvent) -> None:
         content = event.data.get("content")
         cached = event.cached_message
         if content is None or (cached is not None and cached.content == content):
@@ -73,6 +76,9 @@ class Follow(commands.Cog):
     @commands.Cog.listener()
     async def on_raw_message_delete(self, event: discord.RawMessageDeleteEvent) -> None:
         """Delete the reply to a deleted message."""
+        await self._deleted(event)
+
+    async def _deleted(self, event: discord.RawMessageDeleteEvent) -> None:
         try:
             entry = await self.bot.followed(event.message_id)
             if entry is None:
@@ -87,11 +93,14 @@ class Follow(commands.Cog):
     @commands.Cog.listener()
     async def on_raw_bulk_message_delete(self, event: discord.RawBulkMessageDeleteEvent) -> None:
         """Delete the replies to messages removed in bulk."""
+        await self._bulk_deleted(event)
+
+    async def _bulk_deleted(self, event: discord.RawBulkMessageDeleteEvent) -> None:
         for message_id in event.message_ids:
             data = {"id": message_id, "channel_id": event.channel_id}
             if event.guild_id is not None:
                 data["guild_id"] = event.guild_id
-            await self.on_raw_message_delete(discord.RawMessageDeleteEvent(data))  # type: ignore[arg-type]
+            await self._deleted(discord.RawMessageDeleteEvent(data))  # type: ignore[arg-type]
 
 
 async def setup(bot: commands.Bot) -> None:

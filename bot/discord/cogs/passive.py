@@ -91,6 +91,9 @@ class Passive(commands.Cog):
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
         """Answer the references in `message`, within the guild's settings and cooldowns."""
+        await self._receive(message)  # (mutmut mutates undecorated functions only)
+
+    async def _receive(self, message: discord.Message) -> None:
         if message.author.bot or not message.content:
             return
         try:

@@ -13,7 +13,6 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,14 +26,7 @@ from bot.discord.client import ShardedCablebot
 from bot.discord.shards import IDENTIFY_HOLD, LOCK_CLASS, IdentifyGate, ShardClaim, ShardsTaken
 from bot.library.cables import CableLibrary
 from tests.bot.discord import gate_worker
-from tests.bot.discord.pg import fresh_database
 from tests.bot.fake_discord import fake_discord
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    with fresh_database() as url:
-        yield url
 
 
 async def _run_processes(
@@ -66,10 +58,10 @@ def _gaps(rows: list[Any], bucket: int) -> list[timedelta]:
 
 
 async def test_one_bucket_waits_across_processes_and_buckets_do_not_wait_for_each_other(
-    pg_url: str,
+    postgres_url: str,
 ) -> None:
     hold = 1.0
-    rows = await _run_processes(pg_url, [[0, 2], [1, 3], [4, 5]], buckets=2, hold=hold)
+    rows = await _run_processes(postgres_url, [[0, 2], [1, 3], [4, 5]], buckets=2, hold=hold)
     assert sorted(row["shard"] for row in rows) == [0, 1, 2, 3, 4, 5]
     for bucket in (0, 1):
         gaps = _gaps(rows, bucket)
@@ -79,19 +71,19 @@ async def test_one_bucket_waits_across_processes_and_buckets_do_not_wait_for_eac
 
 
 @pytest.mark.slow
-async def test_the_real_hold_with_one_bucket(pg_url: str) -> None:
-    rows = await _run_processes(pg_url, [[0], [1], [2]], buckets=1, hold=IDENTIFY_HOLD)
+async def test_the_real_hold_with_one_bucket(postgres_url: str) -> None:
+    rows = await _run_processes(postgres_url, [[0], [1], [2]], buckets=1, hold=IDENTIFY_HOLD)
     gaps = _gaps(rows, 0)
     assert len(gaps) == 2 and min(gaps) >= timedelta(seconds=IDENTIFY_HOLD), gaps
 
 
-async def test_the_sharded_bot_identifies_through_the_gate(pg_url: str) -> None:
+async def test_the_sharded_bot_identifies_through_the_gate(postgres_url: str) -> None:
     settings = Settings(_env_file=None, shard_count=4, shard_ids=(2, 3))
-    gate = IdentifyGate(pg_url, hold=60.0)
+    gate = IdentifyGate(postgres_url, hold=60.0)
     bot = ShardedCablebot(None, settings, identify_gate=gate)  # type: ignore[arg-type]
     assert (bot.shard_count, bot.shard_ids) == (4, [2, 3])
     bot.max_concurrency = 2  # what Discord's /gateway/bot says; asked at the first IDENTIFY
-    conn = await gate_worker.open_db(pg_url)
+    conn = await gate_worker.open_db(postgres_url)
     try:
         await bot.before_identify_hook(3, initial=True)
         assert [row[0] for row in await conn.fetch(gate_worker.HELD, LOCK_CLASS)] == [1]
@@ -102,10 +94,10 @@ async def test_the_sharded_bot_identifies_through_the_gate(pg_url: str) -> None:
 
 
 async def test_a_sharded_bot_starts_every_shard_through_the_gate(
-    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = Settings(_env_file=None, data_dir=tmp_path, mirrors=(), shard_count=2)
-    gate = IdentifyGate(pg_url, hold=0.2)
+    gate = IdentifyGate(postgres_url, hold=0.2)
     taken: list[int] = []
     real_wait = gate.wait
 
@@ -139,13 +131,13 @@ async def test_a_sharded_bot_starts_every_shard_through_the_gate(
 
 @pytest.mark.slow
 def test_run_with_postgresql_serves_a_slice_of_the_shards_and_stops_on_sigterm(
-    pg_url: str, tmp_path: Path
+    postgres_url: str, tmp_path: Path
 ) -> None:
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith("CABLEBOT_")}
     env |= {
         "CABLEBOT_DATA_DIR": str(tmp_path),
         "CABLEBOT_MIRRORS": "",
-        "CABLEBOT_DATABASE_URL": pg_url,
+        "CABLEBOT_DATABASE_URL": postgres_url,
         "DISCORD_TOKEN": "a.b.c",
     }
     stderr = tmp_path / "stderr.txt"
@@ -177,12 +169,14 @@ def test_run_with_postgresql_serves_a_slice_of_the_shards_and_stops_on_sigterm(
     assert "Traceback" not in text
 
 
-async def test_a_shard_is_claimed_by_one_process_at_a_time(pg_url: str) -> None:
-    first = await ShardClaim.take(pg_url, (0, 1, 2, 3))
-    other = await ShardClaim.take(pg_url, (4, 5))
+async def test_a_shard_is_claimed_by_one_process_at_a_time(postgres_url: str) -> None:
+    first = await ShardClaim.take(postgres_url, (0, 1, 2, 3))
+    other = await ShardClaim.take(postgres_url, (4, 5))
     with pytest.raises(ShardsTaken, match=r"^shards 2-3,5 are already run by another process"):
-        await ShardClaim.take(pg_url, (2, 3, 5, 6))
+        await ShardClaim.take(postgres_url, (2, 3, 5, 6))
     await first.release()
-    again = await ShardClaim.take(pg_url, (2, 3, 6))  # a refused claim kept none of its shards
+    again = await ShardClaim.take(
+        postgres_url, (2, 3, 6)
+    )  # a refused claim kept none of its shards
     await again.release()
     await other.release()

@@ -7,7 +7,7 @@ SettingsChannel.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -16,24 +16,19 @@ import pytest
 from bot.discord.guilds import GuildSettings, GuildSettingsCache
 from bot.discord.notify import SettingsChannel
 from bot.library.postgres import PostgresStore
-from tests.bot.discord.pg import fresh_database
 
 GUILD = 7
 
 
 @pytest.fixture
-def pg_url() -> Iterator[str]:
-    with fresh_database() as url:
-        yield url
-
-
-@pytest.fixture
-async def processes(pg_url: str) -> AsyncIterator[list[tuple[GuildSettingsCache, SettingsChannel]]]:
+async def processes(
+    postgres_url: str,
+) -> AsyncIterator[list[tuple[GuildSettingsCache, SettingsChannel]]]:
     async with AsyncExitStack() as stack:
         pairs = []
         for _ in range(2):
-            store = await stack.enter_async_context(await PostgresStore.open(pg_url))
-            cache, channel = GuildSettingsCache(store), SettingsChannel(pg_url)
+            store = await stack.enter_async_context(await PostgresStore.open(postgres_url))
+            cache, channel = GuildSettingsCache(store), SettingsChannel(postgres_url)
             await channel.start()
             stack.push_async_callback(channel.close)
             channel.watch(cache)
@@ -60,13 +55,13 @@ async def test_a_change_saved_by_one_process_is_used_by_the_other(
 
 
 async def test_after_a_lost_connection_the_cache_is_read_again(
-    processes: list[tuple[GuildSettingsCache, SettingsChannel]], pg_url: str
+    processes: list[tuple[GuildSettingsCache, SettingsChannel]], postgres_url: str
 ) -> None:
     (one, _), (other, listener) = processes
     assert (await other.get(GUILD)).passive
     # A change announced while the other process is not listening is missed ...
     await one.store.set_guild_settings(GUILD, {"passive": False})
-    admin = await asyncpg_connect(pg_url)
+    admin = await asyncpg_connect(postgres_url)
     try:
         assert listener._conn is not None
         pid = listener._conn.get_server_pid()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -28,9 +27,9 @@ from bot.library.postgres import PostgresStore
 from bot.library.store import CableStore
 from parsers.models import Cable
 from parsers.page import parse_any
-from tests.bot.library.conftest import BACKENDS, SERVER, _admin
+from tests.bot.library.conftest import BACKENDS
 from tests.bot.library.helpers import make_cable
-from tests.conftest import STRICT
+from tests.pg import postgres_database
 
 T = TypeVar("T")
 
@@ -193,16 +192,23 @@ async def test_a_query_ranks_by_relevance_and_snippets_the_words(library: CableL
     assert (await library.browse(Filters(query="?!"))).total == 0  # no word: nothing matches
 
 
-@pytest.mark.sqlite_only  # (the search budget is the SQLite store's)
-async def test_a_ranking_over_the_budget_gives_the_newest_first(
+@pytest.mark.sqlite_only
+async def test_a_query_matching_more_than_rank_all_browses_in_the_search_order(
     library: CableLibrary, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    words = Filters(query="paragraph")  # in every body
+    """Over RANK_ALL matches: the same matches, subject matches first, then the last stored
+    first, in the same order as the store's search."""
+    words = Filters(query="paragraph")  # in every body, in no subject
     ranked = await ids(library, words)
-    monkeypatch.setattr("bot.library.store.RANKED_SEARCH_BUDGET", -1.0)  # always over it
-    monkeypatch.setattr(discover, "PROGRESS_STEPS", 1)  # looked at from the first step
-    assert await ids(library, words) == await ids(library, words, sort="newest") != ranked
-    assert (await library.browse(words)).total == 8
+    monkeypatch.setattr("bot.library.store.RANK_ALL", 1)
+    common = await ids(library, words)
+    assert sorted(common) == sorted(ranked) and (await library.browse(words)).total == 8
+    assert common == [c.ref_id for c in reversed(own_cables())]
+    assert common == [h.ref_id for h in await library.search("paragraph", limit=20)]
+    volcano = Filters(query="volcano")  # two subjects
+    assert await ids(library, volcano) == ["09MEXICO4", "10MEXICO5"]
+    page = await library.browse(words, limit=3, offset=6)
+    assert [h.ref_id for h in page.hits] == common[6:] and all(h.snippet for h in page.hits)
 
 
 async def test_on_this_day_is_that_day_of_every_year_oldest_first(library: CableLibrary) -> None:
@@ -349,25 +355,19 @@ def _apart(coro: Coroutine[Any, Any, T]) -> T:
 
 @pytest.fixture(scope="module")
 def corpus_postgres(corpus_pages: Path) -> Iterator[str]:
-    """The corpus pages imported once into a PostgreSQL database: its URL."""
-    name = f"test_{uuid.uuid4().hex}"
-    try:
-        _apart(_admin(f'CREATE DATABASE "{name}"'))
-    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
-        reason = f"PostgreSQL is not reachable at {SERVER} ({exc})"
-        if STRICT:
-            pytest.fail(f"{reason}; TEST_CABLEBOT_STRICT_SKIPS=1 requires it")
-        pytest.skip(reason)
+    """The corpus pages imported once into a fresh PostgreSQL database (`tests.pg`): its URL."""
+    database = postgres_database()
+    url = _apart(database.__aenter__())
 
     async def fill() -> None:
-        async with await PostgresStore.open(f"{SERVER}/{name}") as store:
+        async with await PostgresStore.open(url) as store:
             assert (await import_path(store, corpus_pages)).errors == 0
 
     try:
         _apart(fill())
-        yield f"{SERVER}/{name}"
+        yield url
     finally:
-        _apart(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _apart(database.__aexit__(None, None, None))
 
 
 @pytest.fixture(params=BACKENDS)

@@ -6,6 +6,8 @@ import asyncio
 import gzip
 import socket
 import threading
+import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -33,9 +35,9 @@ def template(server: HTTPServer, path: str = "/cable/{year}/{month}/{ref_id}.htm
 
 
 def make_mirror(server: HTTPServer, *templates: str, **options: Any) -> CableMirror:
-    settings: dict[str, Any] = {
-        "connect_timeout": 1.0,
-        "total_timeout": 2.0,
+    settings: dict[str, Any] = {  # timeouts no busy machine reaches; tests of them set their own
+        "connect_timeout": 10.0,
+        "total_timeout": 30.0,
         "retries": 2,
         "retry_backoff": 0.01,
         "max_retry_after": 5.0,
@@ -60,7 +62,7 @@ def fixture_site(server: HTTPServer, pages: dict[str, tuple[str, str]]) -> None:
             return Response(site_page(match.group(3)), content_type="text/html; charset=utf-8")
         return Response("not here", status=404)
 
-    server.expect_request(CABLE_PATH).respond_with_handler(handle)
+    server.expect_request(CABLE_PATH, method="GET").respond_with_handler(handle)
 
 
 ATLANTIS = {"10ATLANTIS17": ("2010", "02"), "09ATLANTIS5": ("2009", "11")}
@@ -151,6 +153,8 @@ async def test_404_is_remembered_until_the_ttl_passes(server: HTTPServer) -> Non
             with pytest.raises(MirrorNotFound):
                 await client.fetch("10ATLANTIS999")
         assert len(server.log) == 1
+        with pytest.raises(MirrorNotFound, match=r"^10ATLANTIS999 .* \(cached\)$"):
+            await client.fetch("10ATLANTIS999")
         clock.now += 299.9
         with pytest.raises(MirrorNotFound):
             await client.fetch("10ATLANTIS999")
@@ -232,9 +236,11 @@ async def test_persistent_5xx_gives_up_after_the_retries(server: HTTPServer) -> 
     server.expect_request(CABLE_PATH).respond_with_data("down", status=503)
     client = make_mirror(server, month_of=months({"10ATLANTIS17": 2}), retries=3)
     try:
-        with pytest.raises(MirrorUnreachable, match="503"):
+        with pytest.raises(MirrorUnreachable, match="503") as failed:
             await client.fetch("10ATLANTIS17")
         assert len(server.log) == 4
+        host = f"{server.host}:{server.port}"
+        assert str(failed.value) == f"{host} answered HTTP 503 after 3 retries"
     finally:
         await client.close()
 
@@ -267,13 +273,31 @@ async def test_429_asking_too_long_a_wait_fails_fast(server: HTTPServer) -> None
         await client.close()
 
 
+class Release:
+    """Lets the stalled requests go, and waits until the server has logged their answers: a
+    request answered later would land in the next test's log."""
+
+    def __init__(self, server: HTTPServer, calls: list[str]) -> None:
+        self.event = threading.Event()
+        self.server, self.calls = server, calls
+
+    def set(self) -> None:
+        self.event.set()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            logged = Counter(request.path for request, _ in self.server.log)
+            if not Counter(self.calls) - logged:
+                return
+            time.sleep(0.01)
+
+
 async def test_a_stalled_server_times_out(server: HTTPServer) -> None:
-    release = threading.Event()
     calls: list[str] = []
+    release = Release(server, calls)
 
     def stall(request: Request) -> Response:
         calls.append(request.path)
-        release.wait(5)
+        release.event.wait(5)
         return Response(site_page("10ATLANTIS17"))
 
     server.expect_request(CABLE_PATH).respond_with_handler(stall)
@@ -472,14 +496,14 @@ async def test_a_refused_connection_opens_the_breaker_at_once() -> None:
         await client.close()
 
 
-def stalling(server: HTTPServer) -> tuple[list[str], threading.Event]:
+def stalling(server: HTTPServer) -> tuple[list[str], Release]:
     """Every request waits (until released) before it gets a 404; returns the paths asked."""
     calls: list[str] = []
-    release = threading.Event()
+    release = Release(server, calls)
 
     def stall(request: Request) -> Response:
         calls.append(request.path)
-        release.wait(10)
+        release.event.wait(10)
         return Response("gone", status=404)
 
     server.expect_request(CABLE_PATH).respond_with_handler(stall)
@@ -575,6 +599,10 @@ def test_bad_templates_are_refused() -> None:
         CableMirror(("https://example.org/cable.html",))
     with pytest.raises(ValueError, match="http"):
         CableMirror(("ftp://example.org/{ref_id}",))
+    with pytest.raises(
+        ValueError, match=r"^no mirror URL templates configured \(CABLEBOT_MIRRORS\)$"
+    ):
+        CableMirror(())
 
 
 @pytest.mark.parametrize(
@@ -704,5 +732,39 @@ async def test_an_unexpected_status_is_named(server: HTTPServer) -> None:
     try:
         with pytest.raises(MirrorBadResponse, match=r"10ATLANTIS17\.html: unexpected HTTP 418"):
             await client.fetch("10ATLANTIS17")
+    finally:
+        await client.close()
+
+
+async def test_429_asking_exactly_the_longest_wait_waits(server: HTTPServer) -> None:
+    handler = flaky([(429, {"Retry-After": "5"})], "10ATLANTIS17")
+    server.expect_request(CABLE_PATH).respond_with_handler(handler)
+    sleeps = Sleeps()
+    client = make_mirror(
+        server, month_of=months({"10ATLANTIS17": 2}), sleep=sleeps, max_retry_after=5.0
+    )
+    try:
+        assert (await client.fetch("10ATLANTIS17")).ref_id == "10ATLANTIS17"
+        assert sleeps.waits == [5.0]
+    finally:
+        await client.close()
+
+
+def test_retry_after_http_date_without_a_zone_is_utc() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    later = datetime.now(UTC) + timedelta(seconds=90)
+    wait = retry_after(later.strftime("%a, %d %b %Y %H:%M:%S -0000"))
+    assert wait is not None and 85 < wait <= 90
+
+
+async def test_a_page_with_bytes_that_are_not_utf8_is_still_read(server: HTTPServer) -> None:
+    """A byte that is not UTF-8 in a page without a charset becomes U+FFFD, not an error."""
+    page = site_page("10ATLANTIS17").encode().replace(b"<body>", b"<body>\xff", 1)
+    assert b"\xff" in page
+    server.expect_request(CABLE_PATH).respond_with_data(page, content_type="text/html")
+    client = make_mirror(server, month_of=months({"10ATLANTIS17": 2}))
+    try:
+        assert (await client.fetch("10ATLANTIS17")).ref_id == "10ATLANTIS17"
     finally:
         await client.close()

@@ -6,21 +6,25 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import time
 from datetime import datetime
 from pathlib import Path
 
 import asyncpg
 import pytest
 from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 import bot.library.postgres
+import bot.library.store
 from bot.config import Settings
 from bot.library.backend import open_store, open_target
 from bot.library.cables import CableLibrary, CableNotFound
+from bot.library.discover import Filters
 from bot.library.postgres import SCHEMA_VERSION, PostgresStore, redacted, ts_query
-from bot.library.store import CableStore, PutResult, StoreError
+from bot.library.store import CableStore, Checkpoint, PutResult, StoreError
 from tests.bot.conftest import CABLE_PATH
-from tests.bot.library.helpers import make_cable
+from tests.bot.library.helpers import make_cable, site_page
 
 
 async def test_stores_opened_at_once_migrate_exactly_once(postgres_url: str) -> None:
@@ -124,21 +128,29 @@ def test_ts_query_reads_typed_text_as_fts_query_does() -> None:
     assert ts_query('"" * &|!') is None
 
 
-async def test_search_too_slow_to_rank_falls_back_to_newest(
+async def test_a_search_matching_more_than_rank_all_gives_subject_matches_first(
     postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The same matches in another order, decided by the match count alone: subject matches
+    by rank, then the others newest first; pages are slices of that order (browse agrees)."""
     cables = [
-        make_cable(f"10ATLANTIS{i}").model_copy(update={"created": datetime(2000 + i, 1, 1)})
-        for i in range(1, 21)
+        make_cable(f"10ATLANTIS{i}", text="harbour" * (i % 2)).model_copy(
+            update={"created": datetime(2000 + i, 1, 1)}
+        )
+        for i in range(1, 13)
     ]
+    cables[7] = cables[7].model_copy(update={"subject": "HARBOUR STRIKE"})  # 10ATLANTIS8
     async with await PostgresStore.open(postgres_url) as store:
         await store.put(cables)
-        ranked = await store.search("paragraph", limit=3)
-        slow = "(SELECT 1 FROM pg_sleep(length(ref_id) / 100.0)), " + bot.library.postgres._RANKED
-        monkeypatch.setattr(bot.library.postgres, "_RANKED", slow)  # 2 s to rank 20 cables
-        newest = await store.search("paragraph", limit=3)
-    assert [h.ref_id for h in ranked] == ["10ATLANTIS1", "10ATLANTIS10", "10ATLANTIS11"]
-    assert [h.ref_id for h in newest] == ["10ATLANTIS20", "10ATLANTIS19", "10ATLANTIS18"]
+        ranked = [h.ref_id for h in await store.search("harbour", limit=20)]
+        monkeypatch.setattr(bot.library.postgres, "RANK_ALL", 3)
+        monkeypatch.setattr(bot.library.store, "RANK_ALL", 3)  # (browse reads it there)
+        common = [h.ref_id for h in await store.search("harbour", limit=20)]
+        paged = [h.ref_id for h in await store.search("harbour", limit=3, offset=2)]
+        browsed = await store.browse(Filters(query="harbour"), "relevance", 20, 0)
+    assert sorted(common) == sorted(ranked) and len(common) == 7
+    assert common == ["10ATLANTIS8", *(f"10ATLANTIS{i}" for i in (11, 9, 7, 5, 3, 1))]
+    assert paged == common[2:5] and [h.ref_id for h in browsed.hits] == common
 
 
 async def test_every_call_after_close_raises_and_close_can_be_repeated(postgres_url: str) -> None:
@@ -182,3 +194,57 @@ async def test_a_cable_the_mirror_lacks_is_asked_for_once_across_processes(
         with pytest.raises(CableNotFound):
             await two.get("08X1")
         assert [request.path for request, _ in server.log] == ["/cable/2008/01/08X1.html"]
+
+
+async def test_a_missing_cable_asked_of_two_processes_at_once_is_fetched_once(
+    postgres_url: str, server: HTTPServer, tmp_path: Path
+) -> None:
+    """Each library as `cablebot run` opens it, with its own store pool and mirror client; the
+    mirror answers slowly, so that both ask while the first fetch is on its way."""
+    requests: list[str] = []
+
+    def slow_page(request: Request) -> Response:
+        requests.append(request.path)
+        time.sleep(0.5)
+        return Response(site_page("10ATLANTIS17"), content_type="text/html")
+
+    server.expect_request(CABLE_PATH).respond_with_handler(slow_page)
+    months = tmp_path / "months.csv.gz"
+    months.write_bytes(gzip.compress(b"10ATLANTIS17,2\n"))
+    settings = Settings(
+        _env_file=None,
+        data_dir=tmp_path,
+        database_url=postgres_url,
+        mirrors=f"http://127.0.0.1:{server.port}/cable/{{year}}/{{month}}/{{ref_id}}.html",
+        month_index=months,
+    )
+    async with (
+        await CableLibrary.open(settings) as one,
+        await CableLibrary.open(settings) as two,
+    ):
+        first, second = await asyncio.gather(one.get("10ATLANTIS17"), two.get("10ATLANTIS17"))
+        assert first == second and first.ref_id == "10ATLANTIS17"
+        assert requests == ["/cable/2010/02/10ATLANTIS17.html"]
+        assert await one.store.get("10ATLANTIS17") == first
+
+
+async def test_an_import_ends_with_every_cable_searchable(postgres_url: str) -> None:
+    """An import's vectors are made beside it; an import killed before its end leaves some
+    cables without one, and the next import's end makes them."""
+    batch = [make_cable(f"10ATLANTIS{n}", text=f"a quokka sighting number {n}") for n in (1, 2)]
+    async with await PostgresStore.open(postgres_url) as store:
+        await store.put(batch, Checkpoint("dump.csv", "f", position=10, row=3))
+    conn = await asyncpg.connect(postgres_url)
+    try:
+        await conn.execute("UPDATE cables SET search = NULL")  # as a killed import leaves them
+    finally:
+        await conn.close()
+    async with await PostgresStore.open(postgres_url) as store:
+        assert await store.search("quokka") == []
+        assert await store.get("10ATLANTIS1") is not None
+        await store.put(
+            [make_cable("10ATLANTIS3", text="a quokka")], Checkpoint("dump.csv", "f", 20, 4)
+        )
+        await store.clear_checkpoint("dump.csv")
+        hits = await store.search("quokka")
+        assert sorted(h.ref_id for h in hits) == ["10ATLANTIS1", "10ATLANTIS2", "10ATLANTIS3"]

@@ -18,7 +18,7 @@ from bot.cli import main
 from bot.library.postgres import PostgresStore
 from bot.library.store import CableStore
 from tests.benches import load_bench
-from tests.bot.library.conftest import postgres_database
+from tests.pg import postgres_database
 
 ROOT = Path(__file__).resolve().parents[3]
 make_dump = load_bench("make_dump")

@@ -388,15 +388,27 @@ async def test_reads_do_not_block_the_event_loop(store: Store) -> None:
 
 
 @pytest.mark.sqlite_only
-async def test_search_too_slow_to_rank_falls_back_to_newest(
+async def test_a_search_matching_more_than_rank_all_gives_subject_matches_first(
     store: CableStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await store.put([make_cable(f"10ATLANTIS{i}", n=30) for i in range(1, 301)])
-    ranked = await store.search("paragraph", limit=5)
-    monkeypatch.setattr("bot.library.store.RANKED_SEARCH_BUDGET", -1.0)
-    newest = await store.search("paragraph", limit=5)
-    assert [h.ref_id for h in newest] == [f"10ATLANTIS{i}" for i in range(300, 295, -1)]
-    assert len(ranked) == 5 and ranked != newest
+    """The same matches in another order, decided by the match count alone: subject matches
+    by BM25 (the shorter subject first), then the others, the last stored first; pages are
+    slices of that order."""
+    cables = [make_cable(f"10ATLANTIS{i}", text="harbour" * (i % 2), n=3) for i in range(1, 13)]
+    in_subject = {5: "HARBOUR WORKS AND THE LONG HARBOUR ROAD", 8: "HARBOUR STRIKE"}
+    for i, subject in in_subject.items():
+        cables[i - 1] = cables[i - 1].model_copy(update={"subject": subject})
+    await store.put(cables)
+    ranked = [h.ref_id for h in await store.search("harbour", limit=20)]
+    monkeypatch.setattr("bot.library.store.RANK_ALL", 3)
+    common = [h.ref_id for h in await store.search("harbour", limit=20)]
+    assert sorted(common) == sorted(ranked) and len(common) == 7  # 6 odd bodies and 10ATLANTIS8
+    rest = [f"10ATLANTIS{i}" for i in (11, 9, 7, 3, 1)]
+    assert common == ["10ATLANTIS8", "10ATLANTIS5", *rest]
+    assert [h.ref_id for h in await store.search("harbour", limit=3, offset=1)] == common[1:4]
+    assert [h.ref_id for h in await store.search("harbour", limit=9, offset=4)] == common[4:]
+    hit = (await store.search("harbour", limit=1))[0]
+    assert "**HARBOUR**" in hit.snippet and hit.subject == "HARBOUR STRIKE"
 
 
 async def test_a_version_1_store_is_migrated_with_its_data(tmp_path: Path) -> None:

@@ -78,6 +78,7 @@ def _finish(process: subprocess.Popen[str]) -> str:
 
 
 def _store_at(path: Path, version: int) -> None:
+    """An empty store at schema `version`, made with that version's own SQL."""
     with sqlite3.connect(path) as conn:
         register_functions(conn)
         build_schema(conn, version)

@@ -26,8 +26,9 @@ from bot.library.store import (
     build_schema,
     register_functions,
 )
-from tests.bot.library.conftest import BACKENDS, postgres_database
+from tests.bot.library.conftest import BACKENDS
 from tests.bot.library.helpers import make_cable
+from tests.pg import postgres_database
 
 DAY = date(2026, 12, 1)
 WEEK_AGO = DAY - timedelta(days=7)

@@ -187,15 +187,50 @@ async def test_a_migration_without_the_space_it_needs_is_one_line_and_changes_no
     assert sorted(os.listdir(small_disk.parent)) == ["cables.db"]
 
 
+def _v5_store(path: Path) -> None:
+    """tests/fixtures/store_v5.sql as a version-5 store in WAL mode."""
+    conn = sqlite3.connect(path)
+    register_functions(conn)  # its last statement indexes the bodies through cable_body
+    conn.executescript(FIXTURE_V5.read_text(encoding="utf-8"))
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.close()
+
+
+async def test_a_version_5_store_gets_the_later_steps_with_every_cable_and_match_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "cables.db"
+    _v5_store(path)
+    conn = sqlite3.connect(path)
+    rows = conn.execute("SELECT * FROM cables ORDER BY id").fetchall()
+    subjects = dict(conn.execute("SELECT ref_id, subject FROM cables").fetchall())
+    conn.close()
+    assert len(rows) == 10
+    matches = {q: _old_matches(path, q) for q in QUERIES}
+    async with await CableStore.open(path) as store:
+        assert (await store.stats()).schema_version == SCHEMA_VERSION == 8
+        for rank_all in (5_000, 0):  # every match ranked, then subject matches first
+            monkeypatch.setattr("bot.library.store.RANK_ALL", rank_all)
+            for query, found in matches.items():
+                hits = await store.search(query, limit=100)
+                assert {h.ref_id for h in hits} == found, (query, rank_all)
+        first = [h.ref_id for h in await store.search("elbonia", limit=100)]
+        by_subject = {r for r, s in subjects.items() if "ELBONIA" in s.upper()}
+        assert by_subject and set(first[: len(by_subject)]) == by_subject
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT * FROM cables ORDER BY id").fetchall() == rows
+    assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+    conn.close()
+
+
 async def test_a_version_5_store_gains_the_browse_table_and_browses_its_cables(
     tmp_path: Path,
 ) -> None:
-    """tests/fixtures/store_v5.sql (made by the schema-5 code): after the migrations to 7,
+    """tests/fixtures/store_v5.sql (made by the schema-5 code): after the migrations to 8,
     browsing and counting find what the cables read back from the store say."""
     path = tmp_path / "cables.db"
+    _v5_store(path)
     conn = sqlite3.connect(path)
-    register_functions(conn)  # (its search index is rebuilt through cable_body)
-    conn.executescript(FIXTURE_V5.read_text(encoding="utf-8"))
     ref_ids = [r[0] for r in conn.execute("SELECT ref_id FROM cables")]
     conn.close()
     async with CableLibrary(await CableStore.open(path)) as library:

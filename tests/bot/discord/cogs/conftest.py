@@ -81,21 +81,24 @@ class Sent:
         bot.http.edit_message = edit_message  # type: ignore[method-assign]
 
 
+def stored_cables() -> list[Cable]:
+    """The cables the bots' store holds."""
+    return [
+        harbour_cable(),
+        harbour_cable(
+            "09OSLO12",
+            subject="FISHERIES TALKS @EVERYONE SHOULD READ",
+            classification="SECRET//NOFORN",
+            references=(),
+        ),
+        *(harbour_cable(f"09OSLO{n}") for n in range(1, 7)),
+    ]
+
+
 @pytest.fixture
 async def library(tmp_path: Path) -> AsyncIterator[CableLibrary]:
     store = await CableStore.open(tmp_path / "cables.db")
-    await store.put(
-        [
-            harbour_cable(),
-            harbour_cable(
-                "09OSLO12",
-                subject="FISHERIES TALKS @EVERYONE SHOULD READ",
-                classification="SECRET//NOFORN",
-                references=(),
-            ),
-            *(harbour_cable(f"09OSLO{n}") for n in range(1, 7)),
-        ]
-    )
+    await store.put(stored_cables())
     library = CableLibrary(store)
     yield library
     await library.close()

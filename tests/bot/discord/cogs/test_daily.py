@@ -30,7 +30,8 @@ from bot.library.cables import CableLibrary
 from parsers.models import Cable
 from tests.bot.discord.cogs.conftest import set_member_overwrite
 from tests.bot.helpers import harbour_cable
-from tests.bot.library.conftest import BACKENDS, postgres_database
+from tests.bot.library.conftest import BACKENDS
+from tests.pg import postgres_database
 
 GUILD = 612_345_678_901_234_567
 CHANNEL = 612_345_678_901_234_568

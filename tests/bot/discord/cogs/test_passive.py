@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from tests.bot.helpers import (
     closed_port,
     gateway_edit,
     spec_guild,
+    spec_member,
     spec_message,
     spec_thread,
 )
@@ -467,3 +469,96 @@ async def test_direct_messages_have_a_five_second_window(
     clock.now += 5
     await dpytest.message("09OSLO777 ¶5", channel=dm, member=member)
     assert len(_replies()) == 2
+
+
+async def test_a_swallowed_reference_in_a_dm_gets_an_hourglass(
+    bot: Cablebot, sent: Sent, clock: Clock
+) -> None:
+    member = dpytest.get_config().members[0]
+    dm = await member.create_dm()
+    await dpytest.message("09OSLO777 ¶4", channel=dm, member=member)
+    swallowed = await dpytest.message("09OSLO777 ¶5", channel=dm, member=member)
+    assert len(_replies()) == 1
+    assert sent.reactions == [(swallowed.id, HOURGLASS)]
+
+
+async def test_a_refused_hourglass_is_logged_at_debug_and_the_bot_goes_on(
+    bot: Cablebot, sent: Sent, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Discord may refuse a reaction (the author blocked the bot): nothing to tell anyone."""
+
+    async def refuse(channel_id: int, message_id: int, emoji: str) -> None:
+        raise discord.Forbidden(dpytest.backend.FakeRequest(403, "forbidden"), "blocked")
+
+    bot.http.add_reaction = refuse  # type: ignore[method-assign]
+    caplog.set_level(logging.DEBUG, logger="bot.discord.cogs.passive")
+    await dpytest.message("see 09OSLO777 ¶2")
+    swallowed = await dpytest.message("and 09OSLO777 ¶3")
+    clock.now += 5
+    await dpytest.message("and 09OSLO777 ¶4")
+    assert len(_replies()) == 2
+    [record] = [r for r in caplog.records if r.name == "bot.discord.cogs.passive"]
+    assert record.levelno == logging.DEBUG
+    assert record.getMessage() == f"could not react to message {swallowed.id}"
+    assert record.exc_info is not None and record.exc_info[0] is discord.Forbidden
+
+
+async def test_other_bots_and_empty_messages_are_not_answered(bot: Cablebot) -> None:
+    from_a_bot = _in_thread("see 09OSLO777 ¶2")
+    from_a_bot.author = spec_member(8, bot=True)
+    empty = _in_thread("")  # an attachment or a sticker alone
+    for message in (from_a_bot, empty):
+        await _passive(bot, message)
+        message.reply.assert_not_awaited()
+        message.channel.send.assert_not_awaited()
+    person = _in_thread("see 09OSLO777 ¶2")
+    await _passive(bot, person)
+    person.reply.assert_awaited_once()
+
+
+@pytest.mark.logs_errors
+async def test_a_failure_while_answering_is_logged_by_message_and_the_bot_goes_on(
+    bot: Cablebot, sent: Sent, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(text: str) -> Any:
+        raise RuntimeError("the library broke")
+
+    answer = bot.answer
+    bot.answer = broken  # type: ignore[method-assign]
+    failed = await dpytest.message("see 09OSLO777 ¶2")
+    [record] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert record.getMessage() == f"failed to answer message {failed.id}"
+    assert record.exc_info is not None and record.exc_info[0] is RuntimeError
+    bot.answer = answer  # type: ignore[method-assign]
+    await dpytest.message("see 09OSLO777 ¶3", member=1)
+    assert len(_replies()) == 1
+
+
+async def test_an_outage_told_already_still_leaves_the_cards_and_the_cut_note(
+    bot: Cablebot, tmp_path: Path
+) -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        data_dir=tmp_path / "outage",
+        mirrors=(f"http://127.0.0.1:{closed_port()}/cable/{{year}}/{{month}}/{{ref_id}}.html",),
+        retries=0,
+        connect_timeout=1,
+        total_timeout=2,
+    )
+    library = await CableLibrary.open(settings)
+    bot.library = CableLibrary(bot.library.store, library.mirror)
+    cog: Any = bot.get_cog("Passive")
+    channel = spec_thread(
+        610, parent_id=600, guild=spec_guild(), permissions=discord.Permissions.text()
+    )
+    try:
+        assert (
+            await cog.reply_for(spec_message("see 09MADRID1234", channel), addressed=False)
+        ).mirror_down
+        many = "09MADRID1234 " + " ".join(f"09OSLO{n} ¶{n}" for n in range(1, 6))
+        again = await cog.reply_for(spec_message(many, channel), addressed=False)
+        assert not again.mirror_down  # said once in this quiet time
+        assert [c.ref_id for c in again.cards] == ["09OSLO1", "09OSLO2", "09OSLO3", "09OSLO4"]
+        assert again.note is not None and "Only the first 5 references" in again.note
+    finally:
+        await library.close()
