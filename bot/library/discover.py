@@ -238,11 +238,11 @@ def _where(filters: Filters, *, by_value: bool = True) -> tuple[str, str, list[A
         conditions.append("instr(c.tags, ?)")
         params.append(browse_tags([tag]))
     if filters.origin:
-        conditions.append(f"{'' if by_value else '+'}c.origin IN ({_values('origin')})")
+        conditions.append(f"{'' if by_value else '+'}c.origin IN ({_NAMED})")
         params.append(f"%{_like(filters.origin)}%")
     if filters.classification:
         plus = "" if by_value else "+"
-        conditions.append(f"{plus}c.classification IN ({_values('classification')})")
+        conditions.append(f"{plus}c.classification IN ({_NAMED})")
         params.append(f"{_like(filters.classification)}%")
     if _dated(filters):
         conditions.append("(c.created IS NULL) = 0")  # (the indexes' first column: a range)
@@ -258,15 +258,10 @@ def _where(filters: Filters, *, by_value: bool = True) -> tuple[str, str, list[A
     return join, " AND ".join(conditions), params
 
 
-def _values(column: str) -> str:
-    """The distinct values of a `browse` column that are LIKE a parameter: a few index
-    searches (one per value: there are a few hundred origins), then the matching cables
-    are ranges of the column's index instead of a test of every cable."""
-    return (
-        f"WITH RECURSIVE v(x) AS (SELECT min({column}) FROM browse UNION ALL SELECT"
-        f" (SELECT min({column}) FROM browse WHERE {column} > v.x) FROM v WHERE v.x IS NOT NULL)"
-        " SELECT x FROM v WHERE x LIKE ? ESCAPE '\\'"
-    )
+_NAMED = "SELECT code FROM browse_names WHERE name LIKE ? ESCAPE '\\'"
+"""The codes of the origins or classifications (`browse_names`, see
+`bot.library.store._BROWSE`) whose names are LIKE a parameter: the matching cables are then
+ranges of the column's index instead of a test of every cable."""
 
 
 def _dated(filters: Filters) -> bool:
@@ -477,13 +472,15 @@ def related(conn: sqlite3.Connection, ref_id: str, limit: int) -> list[Related] 
     def column(sql: str, *params: Any) -> list[Any]:
         return [r[0] for r in conn.execute(sql, params)]
 
-    tag_counts: dict[str, int] = dict(
-        conn.execute(
-            "SELECT tag, (SELECT count(*) FROM tags AS o WHERE o.tag = t.tag) FROM tags AS t"
-            " WHERE ref_id = ?",
-            (ref_id,),
-        ).fetchall()
-    )
+    (tags,) = conn.execute(
+        "SELECT b.tags FROM browse AS b JOIN cables AS c ON c.id = b.id WHERE c.ref_id = ?",
+        (ref_id,),
+    ).fetchone()
+    tag_counts: dict[str, int] = {
+        tag: conn.execute("SELECT count(*) FROM tags WHERE tag = ?", (tag,)).fetchone()[0]
+        for tag in tags.split("|")
+        if tag
+    }
     cables = int(conn.execute("SELECT count(*) FROM cables").fetchone()[0])
     rare = rare_tags(tag_counts)
     shared: dict[str, list[str]] = {}
@@ -532,7 +529,7 @@ def related(conn: sqlite3.Connection, ref_id: str, limit: int) -> list[Related] 
     return found
 
 
-_KEYS: dict[StatsBy, tuple[str, str]] = {  # the key, and the order of the groups
+_KEYS: dict[StatsBy, tuple[str, str]] = {  # the group, and the order of the groups
     "year": ("substr(c.created, 1, 4)", "key IS NULL, key"),
     "month": ("substr(c.created, 1, 7)", "key IS NULL, key"),
     "origin": ("c.origin", "n DESC, key"),
@@ -549,10 +546,15 @@ def counts(conn: sqlite3.Connection, filters: Filters, by: StatsBy) -> Counts:
         where = _where(filters, by_value=False)[1]
         rows = _period_counts(conn, filters, where, params, 4 if by == "year" else 7)
     else:  # (a GROUP BY sorts the matches: few with words, an origin or a classification)
-        key, order = _KEYS[by]
+        group, order = _KEYS[by]
+        key = group
+        if by in ("origin", "classification"):  # (codes: their names)
+            key = f"(SELECT name FROM browse_names WHERE code = {group})"
+        if by == "origin" and filters.tags:  # (not in browse_origin: scan an index with tags)
+            group = f"+{group}"
         rows = conn.execute(
             f"SELECT {key} AS key, count(*) AS n FROM browse AS c{join} WHERE {where}"
-            f" GROUP BY key ORDER BY {order}",
+            f" GROUP BY {group} ORDER BY {order}",
             params,
         ).fetchall()
     total = sum(n for _, n in rows)  # (every cable falls under one key, None included)

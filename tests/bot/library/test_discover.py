@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -29,7 +30,7 @@ from parsers.models import Cable
 from parsers.page import parse_any
 from tests.bot.library.conftest import BACKENDS
 from tests.bot.library.helpers import make_cable
-from tests.pg import postgres_database
+from tests.pg import SERVER, STRICT, _admin
 
 T = TypeVar("T")
 
@@ -283,6 +284,29 @@ async def test_counts_by_every_key(library: CableLibrary) -> None:
     assert sum(c.count for c in by_class.counts) == 8
 
 
+async def test_an_updated_cable_is_browsed_and_counted_as_it_is_now(
+    library: CableLibrary,
+) -> None:
+    """Its old tags, origin and classification are forgotten (the SQLite store deletes its
+    tags by its browse row's list), its new ones found."""
+    old = next(c for c in own_cables() if c.ref_id == "10MEXICO5")
+    new = old.model_copy(
+        update={"tags": ("ZZNEW",), "origin": "Embassy Nowhere", "classification": "SECRET//X"}
+    )
+    assert (await library.store.put([new])).updated == 1
+    for tag in old.tags:
+        assert "10MEXICO5" not in await ids(library, Filters(tags=(tag,)))
+    assert await ids(library, Filters(tags=("ZZNEW",))) == ["10MEXICO5"]
+    assert await ids(library, Filters(origin="nowhere", classification="secret//")) == ["10MEXICO5"]
+    assert "10MEXICO5" not in await ids(library, Filters(origin="monterrey"))
+    now = [new if c.ref_id == new.ref_id else c for c in own_cables()]
+    for by, keys in (("tag", lambda c: c.tags), ("origin", lambda c: (c.origin,))):
+        counted = {c.key: c.count for c in (await library.counts(Filters(), by)).counts}
+        assert counted == Counter(k for c in now for k in keys(c)), by
+    related = await library.related("10MEXICO5") or []
+    assert all("shared tag" not in " ".join(r.why) for r in related)
+
+
 def test_day_parsers_name_what_is_wrong() -> None:
     assert parse_day("2009-03-01") == date(2009, 3, 1)
     with pytest.raises(ValueError, match="'2009-3-1' is not a date written YYYY-MM-DD"):
@@ -355,19 +379,27 @@ def _apart(coro: Coroutine[Any, Any, T]) -> T:
 
 @pytest.fixture(scope="module")
 def corpus_postgres(corpus_pages: Path) -> Iterator[str]:
-    """The corpus pages imported once into a fresh PostgreSQL database (`tests.pg`): its URL."""
-    database = postgres_database()
-    url = _apart(database.__aenter__())
+    """The corpus pages imported once into a fresh PostgreSQL database: its URL. (Not
+    `tests.pg.postgres_database`: this module-wide database is made and dropped on loops of
+    their own, and a loop that ends closes the context manager it opened.)"""
+    name = f"test_{uuid.uuid4().hex}"
+    try:
+        _apart(_admin(f'CREATE DATABASE "{name}"'))
+    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+        reason = f"PostgreSQL is not reachable at {SERVER} ({exc})"
+        if STRICT:
+            pytest.fail(f"{reason}; TEST_CABLEBOT_STRICT_SKIPS=1 requires it")
+        pytest.skip(reason)
 
     async def fill() -> None:
-        async with await PostgresStore.open(url) as store:
+        async with await PostgresStore.open(f"{SERVER}/{name}") as store:
             assert (await import_path(store, corpus_pages)).errors == 0
 
     try:
         _apart(fill())
-        yield url
+        yield f"{SERVER}/{name}"
     finally:
-        _apart(database.__aexit__(None, None, None))
+        _apart(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(params=BACKENDS)
