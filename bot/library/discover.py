@@ -8,10 +8,10 @@ back end; the functions taking a `sqlite3.Connection` run on the store's reader 
 from __future__ import annotations
 
 import calendar
-import json
 import math
 import re
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -216,9 +216,14 @@ def _like(text: str) -> str:
     return re.sub(r"([\\%_])", r"\\\1", text)
 
 
-def _where(filters: Filters) -> tuple[str, str, list[Any]]:
-    """(join, WHERE clause, parameters) selecting the cables `c` that pass `filters`."""
-    from bot.library.store import fts_query  # (here: the store imports this module)
+def _where(filters: Filters, *, by_value: bool = True) -> tuple[str, str, list[Any]]:
+    """(join, WHERE clause, parameters) selecting the rows `c` of `browse` (see
+    `bot.library.store._BROWSE`: one per cable, same id) whose cables pass `filters`.
+
+    `by_value`: let SQLite read the origins and classifications asked for as ranges of their
+    indexes (counting); otherwise it tests each row of the index it reads in date order
+    (a page stops after `offset + limit` matches instead of sorting all of them)."""
+    from bot.library.store import browse_tags, fts_query  # (here: the store imports this module)
 
     join, conditions, params = "", ["1"], []
     if filters.query:
@@ -230,14 +235,17 @@ def _where(filters: Filters) -> tuple[str, str, list[Any]]:
             conditions.append(_FTS.match)
             params.append(match)
     for tag in filters.tags:
-        conditions.append("c.ref_id IN (SELECT ref_id FROM tags WHERE tag = ?)")
-        params.append(tag)
+        conditions.append("instr(c.tags, ?)")
+        params.append(browse_tags([tag]))
     if filters.origin:
-        conditions.append("c.origin LIKE ? ESCAPE '\\'")
+        conditions.append(f"{'' if by_value else '+'}c.origin IN ({_NAMED})")
         params.append(f"%{_like(filters.origin)}%")
     if filters.classification:
-        conditions.append("c.classification LIKE ? ESCAPE '\\'")
+        plus = "" if by_value else "+"
+        conditions.append(f"{plus}c.classification IN ({_NAMED})")
         params.append(f"{_like(filters.classification)}%")
+    if _dated(filters):
+        conditions.append("(c.created IS NULL) = 0")  # (the indexes' first column: a range)
     if filters.date_from is not None:
         conditions.append("c.created >= ?")
         params.append(filters.date_from.isoformat())
@@ -250,20 +258,42 @@ def _where(filters: Filters) -> tuple[str, str, list[Any]]:
     return join, " AND ".join(conditions), params
 
 
-_ORDER: dict[Sort, str] = {
+_NAMED = "SELECT code FROM browse_names WHERE name LIKE ? ESCAPE '\\'"
+"""The codes of the origins or classifications (`browse_names`, see
+`bot.library.store._BROWSE`) whose names are LIKE a parameter: the matching cables are then
+ranges of the column's index instead of a test of every cable."""
+
+
+def _dated(filters: Filters) -> bool:
+    """Whether `filters` keep dated cables only (a date range: `(c.created IS NULL) = 0`)."""
+    return filters.date_from is not None or filters.date_to is not None
+
+
+_ORDER: dict[Sort, str] = {  # (the orders of the indexes browse_oldest and browse_newest)
     "relevance": f"{_FTS.rank}, c.created, c.ref_id",
     "oldest": "c.created IS NULL, c.created, c.ref_id",
     "newest": "c.created IS NULL, c.created DESC, c.ref_id",
 }
-_TAGS = "(SELECT json_group_array(tag) FROM (SELECT tag FROM tags WHERE ref_id = c.ref_id))"
+
+
+def _order(sort: Sort, filters: Filters) -> str:
+    """`_ORDER[sort]`, without its first term when the WHERE sets it (SQLite then reads the
+    index in order only without it)."""
+    order = _ORDER[sort]
+    return order.removeprefix("c.created IS NULL, ") if _dated(filters) else order
 
 
 def _date(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def _total(conn: sqlite3.Connection, join: str, where: str, params: list[Any]) -> int:
-    sql = f"SELECT count(*) FROM cables AS c{join} WHERE {where}"
+def _total(
+    conn: sqlite3.Connection, join: str, where: str, params: list[Any], filters: Filters
+) -> int:
+    if filters == Filters(tags=filters.tags) and len(filters.tags) == 1:  # a range of `tags`
+        sql, params = "SELECT count(*) FROM tags WHERE tag = ?", list(filters.tags)
+    else:
+        sql = f"SELECT count(*) FROM browse AS c{join} WHERE {where}"
     return int(conn.execute(sql, params).fetchone()[0])
 
 
@@ -279,11 +309,12 @@ def browse(
 
     sort = default_sort(filters, sort)
     join, where, params = _where(filters)
-    total = _total(conn, join, where, params)
+    total = _total(conn, join, where, params, filters)
     if limit <= 0 or offset >= total:
         return HitPage(total=total, hits=[])
     match = fts_query(filters.query) if join and filters.query else None
-    head, order = "", _ORDER[sort]
+    where = _where(filters, by_value=False)[1]
+    head, order = "", _order(sort, filters)
     if sort == "relevance" and total > RANK_ALL:
         head = (
             "WITH s AS MATERIALIZED (SELECT rowid AS id, bm25(cables_subject_fts) AS score"
@@ -293,20 +324,24 @@ def browse(
         order = "s.score IS NULL, s.score, CASE WHEN s.score IS NULL THEN -c.id ELSE c.id END"
         join += " LEFT JOIN s ON s.id = c.id"
     ids = conn.execute(
-        f"{head}SELECT c.id FROM cables AS c{join} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+        f"{head}SELECT c.id FROM browse AS c{join} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
         [*params, limit, max(offset, 0)],
     ).fetchall()
+    return HitPage(total=total, hits=_hits(conn, [i for (i,) in ids], match))
+
+
+def _hits(conn: sqlite3.Connection, ids: list[int], match: str | None) -> list[Hit]:
+    """The cables of `ids` (`browse` ids, same as `cables`), in that order, with their
+    snippets for the FTS5 query `match` (a page only: `cables` rows are large)."""
     snippet, fts = (
         (_FTS.snippet, f"{_FTS.join} WHERE {_FTS.match} AND") if match else ("NULL", " WHERE")
     )
-    sql = (  # snippets for the page only
-        f"SELECT c.ref_id, c.created, c.subject, c.origin, c.classification, {_TAGS}, {snippet}"
-        f" FROM cables AS c{fts} c.id = ?"
+    sql = (
+        f"SELECT c.ref_id, c.created, c.subject, c.origin, c.classification, b.tags, {snippet}"
+        f" FROM cables AS c JOIN browse AS b ON b.id = c.id{fts} c.id = ?"
     )
     args: list[Any] = [match] if match else []
-    return HitPage(
-        total=total, hits=[_hit(conn.execute(sql, [*args, i]).fetchone()) for (i,) in ids]
-    )
+    return [_hit(conn.execute(sql, [*args, i]).fetchone()) for i in ids]
 
 
 def _hit(row: Sequence[Any]) -> Hit:
@@ -317,25 +352,26 @@ def _hit(row: Sequence[Any]) -> Hit:
         subject=subject,
         origin=origin,
         classification=classification,
-        tags=tuple(json.loads(tags)),
+        tags=tuple(t for t in tags.split("|") if t),
         snippet=" ".join(snippet.split()) if snippet is not None else None,
     )
 
 
 def random_hit(conn: sqlite3.Connection, filters: Filters, pick: float) -> Hit | None:
-    """The cable at fraction `pick` (0 <= pick < 1) of those passing `filters`, in the
-    store's own order (no sort to pay for), or None when none does."""
+    """The cable at fraction `pick` (0 <= pick < 1) of those passing `filters`, in the order
+    SQLite reads them (no sort to pay for), or None when none does."""
     join, where, params = _where(filters)
-    total = _total(conn, join, where, params)
+    total = _total(conn, join, where, params, filters)
     if total == 0:
         return None
-    snippet = _FTS.snippet if join else "NULL"
+    from bot.library.store import fts_query
+
     row = conn.execute(
-        f"SELECT c.ref_id, c.created, c.subject, c.origin, c.classification, {_TAGS}, {snippet}"
-        f" FROM cables AS c{join} WHERE {where} ORDER BY c.rowid LIMIT 1 OFFSET ?",
+        f"SELECT c.id FROM browse AS c{join} WHERE {where} LIMIT 1 OFFSET ?",
         [*params, min(int(pick * total), total - 1)],
     ).fetchone()
-    return None if row is None else _hit(row)
+    match = fts_query(filters.query) if join and filters.query else None
+    return _hits(conn, [row[0]], match)[0] if row else None
 
 
 def citations(conn: sqlite3.Connection, ref_id: str) -> list[Linked]:
@@ -436,13 +472,15 @@ def related(conn: sqlite3.Connection, ref_id: str, limit: int) -> list[Related] 
     def column(sql: str, *params: Any) -> list[Any]:
         return [r[0] for r in conn.execute(sql, params)]
 
-    tag_counts: dict[str, int] = dict(
-        conn.execute(
-            "SELECT tag, (SELECT count(*) FROM tags AS o WHERE o.tag = t.tag) FROM tags AS t"
-            " WHERE ref_id = ?",
-            (ref_id,),
-        ).fetchall()
-    )
+    (tags,) = conn.execute(
+        "SELECT b.tags FROM browse AS b JOIN cables AS c ON c.id = b.id WHERE c.ref_id = ?",
+        (ref_id,),
+    ).fetchone()
+    tag_counts: dict[str, int] = {
+        tag: conn.execute("SELECT count(*) FROM tags WHERE tag = ?", (tag,)).fetchone()[0]
+        for tag in tags.split("|")
+        if tag
+    }
     cables = int(conn.execute("SELECT count(*) FROM cables").fetchone()[0])
     rare = rare_tags(tag_counts)
     shared: dict[str, list[str]] = {}
@@ -491,25 +529,102 @@ def related(conn: sqlite3.Connection, ref_id: str, limit: int) -> list[Related] 
     return found
 
 
-_KEYS: dict[StatsBy, tuple[str, str]] = {  # the key, and the order of the groups
+_KEYS: dict[StatsBy, tuple[str, str]] = {  # the group, and the order of the groups
     "year": ("substr(c.created, 1, 4)", "key IS NULL, key"),
     "month": ("substr(c.created, 1, 7)", "key IS NULL, key"),
     "origin": ("c.origin", "n DESC, key"),
     "classification": ("c.classification", "n DESC, key"),
-    "tag": ("t.tag", "n DESC, key"),
 }
 
 
 def counts(conn: sqlite3.Connection, filters: Filters, by: StatsBy) -> Counts:
     """How many cables pass `filters`, and how many of them fall under each key of `by`."""
     join, where, params = _where(filters)
-    total = _total(conn, join, where, params)
-    key, order = _KEYS[by]
     if by == "tag":
-        join += " JOIN tags AS t ON t.ref_id = c.ref_id"
-    rows = conn.execute(
-        f"SELECT {key} AS key, count(*) AS n FROM cables AS c{join} WHERE {where}"
-        f" GROUP BY key ORDER BY {order}",
-        params,
-    ).fetchall()
+        return _tag_counts(conn, join, where, params)
+    if by in ("year", "month") and not (join or filters.origin or filters.classification):
+        where = _where(filters, by_value=False)[1]
+        rows = _period_counts(conn, filters, where, params, 4 if by == "year" else 7)
+    else:  # (a GROUP BY sorts the matches: few with words, an origin or a classification)
+        group, order = _KEYS[by]
+        key = group
+        if by in ("origin", "classification"):  # (codes: their names)
+            key = f"(SELECT name FROM browse_names WHERE code = {group})"
+        if by == "origin" and filters.tags:  # (not in browse_origin: scan an index with tags)
+            group = f"+{group}"
+        rows = conn.execute(
+            f"SELECT {key} AS key, count(*) AS n FROM browse AS c{join} WHERE {where}"
+            f" GROUP BY {group} ORDER BY {order}",
+            params,
+        ).fetchall()
+    total = sum(n for _, n in rows)  # (every cable falls under one key, None included)
     return Counts(total=total, by=by, counts=[Count(key=k, count=n) for k, n in rows])
+
+
+def _period_counts(
+    conn: sqlite3.Connection, filters: Filters, where: str, params: list[Any], width: int
+) -> list[tuple[str | None, int]]:
+    """Counts by the first `width` characters of the created date (4: year, 7: month), one
+    range of the index in date order each (a GROUP BY of the keys sorts every match first),
+    from the first to the last date of the store or of `filters`."""
+    first, last = (
+        conn.execute(
+            f"SELECT c.created FROM browse AS c WHERE (c.created IS NULL) = 0 ORDER BY {o} LIMIT 1"
+        ).fetchone()
+        for o in ("c.created", "c.created DESC")
+    )
+    keys: list[tuple[str, str]] = []
+    if first is not None and last is not None:
+        start, end = first[0][:width], last[0][:width]
+        if filters.date_from is not None:
+            start = max(start, filters.date_from.isoformat()[:width])
+        if filters.date_to is not None:
+            end = min(end, filters.date_to.isoformat()[:width])
+        keys = _periods(start, end)
+    rows: list[tuple[str | None, int]] = []
+    if keys:  # (the range first: SQLite searches the index with the first range it is given)
+        rows = conn.execute(
+            f"WITH k(key, after) AS (VALUES {', '.join(['(?, ?)'] * len(keys))})"
+            " SELECT key, (SELECT count(*) FROM browse AS c WHERE (c.created IS NULL) = 0"
+            f" AND c.created >= k.key AND c.created < k.after AND {where}) AS n FROM k",
+            [*(x for pair in keys for x in pair), *params],
+        ).fetchall()
+    undated = conn.execute(
+        f"SELECT count(*) FROM browse AS c WHERE (c.created IS NULL) = 1 AND {where}", params
+    ).fetchone()[0]
+    return [(k, n) for k, n in rows if n] + ([(None, undated)] if undated else [])
+
+
+def _periods(first: str, last: str) -> list[tuple[str, str]]:
+    """Every year ("YYYY") or month ("YYYY-MM") from `first` to `last`, each with the next."""
+    year, month = int(first[:4]), int(first[5:7] or 0)
+    out: list[tuple[str, str]] = []
+    key = first
+    while key <= last:
+        year, month = (year + 1, month) if not month else (year + month // 12, month % 12 + 1)
+        after = f"{year:04d}-{month:02d}" if month else f"{year:04d}"
+        out.append((key, after))
+        key = after
+    return out
+
+
+def _tag_counts(conn: sqlite3.Connection, join: str, where: str, params: list[Any]) -> Counts:
+    """Counts by tag: of every cable from `tags`, one range count per tag; of some cables,
+    from the tags of their `browse` rows (one scan, no join with `tags`)."""
+    if not join and where == "1":
+        rows = conn.execute(
+            "WITH RECURSIVE t(tag) AS (SELECT min(tag) FROM tags UNION ALL"
+            " SELECT (SELECT min(tag) FROM tags WHERE tag > t.tag) FROM t WHERE t.tag IS NOT NULL)"
+            " SELECT tag, (SELECT count(*) FROM tags AS o WHERE o.tag = t.tag) AS n FROM t"
+            " WHERE tag IS NOT NULL ORDER BY n DESC, tag"
+        ).fetchall()
+        total = int(conn.execute("SELECT count(*) FROM browse").fetchone()[0])
+    else:
+        total, tags = conn.execute(
+            f"SELECT count(*), group_concat(c.tags, '') FROM browse AS c{join} WHERE {where}",
+            params,
+        ).fetchone()
+        found = Counter((tags or "").split("|"))
+        found.pop("", None)
+        rows = sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))
+    return Counts(total=total, by="tag", counts=[Count(key=k, count=n) for k, n in rows])

@@ -161,7 +161,41 @@ CREATE INDEX IF NOT EXISTS cables_unsearchable ON cables (ref_id) WHERE search I
 """
 """`search` filled by the store, not generated: an import fills it beside its next batches."""
 
-MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1, _V2_JOBS, _V3_SUBJECT_INDEX, _V4_SEARCH)
+_V5_BROWSE = """
+CREATE TABLE browse (
+    ref_id text COLLATE "C" PRIMARY KEY REFERENCES cables ON DELETE CASCADE,
+    created text COLLATE "C",
+    origin text COLLATE "C" NOT NULL,
+    classification text COLLATE "C" NOT NULL,
+    tags text[] COLLATE "C" NOT NULL
+);
+INSERT INTO browse (ref_id, created, origin, classification, tags)
+    SELECT ref_id, created, origin, classification, coalesce(
+        (SELECT array_agg(tag ORDER BY tag) FROM tags WHERE tags.ref_id = c.ref_id), '{}'
+    ) FROM cables AS c;
+CREATE INDEX browse_oldest ON browse (created, ref_id);
+CREATE INDEX browse_newest ON browse (created DESC NULLS LAST, ref_id);
+CREATE INDEX browse_day ON browse (substr(created, 6, 5), created, ref_id);
+CREATE INDEX browse_origin ON browse (origin);
+CREATE INDEX browse_classification ON browse (classification);
+CREATE INDEX browse_tags ON browse USING gin (tags);
+CREATE STATISTICS browse_year ON (substr(created, 1, 4)) FROM browse;
+CREATE STATISTICS browse_month ON (substr(created, 1, 7)) FROM browse;
+ANALYZE browse;
+"""
+"""What browsing reads (`bot.library.postgres_discover`), as the SQLite store's `browse`:
+one narrow row per cable with its tags in an array (a GIN index finds the cables with all of
+some tags), and an index for each order, origin and classification. The statistics tell the
+planner how many years and months there are: without them it expected a group per cable and
+sorted them all on disk to count by year (594 ms on the full generated store, 134 ms with)."""
+
+MIGRATIONS: tuple[str, ...] = (
+    _SCHEMA_V1,
+    _V2_JOBS,
+    _V3_SUBJECT_INDEX,
+    _V4_SEARCH,
+    _V5_BROWSE,
+)
 """Migration scripts; MIGRATIONS[i] moves the schema from version i to i + 1."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -745,6 +779,13 @@ async def _put(
             "refs",
             records=[(r.ref_id, pos, dst) for r in touched for pos, dst in enumerate(r.references)],
             columns=("src", "pos", "dst"),
+        )
+        # (row: ref_id, created, released, classification, origin, …)
+        browse = [(r.ref_id, r.row[1], r.row[4], r.row[3], sorted(set(r.tags))) for r in touched]
+        await conn.copy_records_to_table(
+            "browse",
+            records=browse,
+            columns=("ref_id", "created", "origin", "classification", "tags"),
         )
     result = PutResult(**counts)
     if checkpoint is not None:

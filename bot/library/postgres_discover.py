@@ -4,7 +4,6 @@ orders, graph and counts as the SQLite functions, with PostgreSQL's full-text se
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from datetime import datetime, timedelta
@@ -31,22 +30,32 @@ from bot.library.discover import (
 if TYPE_CHECKING:
     from bot.library.postgres import Connection
 
-_TAGS = "(SELECT coalesce(json_agg(tag ORDER BY tag), '[]') FROM tags WHERE ref_id = c.ref_id)"
-
 
 def _like(text: str) -> str:
     return re.sub(r"([\\%_])", r"\\\1", text)
 
 
+def _values(column: str, pattern: str) -> str:
+    """The distinct values of a `browse` column matching the ILIKE `pattern`: one index search
+    per value (a few hundred origins), then the matching cables are ranges of its index."""
+    return (
+        f"WITH RECURSIVE v(x) AS (SELECT min({column}) FROM browse UNION ALL SELECT"
+        f" (SELECT min({column}) FROM browse WHERE {column} > v.x) FROM v WHERE v.x IS NOT NULL)"
+        f" SELECT x FROM v WHERE x ILIKE {pattern} ESCAPE '\\'"
+    )
+
+
 class _Where:
-    """The WHERE clause selecting the cables `c` that pass some filters, with its parameters
-    ($1, $2… in order) and the full-text query's placeholder when there is one."""
+    """The WHERE clause selecting the rows `c` of `browse` (one per cable, see
+    `bot.library.postgres`) that pass some filters, with its parameters ($1, $2… in order),
+    the join of `cables AS t` and the full-text query's placeholder when there is a query."""
 
     def __init__(self, filters: Filters) -> None:
         from bot.library.postgres import ts_query  # (here: that module imports this one)
 
         self.params: list[Any] = []
         self.query: str | None = None
+        self.join = ""
         conditions = ["true"]
         if filters.query:
             match = ts_query(filters.query)
@@ -54,15 +63,16 @@ class _Where:
                 conditions.append("false")
             else:
                 self.query = f"to_tsquery('english', {self.add(match)})"
-                conditions.append(f"c.search @@ {self.query}")
-        for tag in dict.fromkeys(t.strip().upper() for t in filters.tags):
-            conditions.append(f"c.ref_id IN (SELECT ref_id FROM tags WHERE tag = {self.add(tag)})")
+                self.join = " JOIN cables AS t ON t.ref_id = c.ref_id"
+                conditions.append(f"t.search @@ {self.query}")
+        if filters.tags:
+            conditions.append(f"c.tags @> {self.add(list(filters.tags))}::text[]")
         if filters.origin:
             like = self.add(f"%{_like(filters.origin.strip())}%")
-            conditions.append(f"c.origin ILIKE {like} ESCAPE '\\'")
+            conditions.append(f"c.origin IN ({_values('origin', like)})")
         if filters.classification:
             like = self.add(f"{_like(filters.classification.strip())}%")
-            conditions.append(f"c.classification ILIKE {like} ESCAPE '\\'")
+            conditions.append(f"c.classification IN ({_values('classification', like)})")
         if filters.date_from is not None:
             conditions.append(f"c.created >= {self.add(filters.date_from.isoformat())}")
         if filters.date_to is not None:
@@ -78,27 +88,28 @@ class _Where:
         return f"${len(self.params)}"
 
     async def total(self, conn: Connection) -> int:
-        sql = f"SELECT count(*) FROM cables AS c WHERE {self.sql}"
+        sql = f"SELECT count(*) FROM browse AS c{self.join} WHERE {self.sql}"
         return int(await conn.fetchval(sql, *self.params))
 
 
 def _order(sort: Sort, where: _Where, total: int) -> str:
     """By relevance: as `PostgresStore.search` ranks, every match by `ts_rank_cd` when at most
-    RANK_ALL pass, else subject matches first, then the others newest first."""
+    RANK_ALL pass, else subject matches first, then the others newest first. (ASC puts NULLs
+    last in PostgreSQL: the other orders are those of the browse indexes.)"""
     from bot.library.postgres import SUBJECT
     from bot.library.store import RANK_ALL
 
     if sort == "relevance" and where.query is not None:
         if total <= RANK_ALL:
-            return f"ts_rank_cd(c.search, {where.query}) DESC, c.created, c.ref_id"
-        subject = SUBJECT.format(cable="c.")
+            return f"ts_rank_cd(t.search, {where.query}) DESC, c.created, c.ref_id"
+        subject = SUBJECT.format(cable="t.")
         return (
             f"{subject} @@ {where.query} DESC, ts_rank_cd({subject}, {where.query}) DESC,"
             " c.created DESC NULLS LAST, c.ref_id"
         )
     if sort == "newest":
-        return "c.created IS NULL, c.created DESC, c.ref_id"
-    return "c.created IS NULL, c.created, c.ref_id"
+        return "c.created DESC NULLS LAST, c.ref_id"
+    return "c.created, c.ref_id"
 
 
 def _date(value: str | None) -> datetime | None:
@@ -114,39 +125,55 @@ async def browse(
     total = await where.total(conn)
     if limit <= 0 or offset >= total:
         return HitPage(total=total, hits=[])
+    return HitPage(
+        total=total, hits=await _hits(conn, where, _order(sort, where, total), limit, offset)
+    )
+
+
+async def _hits(
+    conn: Connection, where: _Where, order: str | None, limit: int, offset: int
+) -> list[Hit]:
+    """A page of the `browse` rows passing `where` in `order` (None: any), then their
+    subjects from `cables` (a page only: `cables` rows are large)."""
     from bot.library.postgres import snippet_sql
 
-    snippet = snippet_sql(where.query) if where.query else "NULL"
-    order = _order(sort, where, total)
-    sql = (
-        f"SELECT c.ref_id, c.created, c.subject, c.origin, c.classification, {_TAGS}, {snippet}"
-        f" FROM cables AS c WHERE {where.sql} ORDER BY {order}"
-        f" LIMIT {where.add(limit)} OFFSET {where.add(max(offset, 0))}"
+    snippet = snippet_sql(where.query, "t") if where.query else "NULL"
+    rows = await conn.fetch(
+        f"SELECT c.ref_id, c.created, c.origin, c.classification, c.tags, {snippet}"
+        f" FROM browse AS c{where.join} WHERE {where.sql}"
+        f"{f' ORDER BY {order}' if order else ''}"
+        f" LIMIT {where.add(limit)} OFFSET {where.add(max(offset, 0))}",
+        *where.params,
     )
-    rows = await conn.fetch(sql, *where.params)
-    return HitPage(total=total, hits=[_hit(tuple(row)) for row in rows])
-
-
-def _hit(row: tuple[Any, ...]) -> Hit:
-    ref_id, created, subject, origin, classification, tags, snippet = row
-    return Hit(
-        ref_id=ref_id,
-        created=_date(created),
-        subject=subject,
-        origin=origin,
-        classification=classification,
-        tags=tuple(json.loads(tags)),
-        snippet=" ".join(snippet.split()) if snippet is not None else None,
+    subjects = dict(
+        await conn.fetch(
+            "SELECT ref_id, subject FROM cables WHERE ref_id = ANY($1::text[])",
+            [row[0] for row in rows],
+        )
     )
+    return [
+        Hit(
+            ref_id=ref_id,
+            created=_date(created),
+            subject=subjects[ref_id],
+            origin=origin,
+            classification=classification,
+            tags=tuple(tags),
+            snippet=" ".join(snippet.split()) if snippet is not None else None,
+        )
+        for ref_id, created, origin, classification, tags, snippet in rows
+    ]
 
 
 async def random_hit(conn: Connection, filters: Filters, pick: float) -> Hit | None:
-    """The cable at fraction `pick` (0 <= pick < 1) of those passing `filters`, or None."""
-    total = (await browse(conn, filters, "oldest", 0, 0)).total
+    """The cable at fraction `pick` (0 <= pick < 1) of those passing `filters`, in the order
+    PostgreSQL reads them (no sort to pay for), or None when none does."""
+    where = _Where(filters)
+    total = await where.total(conn)
     if total == 0:
         return None
-    page = await browse(conn, filters, "oldest", 1, min(int(pick * total), total - 1))
-    return page.hits[0] if page.hits else None
+    hits = await _hits(conn, where, None, 1, min(int(pick * total), total - 1))
+    return hits[0] if hits else None
 
 
 async def citations(conn: Connection, ref_id: str) -> list[Linked]:
@@ -270,19 +297,20 @@ _KEYS: dict[StatsBy, tuple[str, str]] = {  # the key, and the order of the group
     "month": ("substr(c.created, 1, 7)", "key NULLS LAST"),
     "origin": ("c.origin", "n DESC, key"),
     "classification": ("c.classification", "n DESC, key"),
-    "tag": ("t.tag", "n DESC, key"),
+    "tag": ("g.tag", "n DESC, key"),
 }
 
 
 async def counts(conn: Connection, filters: Filters, by: StatsBy) -> Counts:
-    """How many cables pass `filters`, and how many of them fall under each key of `by`."""
+    """How many cables pass `filters`, and how many of them fall under each key of `by`
+    (a cable counts once per tag: the total is counted apart)."""
     where = _Where(filters)
-    total = await where.total(conn)
     key, order = _KEYS[by]
-    join = " JOIN tags AS t ON t.ref_id = c.ref_id" if by == "tag" else ""
+    tags = ", unnest(c.tags) AS g(tag)" if by == "tag" else ""
     rows = await conn.fetch(
-        f'SELECT {key} COLLATE "C" AS key, count(*) AS n FROM cables AS c{join}'
+        f'SELECT {key} COLLATE "C" AS key, count(*) AS n FROM browse AS c{where.join}{tags}'
         f" WHERE {where.sql} GROUP BY 1 ORDER BY {order}",
         *where.params,
     )
+    total = await where.total(conn) if by == "tag" else sum(n for _, n in rows)
     return Counts(total=total, by=by, counts=[Count(key=k, count=n) for k, n in rows])

@@ -6,23 +6,33 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
+import asyncpg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.library import discover
+from bot.library import discover, postgres_discover
+from bot.library.backend import Store
 from bot.library.cables import CableLibrary
 from bot.library.discover import Filters, parse_day, parse_month_day, score_related
 from bot.library.importer import import_path
+from bot.library.postgres import PostgresStore
 from bot.library.store import CableStore
 from parsers.models import Cable
 from parsers.page import parse_any
+from tests.bot.library.conftest import BACKENDS
 from tests.bot.library.helpers import make_cable
+from tests.pg import SERVER, STRICT, _admin
+
+T = TypeVar("T")
 
 # Python's own answers, from parsed cables -----------------------------------------------
 
@@ -112,10 +122,10 @@ def own_cables() -> list[Cable]:
 
 
 @pytest.fixture
-async def library(tmp_path: Path) -> AsyncIterator[CableLibrary]:
-    async with CableLibrary(await CableStore.open(tmp_path / "c.db")) as opened:
-        await opened.store.put(own_cables())
-        yield opened
+async def library(store: Store) -> CableLibrary:
+    """Our own cables, on each back end (`store`)."""
+    await store.put(own_cables())
+    return CableLibrary(store)
 
 
 async def ids(library: CableLibrary, filters: Filters, **options: object) -> list[str]:
@@ -274,6 +284,29 @@ async def test_counts_by_every_key(library: CableLibrary) -> None:
     assert sum(c.count for c in by_class.counts) == 8
 
 
+async def test_an_updated_cable_is_browsed_and_counted_as_it_is_now(
+    library: CableLibrary,
+) -> None:
+    """Its old tags, origin and classification are forgotten (the SQLite store deletes its
+    tags by its browse row's list), its new ones found."""
+    old = next(c for c in own_cables() if c.ref_id == "10MEXICO5")
+    new = old.model_copy(
+        update={"tags": ("ZZNEW",), "origin": "Embassy Nowhere", "classification": "SECRET//X"}
+    )
+    assert (await library.store.put([new])).updated == 1
+    for tag in old.tags:
+        assert "10MEXICO5" not in await ids(library, Filters(tags=(tag,)))
+    assert await ids(library, Filters(tags=("ZZNEW",))) == ["10MEXICO5"]
+    assert await ids(library, Filters(origin="nowhere", classification="secret//")) == ["10MEXICO5"]
+    assert "10MEXICO5" not in await ids(library, Filters(origin="monterrey"))
+    now = [new if c.ref_id == new.ref_id else c for c in own_cables()]
+    for by, keys in (("tag", lambda c: c.tags), ("origin", lambda c: (c.origin,))):
+        counted = {c.key: c.count for c in (await library.counts(Filters(), by)).counts}
+        assert counted == Counter(k for c in now for k in keys(c)), by
+    related = await library.related("10MEXICO5") or []
+    assert all("shared tag" not in " ".join(r.why) for r in related)
+
+
 def test_day_parsers_name_what_is_wrong() -> None:
     assert parse_day("2009-03-01") == date(2009, 3, 1)
     with pytest.raises(ValueError, match="'2009-3-1' is not a date written YYYY-MM-DD"):
@@ -337,9 +370,49 @@ def corpus(corpus_pages: Path, tmp_path_factory: pytest.TempPathFactory) -> Corp
     return Corpus(path, cables)
 
 
-@pytest.fixture
-async def corpus_library(corpus: Corpus) -> AsyncIterator[CableLibrary]:
-    async with CableLibrary(await CableStore.open(corpus.path)) as opened:
+def _apart(coro: Coroutine[Any, Any, T]) -> T:
+    """Run `coro` on a loop of its own in a thread of its own (a module's fixture may be set
+    up from inside a test's running loop)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+@pytest.fixture(scope="module")
+def corpus_postgres(corpus_pages: Path) -> Iterator[str]:
+    """The corpus pages imported once into a fresh PostgreSQL database: its URL. (Not
+    `tests.pg.postgres_database`: this module-wide database is made and dropped on loops of
+    their own, and a loop that ends closes the context manager it opened.)"""
+    name = f"test_{uuid.uuid4().hex}"
+    try:
+        _apart(_admin(f'CREATE DATABASE "{name}"'))
+    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+        reason = f"PostgreSQL is not reachable at {SERVER} ({exc})"
+        if STRICT:
+            pytest.fail(f"{reason}; TEST_CABLEBOT_STRICT_SKIPS=1 requires it")
+        pytest.skip(reason)
+
+    async def fill() -> None:
+        async with await PostgresStore.open(f"{SERVER}/{name}") as store:
+            assert (await import_path(store, corpus_pages)).errors == 0
+
+    try:
+        _apart(fill())
+        yield f"{SERVER}/{name}"
+    finally:
+        _apart(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=BACKENDS)
+async def corpus_library(
+    request: pytest.FixtureRequest, corpus: Corpus
+) -> AsyncIterator[CableLibrary]:
+    """The corpus store on each back end."""
+    store: Store
+    if request.param == "sqlite":
+        store = await CableStore.open(corpus.path)
+    else:
+        store = await PostgresStore.open(request.getfixturevalue("corpus_postgres"))
+    async with CableLibrary(store) as opened:
         yield opened
 
 
@@ -406,10 +479,8 @@ async def test_corpus_year_counts_add_up_to_the_search_total(
         assert keys == sorted(keys, key=lambda k: k or "9999")
 
 
-@pytest.mark.slow
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.data())
-def test_corpus_filter_combinations_match_python(corpus: Corpus, data: st.DataObject) -> None:
+def _filters(corpus: Corpus, data: st.DataObject) -> Filters:
+    """Any combination of filters over the values of the corpus (parts of them, any case)."""
     cables = list(corpus.cables.values())
     tags = sorted({t for c in cables for t in c.tags})
     origins = sorted({c.origin for c in cables})
@@ -422,7 +493,7 @@ def test_corpus_filter_combinations_match_python(corpus: Corpus, data: st.DataOb
             ).map(lambda p: (lambda s: s.lower() if p[2] else s.upper())(text[p[0] : p[0] + p[1]]))
         )
 
-    filters = Filters(
+    return Filters(
         tags=tuple(data.draw(st.lists(st.sampled_from(tags), max_size=2))),
         origin=data.draw(st.none() | part(origins)),
         classification=data.draw(
@@ -434,32 +505,75 @@ def test_corpus_filter_combinations_match_python(corpus: Corpus, data: st.DataOb
         date_from=data.draw(st.none() | st.dates(date(1966, 1, 1), date(2010, 12, 31))),
         date_to=data.draw(st.none() | st.dates(date(1966, 1, 1), date(2010, 12, 31))),
     )
-    kept = [c for c in cables if passes(c, filters)]
+
+
+def _check(
+    corpus: Corpus,
+    filters: Filters,
+    browse: Callable[[Filters, discover.Sort], discover.HitPage],
+    counts: Callable[[Filters, discover.StatsBy], discover.Counts],
+) -> None:
+    """`browse` (500 hits) and `counts` answer for `filters` what Python finds."""
+    kept = [c for c in corpus.cables.values() if passes(c, filters)]
+    page = browse(filters, "oldest")
+    assert page.total == len(kept)
+    assert [h.ref_id for h in page.hits] == oldest(kept)
+    assert [h.ref_id for h in browse(filters, "newest").hits] == newest(kept)
+    by_year = counts(filters, "year")
+    assert {c.key: c.count for c in by_year.counts} == Counter(
+        f"{c.created:%Y}" for c in kept if c.created
+    )
+    by_tag = counts(filters, "tag")
+    expected = Counter(t for c in kept for t in c.tags)
+    assert [(c.key, c.count) for c in by_tag.counts] == sorted(
+        expected.items(), key=lambda kv: (-kv[1], kv[0])
+    )
+    by_origin = counts(filters, "origin")
+    assert [(c.key, c.count) for c in by_origin.counts] == sorted(
+        Counter(c.origin for c in kept).items(), key=lambda kv: (-kv[1], kv[0])
+    )
+
+
+@pytest.mark.slow
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_corpus_filter_combinations_match_python(corpus: Corpus, data: st.DataObject) -> None:
+    filters = _filters(corpus, data)
     # the store's file read directly (no query here, so no full-text table and none of the
     # SQL functions the store registers for it)
     conn = sqlite3.connect(f"{corpus.path.resolve().as_uri()}?mode=ro", uri=True)
     try:
-        page = discover.browse(conn, filters, None, 500, 0)
-        assert page.total == len(kept)
-        assert [h.ref_id for h in page.hits] == oldest(kept)
-        assert [h.ref_id for h in discover.browse(conn, filters, "newest", 500, 0).hits] == (
-            newest(kept)
-        )
-        by_year = discover.counts(conn, filters, "year")
-        assert {c.key: c.count for c in by_year.counts} == Counter(
-            f"{c.created:%Y}" for c in kept if c.created
-        )
-        by_tag = discover.counts(conn, filters, "tag")
-        expected = Counter(t for c in kept for t in c.tags)
-        assert [(c.key, c.count) for c in by_tag.counts] == sorted(
-            expected.items(), key=lambda kv: (-kv[1], kv[0])
-        )
-        by_origin = discover.counts(conn, filters, "origin")
-        assert [(c.key, c.count) for c in by_origin.counts] == sorted(
-            Counter(c.origin for c in kept).items(), key=lambda kv: (-kv[1], kv[0])
+        _check(
+            corpus,
+            filters,
+            lambda f, sort: discover.browse(conn, f, sort, 500, 0),
+            lambda f, by: discover.counts(conn, f, by),
         )
     finally:
         conn.close()
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_corpus_filter_combinations_match_python_on_postgresql(
+    corpus: Corpus, corpus_postgres: str, data: st.DataObject
+) -> None:
+    filters = _filters(corpus, data)
+    loop = asyncio.new_event_loop()
+    conn = loop.run_until_complete(asyncpg.connect(corpus_postgres))
+    try:
+        _check(
+            corpus,
+            filters,
+            lambda f, sort: loop.run_until_complete(
+                postgres_discover.browse(conn, f, sort, 500, 0)
+            ),
+            lambda f, by: loop.run_until_complete(postgres_discover.counts(conn, f, by)),
+        )
+    finally:
+        loop.run_until_complete(conn.close())
+        loop.close()
 
 
 @pytest.mark.slow  # (the first one pays for the import)
