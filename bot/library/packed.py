@@ -2,12 +2,12 @@
 
 The blob is JSON of `[header, body, meta, paragraphs]`, where `meta` holds the header fields
 (tags, references, summary…) and `paragraphs` is `[[number, marking, text], …]`, compressed with
-Zstandard (level `ZSTD_LEVEL`). Paragraph texts and the summary are kept as pointers into the
-body (bot.library.spans), so each text is stored once.
+Zstandard (level `ZSTD_LEVEL`, dictionary `WORDS`). Paragraph texts and the summary are kept as
+pointers into the body (bot.library.spans), so each text is stored once.
 
 Stores filled by earlier versions hold zlib-compressed blobs with whole paragraph texts (the same
-schema version: the blob changed, not the tables); `unpack` reads both, told apart by
-Zstandard's frame magic number, so such stores need no migration.
+schema version: the blob changed, not the tables); `unpack` reads both, told apart by their
+first byte, so such stores need no migration.
 """
 
 from __future__ import annotations
@@ -29,21 +29,51 @@ generated cables 6 and 9 differ by 0.2%) for 1.8 times level 6's CPU. Level 6 co
 zlib 3 did, 0.08 ms of CPU per generated cable, spent in the importer's parsing processes;
 decompression is faster than zlib's."""
 
-_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_WITH_WORDS = b"\x01"
+"""First byte of a blob compressed with `WORDS` as its dictionary (then a Zstandard frame)."""
+
+WORDS = (
+    b'{"tags":[],"references":[],"precedence":null,"date_time_group":null,"sender":null,'
+    b'"to":[],"info":[],"caveats":[],"summary":null}'
+    b"ROUTINE PRIORITY IMMEDIATE FLASH SECSTATE WASHDC AMEMBASSY AMCONSUL USMISSION USUN NEW YORK"
+    b" ALL US CONSULATES COLLECTIVE INFO RUEHC/SECSTATE WASHDC RUEHXC VZCZCXRO ZNR UUUUU ZZH"
+    b" ZNY CCCCC ZZH ZNY SSSSS ZZH DE RUEH R 010000Z P 010000Z O 010000Z FM TO\\n"
+    b"UNCLAS SECTION 01 OF 02 UNCLAS SECTION 02 OF 02 C O N F I D E N T I A L SECTION 01 OF 03"
+    b" S E C R E T SECTION 01 OF 04 SIPDIS NOFORN SENSITIVE SIPDIS\\n\\nE.O. 12958: DECL: "
+    b"E.O. 12958: N/A\\nTAGS: PGOV PREL PHUM ECON ETRD EFIN EAID ENRG KDEM PTER MARR ASEC KCRM"
+    b" SNAR PINR OVIP\\nSUBJECT: \\n\\nREF: A. STATE B. \\n\\nClassified By: Ambassador"
+    b" for reasons 1.4 (b) and (d).\\n\\nClassified By: Political Counselor for reasons 1.4 (b)"
+    b" and (d)\\n\\n1. (SBU) Summary: 2. (C) 3. (U) 4. (S) 5. (S/NF) End Summary.\\n\\n"
+    b"Comment: End Comment.\\n\\n-------\\n the Embassy the Ambassador the Minister the"
+    b" President the government the Ministry of Foreign Affairs the United States U.S. Government"
+    b" the opposition political party officials said that would be in the and the for the of"
+    b" the on the to the with the that the Post will continue to follow. Department of State"
+    b' security assistance cooperation international economic \\n\\n"],[[1,"U",[[0,'
+)
+"""A Zstandard dictionary: the words and layout that most cables share, written for this
+project (not taken from any cable). It makes the corpus pages' blobs 2.8% smaller; blobs are
+small, and without one each starts with an empty history. Never change it: stored blobs need it
+as it is (a new dictionary would need a new first byte)."""
+
 _contexts = threading.local()  # Zstandard contexts are not for sharing between threads
+
+
+def _words() -> zstandard.ZstdCompressionDict:
+    return zstandard.ZstdCompressionDict(WORDS, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
 
 
 def _compressor() -> zstandard.ZstdCompressor:
     made: zstandard.ZstdCompressor | None = getattr(_contexts, "compressor", None)
     if made is None:
-        made = _contexts.compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
+        made = zstandard.ZstdCompressor(level=ZSTD_LEVEL, dict_data=_words(), write_dict_id=False)
+        _contexts.compressor = made
     return made
 
 
 def _decompressor() -> zstandard.ZstdDecompressor:
     made: zstandard.ZstdDecompressor | None = getattr(_contexts, "decompressor", None)
     if made is None:
-        made = _contexts.decompressor = zstandard.ZstdDecompressor()
+        made = _contexts.decompressor = zstandard.ZstdDecompressor(dict_data=_words())
     return made
 
 
@@ -55,12 +85,12 @@ def pack(header: str, body: str, meta: str, paragraphs: Sequence[Sequence[Any]])
         fields["summary"] = spans.encode(fields["summary"], index)
     paras = [[number, marking, spans.encode(text, index)] for number, marking, text in paragraphs]
     data = json.dumps([header, body, fields, paras], separators=(",", ":"))
-    return _compressor().compress(data.encode())
+    return _WITH_WORDS + _compressor().compress(data.encode())
 
 
 def _load(blob: bytes) -> list[Any]:
-    if blob[:4] == _ZSTD_MAGIC:
-        data: list[Any] = json.loads(_decompressor().decompress(blob))
+    if blob[:1] == _WITH_WORDS:
+        data: list[Any] = json.loads(_decompressor().decompress(blob[1:]))
     else:
         data = json.loads(zlib.decompress(blob))
     return data

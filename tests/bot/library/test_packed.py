@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zlib
 
@@ -35,3 +36,13 @@ def test_blobs_of_the_previous_format_still_read() -> None:
     assert packed.unpack(old) == (HEADER, BODY, META, PARAGRAPHS)
     assert packed.body(old) == BODY
     assert packed.fields(old) == META
+
+
+def test_the_dictionary_never_changes() -> None:
+    """Stored blobs need the dictionary they were compressed with: a changed one would need a
+    new first byte, and this test pins the bytes of the current one."""
+    blob = packed.pack(HEADER, BODY, json.dumps(META), PARAGRAPHS)
+    assert blob[:1] == b"\x01"
+    assert hashlib.sha256(packed.WORDS).hexdigest() == (
+        "86a2ce335bffe26767618aa59fb6186d4589012c744af722743f0d6000738f59"
+    )
