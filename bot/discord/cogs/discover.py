@@ -25,6 +25,7 @@ from bot.discord.cogs.search import (
     private,
     send_list,
 )
+from bot.discord.cogs.slash import complete_ref
 from bot.discord.embeds import NO_MENTIONS, payload
 from bot.discord.listing import RELATED_MAX, filters_from, related_embed, state_text
 from bot.library.discover import Filters, parse_month_day
@@ -154,20 +155,7 @@ class Discover(commands.Cog):
         else:
             await interaction.response.send_message(**kwargs)
 
-    @related.autocomplete("ref")
-    async def complete_ref(
-        self, interaction: discord.Interaction[Any], current: str
-    ) -> list[app_commands.Choice[str]]:
-        """Reference IDs starting with what was typed so far."""
-        prefix = "".join(current.split()).upper()
-        if len(prefix) < 2:
-            return []
-        try:
-            ids = await self.bot.library.complete_ids(prefix, limit=25)
-        except Exception:
-            log.exception("autocomplete for %r failed", prefix)
-            return []
-        return [app_commands.Choice(name=ref_id, value=ref_id) for ref_id in ids]
+    related.autocomplete("ref")(complete_ref)
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -55,6 +55,22 @@ def _errors(reply: Reply) -> str:
     return "\n".join(failure_lines(reply.failures))
 
 
+async def complete_ref(
+    interaction: discord.Interaction[Any], current: str
+) -> list[app_commands.Choice[str]]:
+    """Reference IDs starting with what was typed so far (every command with a `ref`)."""
+    prefix = "".join(current.split()).upper()
+    if len(prefix) < 2:
+        return []
+    bot: Cablebot = interaction.client
+    try:
+        ids = await bot.library.complete_ids(prefix, limit=25)
+    except Exception:
+        log.exception("autocomplete for %r failed", prefix)
+        return []
+    return [app_commands.Choice(name=ref_id, value=ref_id) for ref_id in ids]
+
+
 class Slash(commands.Cog):
     """Explicit commands: what is wrong is said privately and at once; only a cable that must
     come from the mirror is worth a "thinking…" (deferred) answer."""
@@ -101,20 +117,6 @@ class Slash(commands.Cog):
             await _private(interaction, error)
         return None
 
-    async def autocomplete_ref(
-        self, interaction: discord.Interaction[Any], current: str
-    ) -> list[app_commands.Choice[str]]:
-        """Reference IDs starting with what was typed so far."""
-        prefix = "".join(current.split()).upper()
-        if len(prefix) < 2:
-            return []
-        try:
-            ids = await self.bot.library.complete_ids(prefix, limit=25)
-        except Exception:
-            log.exception("autocomplete for %r failed", prefix)
-            return []
-        return [app_commands.Choice(name=ref_id, value=ref_id) for ref_id in ids]
-
     @app_commands.command(name="cable", description="Show a cable, or some of its paragraphs")
     @app_commands.describe(ref="Reference ID, e.g. 08MEXICO2498", paragraphs="e.g. 5 or 5-7")
     async def cable(
@@ -129,7 +131,7 @@ class Slash(commands.Cog):
         if reply.failures:
             await _private(interaction, _errors(reply))
 
-    cable.autocomplete("ref")(autocomplete_ref)
+    cable.autocomplete("ref")(complete_ref)
 
     @app_commands.command(name="cite", description="Citations of a cable (private)")
     @app_commands.describe(ref="Reference ID", paragraphs="e.g. 5", style="Citation style")
@@ -156,7 +158,7 @@ class Slash(commands.Cog):
             allowed_mentions=NO_MENTIONS,
         )
 
-    cite.autocomplete("ref")(autocomplete_ref)
+    cite.autocomplete("ref")(complete_ref)
 
     @app_commands.command(name="hashtags", description="Hashtags to share a cable with")
     @app_commands.describe(ref="Reference ID")
@@ -171,7 +173,7 @@ class Slash(commands.Cog):
             lines.append(f"Topics (optional): `{' '.join(card.topic_hashtags)}`")
         await _private(interaction, "\n".join(lines))
 
-    hashtags.autocomplete("ref")(autocomplete_ref)
+    hashtags.autocomplete("ref")(complete_ref)
 
     async def resolve_menu(
         self, interaction: discord.Interaction[Any], message: discord.Message

@@ -8,11 +8,12 @@ from typing import Any
 import discord
 import discord.ext.test as dpytest
 import pytest
+from discord import app_commands
 from pytest_httpserver import HTTPServer
 
 from bot.config import Settings
 from bot.discord.client import Cablebot
-from bot.discord.cogs.slash import STYLES, parse_request
+from bot.discord.cogs.slash import STYLES, complete_ref, parse_request
 from bot.discord.embeds import CiteButton, DeleteButton, ParagraphButton
 from bot.discord.guilds import GuildSettings
 from bot.library.cables import CableLibrary
@@ -78,9 +79,13 @@ async def test_cite_and_hashtags_are_private(bot: Cablebot) -> None:
 
 
 async def test_autocomplete_offers_stored_ids(bot: Cablebot) -> None:
-    cog: Any = bot.get_cog("Slash")
-    choices = await cog.autocomplete_ref(spec_interaction(bot), "09osl")
+    choices = await complete_ref(spec_interaction(bot), "09osl")
     assert {c.value for c in choices} >= {"09OSLO777", "09OSLO12"}
+    for name in ("cable", "cite", "hashtags", "related"):  # every command with a ref
+        command = bot.tree.get_command(name)
+        assert isinstance(command, app_commands.Command)
+        parameter = command.get_parameter("ref")
+        assert parameter is not None and parameter.autocomplete, name
 
 
 async def test_paragraph_button_replaces_the_card_in_place(bot: Cablebot) -> None:
