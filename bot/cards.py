@@ -135,6 +135,9 @@ def shorten(text: str, limit: int, *, sentences: bool = False) -> str:
 
 def cut_list(items: Sequence[str], limit: int, sep: str = "\n") -> str:
     """Items joined by `sep`, dropping the tail (with a "+N more" note) to fit `limit`."""
+    whole = sep.join(items)
+    if len(whole) <= limit:  # (the loop keeps room for a note that is not needed then)
+        return whole
     out: list[str] = []
     used = 0
     for i, item in enumerate(items):

@@ -391,6 +391,8 @@ def test_cut_list_keeps_what_fits_and_counts_the_rest() -> None:
     assert cut_list(items, 6) == ""
     assert cut_list(items, 17, ", ") == "alpha, +3 more"
     assert cut_list(["alpha"], 5) == "alpha"
+    assert cut_list(items, 22) == "alpha\nbeta\ngamma\ndelta"  # all of it, exactly: no note
+    assert cut_list(["alpha", "beta"], 10) == "alpha\nbeta"
 
 
 def test_hashtags_are_camel_case_words() -> None:
