@@ -248,3 +248,11 @@ async def test_an_import_ends_with_every_cable_searchable(postgres_url: str) -> 
         await store.clear_checkpoint("dump.csv")
         hits = await store.search("quokka")
         assert sorted(h.ref_id for h in hits) == ["10ATLANTIS1", "10ATLANTIS2", "10ATLANTIS3"]
+    conn = await asyncpg.connect(postgres_url)
+    try:  # the import's end gathered the planner's statistics (not autovacuum: last_analyze)
+        analyzed = await conn.fetchval(
+            "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'cables'"
+        )
+    finally:
+        await conn.close()
+    assert analyzed
