@@ -106,9 +106,7 @@ def unpack(blob: bytes) -> tuple[str, str, dict[str, Any], list[tuple[int, str |
             flat = flat if flat is not None else spans.flat(body)
             code = spans.decode(code, flat)
         out.append((number, marking, code))
-    summary = fields.get("summary")
-    if summary is not None and not isinstance(summary, str):
-        fields["summary"] = spans.decode(summary, flat if flat is not None else spans.flat(body))
+    _decode_summary(fields, body, flat)
     return header, body, fields, out
 
 
@@ -121,9 +119,14 @@ def body(blob: bytes) -> str:
 def fields(blob: bytes) -> dict[str, Any]:
     """Only the header fields, the summary decoded."""
     data = _load(blob)
-    text: str = data[1]
     found: dict[str, Any] = data[2]
+    _decode_summary(found, data[1])
+    return found
+
+
+def _decode_summary(found: dict[str, Any], body: str, flat: str | None = None) -> None:
+    """Put the summary's text in place of its pointers into `body` (`flat`: the body's flat
+    form, when already made)."""
     summary = found.get("summary")
     if summary is not None and not isinstance(summary, str):
-        found["summary"] = spans.decode(summary, spans.flat(text))
-    return found
+        found["summary"] = spans.decode(summary, flat if flat is not None else spans.flat(body))
